@@ -1,0 +1,160 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"nhiscan/scanner"
+)
+
+func newGitCmd(g *globalOpts) *cobra.Command {
+	var (
+		rangeSpec, sinceCommit, branch string
+		goGit                          bool
+	)
+	cmd := &cobra.Command{
+		Use:   "git [PATH]",
+		Short: "Scan the whole history of a git repository (every ref, every commit)",
+		Long: `Scan every blob reachable from every ref (branches, tags, remotes,
+refs/pull/*) once, and report each secret with the commits that added it.
+Objects missing from a partial or shallow clone are counted and reported; the
+rest is scanned. PATH defaults to the current folder (a work tree or a bare
+repository).`,
+		Example: `  scan git .
+  scan git /srv/mirrors/etcd.git --format sarif --report etcd.sarif
+  scan git --range origin/main..HEAD        # commits of a PR
+  scan git --since-commit 1a2b3c4           # everything newer than a commit
+  scan git --branch release-3.5`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := "."
+			if len(args) == 1 {
+				path = args[0]
+			}
+			revs, err := historyRevs(rangeSpec, sinceCommit, branch)
+			if err != nil {
+				return err
+			}
+			s, err := g.setup(cmd, path)
+			if err != nil {
+				return err
+			}
+			res, err := s.ScanHistory(cmd.Context(), path, scanner.HistoryOptions{Revs: revs, GoGit: goGit})
+			if err != nil {
+				return err
+			}
+			return g.finish(cmd, s, res)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&rangeSpec, "range", "", "scan only commits in this range, A..B (B defaults to HEAD)")
+	f.StringVar(&sinceCommit, "since-commit", "", "scan only commits not reachable from this commit (newer work on any ref)")
+	f.StringVar(&branch, "branch", "", "scan only commits reachable from this branch or ref")
+	f.BoolVar(&goGit, "go-git", false, "read the repository with go-git even when git is installed (slower)")
+	return cmd
+}
+
+// historyRevs turns the git flags into revisions for git log.
+func historyRevs(rangeSpec, since, branch string) ([]string, error) {
+	for _, v := range []string{rangeSpec, since, branch} {
+		if strings.HasPrefix(v, "-") {
+			return nil, fmt.Errorf("revision %q must not start with '-'", v)
+		}
+	}
+	var revs []string
+	if rangeSpec != "" {
+		if !strings.Contains(rangeSpec, "..") {
+			return nil, fmt.Errorf("--range %q: want A..B", rangeSpec)
+		}
+		a, b, _ := strings.Cut(rangeSpec, "..")
+		if strings.HasPrefix(b, ".") {
+			return nil, fmt.Errorf("--range %q: symmetric differences (A...B) are not supported; use A..B", rangeSpec)
+		}
+		if a == "" {
+			return nil, fmt.Errorf("--range %q: the start of the range is missing", rangeSpec)
+		}
+		if b == "" {
+			b = "HEAD"
+		}
+		revs = append(revs, b, "^"+a)
+	}
+	if branch != "" {
+		if rangeSpec != "" {
+			return nil, fmt.Errorf("--branch and --range cannot be combined")
+		}
+		revs = append(revs, branch)
+	}
+	if since != "" {
+		if len(revs) == 0 {
+			revs = append(revs, "--all")
+		}
+		revs = append(revs, "^"+since)
+	}
+	return revs, nil
+}
+
+func newDirCmd(g *globalOpts) *cobra.Command {
+	return &cobra.Command{
+		Use:   "dir PATH",
+		Short: "Scan files on disk (a work tree, a folder, or one file)",
+		Long: `Scan the files under PATH as they are now. Inside a git work tree, files
+that git ignores are skipped; elsewhere .gitignore files are honored too.
+Symbolic links are never followed.`,
+		Example: `  scan dir .
+  scan dir ./config/prod.env --show-secrets`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.setup(cmd, dirOf(args[0]))
+			if err != nil {
+				return err
+			}
+			res, err := s.ScanDir(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return g.finish(cmd, s, res)
+		},
+	}
+}
+
+func dirOf(p string) string {
+	if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+		return filepath.Dir(p)
+	}
+	return p
+}
+
+func newStagedCmd(g *globalOpts) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "staged",
+		Short: "Scan the lines staged for the next commit (pre-commit hook)",
+		Long: `Scan only the lines that the index adds relative to HEAD (or to nothing,
+before the first commit): exactly what the next commit records. Exits 1 when
+a secret is staged, so a pre-commit hook blocks the commit.
+
+To allow a false positive, add "gitleaks:allow" in a comment on its line, or
+add its fingerprint to .gitleaksignore.`,
+		Example: `  scan staged
+  scan staged --repo path/to/repo`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			top := dir
+			s, err := g.setup(cmd, top)
+			if err != nil {
+				return err
+			}
+			res, err := s.ScanStaged(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			return g.finish(cmd, s, res)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "repo", ".", "the repository whose index is scanned")
+	return cmd
+}

@@ -1,0 +1,43 @@
+// Command scan finds leaked non-human-identity credentials (API keys, bot and
+// service tokens, cloud keys, private keys) in git history, working trees and
+// staged changes. See `scan --help`.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitClean = 0
+	exitError = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitCodeError carries the exit code chosen after a successful scan.
+type exitCodeError struct{ code int }
+
+func (e exitCodeError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// codeOf maps a command's error to the process exit code.
+func codeOf(err error) int {
+	if err == nil {
+		return exitClean
+	}
+	var ec exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code
+	}
+	return exitError
+}

@@ -1,0 +1,347 @@
+// Package rules owns what nhiscan looks for: gitleaks' default rule set,
+// nhiscan's embedded NHI rules on top of it, per-rule metadata (provider,
+// severity, remediation hint, tags) and the loading of a user's gitleaks-format
+// config file that extends or replaces them. It knows nothing about
+// verification.
+package rules
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	stdregexp "regexp"
+	"sort"
+	"strings"
+
+	"github.com/spf13/viper"
+	"github.com/zricethezav/gitleaks/v8/config"
+)
+
+//go:embed nhi.toml
+var nhiRules string
+
+// Meta is what nhiscan adds to a gitleaks rule.
+type Meta struct {
+	Provider    string   // registry key for verifiers and remediators ("" = none)
+	Severity    string   // critical, high, medium, low
+	Remediation string   // one-line hint shown in reports
+	Tags        []string // e.g. OWASP NHI Top 10 ids
+}
+
+// Ruleset is a validated gitleaks config plus nhiscan metadata. It is
+// immutable after Load and safe for concurrent use.
+type Ruleset struct {
+	Config config.Config
+	meta   map[string]Meta
+	// Source says where the rules came from, for --help and reports.
+	Source string
+}
+
+// Options choose the rules.
+type Options struct {
+	// ConfigPath is a gitleaks-format TOML file. With `[extend] useDefault =
+	// true` its rules are added to the built-in set (gitleaks defaults + NHI
+	// pack); without an [extend] table it replaces them, as in gitleaks.
+	ConfigPath string
+	// EnableRules, when not empty, keeps only these rule ids.
+	EnableRules []string
+}
+
+// Load builds the rule set. Errors name the file, the rule and the field.
+func Load(opts Options) (*Ruleset, error) {
+	base, err := builtin()
+	if err != nil {
+		return nil, err
+	}
+	rs := &Ruleset{Config: base, Source: "built-in (gitleaks defaults + nhiscan NHI pack)"}
+	if opts.ConfigPath != "" {
+		cfg, err := loadUserConfig(opts.ConfigPath, base, 0)
+		if err != nil {
+			return nil, err
+		}
+		rs.Config = cfg
+		rs.Source = opts.ConfigPath
+	}
+	if len(opts.EnableRules) > 0 {
+		keep := map[string]bool{}
+		for _, id := range opts.EnableRules {
+			if _, ok := rs.Config.Rules[id]; !ok {
+				return nil, fmt.Errorf("--enable-rule %q: no such rule", id)
+			}
+			keep[id] = true
+		}
+		rs.Config = filterRules(rs.Config, func(id string) bool { return keep[id] })
+	}
+	rs.meta = metaFor(rs.Config)
+	return rs, nil
+}
+
+// Meta returns the metadata of a rule (derived defaults when the rule has
+// no explicit entry).
+func (r *Ruleset) Meta(ruleID string) Meta {
+	if m, ok := r.meta[ruleID]; ok {
+		return m
+	}
+	return deriveMeta(ruleID)
+}
+
+// IDs lists the rule ids in a stable order.
+func (r *Ruleset) IDs() []string {
+	ids := make([]string, 0, len(r.Config.Rules))
+	for id := range r.Config.Rules {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// builtin returns gitleaks' default config extended by the NHI pack.
+func builtin() (config.Config, error) {
+	def, err := parse(config.DefaultConfig, "gitleaks default config")
+	if err != nil {
+		return config.Config{}, err
+	}
+	nhi, err := parse(nhiRules, "rules/nhi.toml")
+	if err != nil {
+		return config.Config{}, err
+	}
+	return merge(def.cfg, nhi.cfg, nil), nil
+}
+
+type parsed struct {
+	cfg    config.Config
+	extend config.Extend
+}
+
+// parse reads one gitleaks TOML document without gitleaks' own [extend]
+// handling (which keeps process-global state and panics on bad regexes):
+// regexes are checked first so a bad one is reported with its rule and
+// field, then gitleaks translates and validates the rest.
+func parse(doc, name string) (p parsed, err error) {
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(strings.NewReader(doc)); err != nil {
+		return p, fmt.Errorf("%s: %w", name, cleanTOMLError(err))
+	}
+	var vc config.ViperConfig
+	if err := v.Unmarshal(&vc); err != nil {
+		return p, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := precheck(&vc); err != nil {
+		return p, fmt.Errorf("%s: %w", name, err)
+	}
+	p.extend = vc.Extend
+	vc.Extend = config.Extend{}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: invalid config: %v", name, r)
+		}
+	}()
+	cfg, err := vc.Translate()
+	if err != nil {
+		return p, fmt.Errorf("%s: %w", name, err)
+	}
+	p.cfg = cfg
+	return p, nil
+}
+
+func cleanTOMLError(err error) error {
+	// viper wraps the TOML error in a generic message; keep the useful part.
+	var pe viper.ConfigParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("invalid TOML: %s", strings.TrimPrefix(pe.Error(), "While parsing config: "))
+	}
+	return err
+}
+
+// precheck compiles every regular expression so that an error names the rule
+// and the field instead of panicking inside gitleaks.
+func precheck(vc *config.ViperConfig) error {
+	seen := map[string]bool{}
+	for i, r := range vc.Rules {
+		id := r.ID
+		if strings.TrimSpace(id) == "" {
+			return fmt.Errorf("rule #%d: field id is missing", i+1)
+		}
+		if seen[id] {
+			return fmt.Errorf("rule %s: defined twice", id)
+		}
+		seen[id] = true
+		if r.Regex != "" {
+			if _, err := stdregexp.Compile(r.Regex); err != nil {
+				return fmt.Errorf("rule %s: field regex: %w", id, err)
+			}
+		}
+		if r.Path != "" {
+			if _, err := stdregexp.Compile(r.Path); err != nil {
+				return fmt.Errorf("rule %s: field path: %w", id, err)
+			}
+		}
+		if r.Entropy < 0 || r.Entropy > 8 {
+			return fmt.Errorf("rule %s: field entropy: %v is outside 0..8", id, r.Entropy)
+		}
+		if r.SecretGroup < 0 {
+			return fmt.Errorf("rule %s: field secretGroup: must not be negative", id)
+		}
+		als := r.Allowlists
+		if r.AllowList != nil {
+			als = append(als, r.AllowList)
+		}
+		for j, a := range als {
+			if err := precheckAllowlist(a.Regexes, a.Paths); err != nil {
+				return fmt.Errorf("rule %s: allowlist #%d: %w", id, j+1, err)
+			}
+		}
+	}
+	gals := vc.Allowlists
+	if vc.AllowList != nil {
+		if err := precheckAllowlist(vc.AllowList.Regexes, vc.AllowList.Paths); err != nil {
+			return fmt.Errorf("[allowlist]: %w", err)
+		}
+	}
+	for j, a := range gals {
+		if err := precheckAllowlist(a.Regexes, a.Paths); err != nil {
+			return fmt.Errorf("[[allowlists]] #%d: %w", j+1, err)
+		}
+	}
+	return nil
+}
+
+func precheckAllowlist(regexes, paths []string) error {
+	for _, s := range regexes {
+		if _, err := stdregexp.Compile(s); err != nil {
+			return fmt.Errorf("field regexes: %w", err)
+		}
+	}
+	for _, s := range paths {
+		if _, err := stdregexp.Compile(s); err != nil {
+			return fmt.Errorf("field paths: %w", err)
+		}
+	}
+	return nil
+}
+
+const maxExtendDepth = 2
+
+func loadUserConfig(path string, base config.Config, depth int) (config.Config, error) {
+	if depth > maxExtendDepth {
+		return config.Config{}, fmt.Errorf("%s: [extend] nested more than %d levels", path, maxExtendDepth)
+	}
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		return config.Config{}, fmt.Errorf("config: %w", err)
+	}
+	p, err := parse(string(doc), path)
+	if err != nil {
+		return config.Config{}, err
+	}
+	p.cfg.Path = path
+	switch {
+	case p.extend.UseDefault && p.extend.Path != "":
+		return config.Config{}, fmt.Errorf("%s: [extend] sets both useDefault and path; choose one", path)
+	case p.extend.UseDefault:
+		return withPath(merge(base, p.cfg, p.extend.DisabledRules), path), nil
+	case p.extend.Path != "":
+		parent := p.extend.Path
+		if !filepath.IsAbs(parent) {
+			parent = filepath.Join(filepath.Dir(path), parent)
+		}
+		pc, err := loadUserConfig(parent, base, depth+1)
+		if err != nil {
+			return config.Config{}, err
+		}
+		return withPath(merge(pc, p.cfg, p.extend.DisabledRules), path), nil
+	case p.extend.URL != "":
+		return config.Config{}, fmt.Errorf("%s: [extend] url is not supported (nhiscan never fetches rules from the network)", path)
+	}
+	if len(p.cfg.Rules) == 0 {
+		return config.Config{}, fmt.Errorf("%s: no [[rules]] and no [extend]; add `[extend]\\nuseDefault = true` to add to the built-in rules", path)
+	}
+	return p.cfg, nil
+}
+
+func withPath(c config.Config, path string) config.Config {
+	c.Path = path
+	return c
+}
+
+// merge lays ext over base the way gitleaks' [extend] does: new rules are
+// added; a rule with an existing id overrides the fields it sets and adds its
+// keywords, tags and allowlists; disabled rules of base are dropped; global
+// allowlists add up.
+func merge(base, ext config.Config, disabled []string) config.Config {
+	off := map[string]bool{}
+	for _, id := range disabled {
+		off[id] = true
+	}
+	out := config.Config{
+		Title:       ext.Title,
+		Description: ext.Description,
+		Path:        ext.Path,
+		Rules:       map[string]config.Rule{},
+		Keywords:    map[string]struct{}{},
+	}
+	for _, id := range base.OrderedRules {
+		if off[id] {
+			continue
+		}
+		out.Rules[id] = base.Rules[id]
+		out.OrderedRules = append(out.OrderedRules, id)
+	}
+	for _, id := range ext.OrderedRules {
+		r := ext.Rules[id]
+		b, ok := out.Rules[id]
+		if !ok {
+			out.Rules[id] = r
+			out.OrderedRules = append(out.OrderedRules, id)
+			continue
+		}
+		if r.Description != "" {
+			b.Description = r.Description
+		}
+		if r.Entropy != 0 {
+			b.Entropy = r.Entropy
+		}
+		if r.SecretGroup != 0 {
+			b.SecretGroup = r.SecretGroup
+		}
+		if r.Regex != nil {
+			b.Regex = r.Regex
+		}
+		if r.Path != nil {
+			b.Path = r.Path
+		}
+		b.Tags = append(append([]string{}, b.Tags...), r.Tags...)
+		b.Keywords = append(append([]string{}, b.Keywords...), r.Keywords...)
+		b.Allowlists = append(append(b.Allowlists[:0:0], b.Allowlists...), r.Allowlists...)
+		out.Rules[id] = b
+	}
+	for _, r := range out.Rules {
+		for _, k := range r.Keywords {
+			out.Keywords[strings.ToLower(k)] = struct{}{}
+		}
+	}
+	out.Allowlists = append(append(out.Allowlists, base.Allowlists...), ext.Allowlists...)
+	return out
+}
+
+func filterRules(c config.Config, keep func(string) bool) config.Config {
+	out := c
+	out.Rules = map[string]config.Rule{}
+	out.OrderedRules = nil
+	out.Keywords = map[string]struct{}{}
+	for _, id := range c.OrderedRules {
+		if !keep(id) {
+			continue
+		}
+		r := c.Rules[id]
+		out.Rules[id] = r
+		out.OrderedRules = append(out.OrderedRules, id)
+		for _, k := range r.Keywords {
+			out.Keywords[k] = struct{}{}
+		}
+	}
+	return out
+}

@@ -1,0 +1,233 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+	"golang.org/x/sync/errgroup"
+)
+
+// ScanDir scans the files under root as they are on disk. Inside a git work
+// tree it scans what git would see (tracked and untracked files, minus
+// ignored ones); elsewhere every file, honoring .gitignore files found on
+// the way. Symbolic links are never followed, so a planted link cannot make
+// the scan read outside root.
+func (s *Scanner) ScanDir(ctx context.Context, root string) (*Result, error) {
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("scan dir: %w", err)
+	}
+	files := []string{}
+	var stats Stats
+	if !info.IsDir() {
+		files = append(files, filepath.Base(root))
+		root = filepath.Dir(root)
+	} else if fs, ok := gitListFiles(ctx, root); ok {
+		files = fs
+	} else if files, err = walkFiles(ctx, root, &stats); err != nil {
+		return nil, err
+	}
+	var (
+		mu           sync.Mutex
+		b            = newBuilder(s.Engine, s.Ignore)
+		scanned      atomic.Int64
+		scannedBytes atomic.Int64
+		skippedLarge atomic.Int64
+		skippedBin   atomic.Int64
+		errCount     atomic.Int64
+		warnings     []string
+	)
+	cfg := &s.Engine.rules.Config
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.workers())
+	for _, rel := range files {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			data, err := readRegular(filepath.Join(root, rel), s.MaxBlobBytes)
+			switch {
+			case err == errTooLarge:
+				skippedLarge.Add(1)
+				return nil
+			case err == errNotRegular:
+				return nil
+			case err != nil:
+				errCount.Add(1)
+				mu.Lock()
+				warnings = append(warnings, fmt.Sprintf("%q could not be read: %v", rel, err))
+				mu.Unlock()
+				return nil
+			}
+			scanned.Add(1)
+			scannedBytes.Add(int64(len(data)))
+			slashed := filepath.ToSlash(rel)
+			var hits []hit
+			if !s.ScanBinary && isBinary(data) {
+				skippedBin.Add(1)
+			} else {
+				t := splitLines(data, nil)
+				hits = dedupHits(s.Engine.scanLines(gctx, t, 0, t.lines()-1, slashed))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, h := range hits {
+				if !locationAllowed(cfg, h, slashed, "") {
+					continue
+				}
+				b.add(h, Location{Path: slashed, Line: h.StartLine, Column: h.StartCol, EndLine: h.EndLine, EndColumn: h.EndCol}, true)
+			}
+			for _, r := range pathOnlyRules(cfg) {
+				if r.Path.MatchString(slashed) {
+					h := hit{RuleID: r.RuleID, Match: "file detected: " + slashed}
+					if locationAllowed(cfg, h, slashed, "") {
+						b.addPath(h, Location{Path: slashed}, true)
+					}
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	sort.Strings(warnings)
+	stats.Blobs = int(scanned.Load())
+	stats.Bytes = scannedBytes.Load()
+	stats.SkippedLarge = int(skippedLarge.Load())
+	stats.SkippedBinary = int(skippedBin.Load())
+	stats.Errors += int(errCount.Load())
+	stats.Warnings = append(stats.Warnings, warnings...)
+	if stats.SkippedLarge > 0 {
+		stats.Warnings = append(stats.Warnings, fmt.Sprintf("%d files larger than the size limit were skipped (--max-target-megabytes)", stats.SkippedLarge))
+	}
+	return &Result{Findings: b.findings(), Stats: stats}, nil
+}
+
+var (
+	errTooLarge   = fmt.Errorf("too large")
+	errNotRegular = fmt.Errorf("not a regular file")
+)
+
+// readRegular reads a regular file without following a symlink at its last
+// component, up to max bytes (0 = no limit).
+func readRegular(path string, max int64) ([]byte, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	if max > 0 && fi.Size() > max {
+		return nil, errTooLarge
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := io.Reader(f)
+	if max > 0 {
+		r = io.LimitReader(f, max+1)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if max > 0 && int64(len(data)) > max {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+// gitListFiles asks git which files a work tree holds (tracked, plus
+// untracked ones that are not ignored). ok is false outside a work tree.
+func gitListFiles(ctx context.Context, root string) ([]string, bool) {
+	if !gitAvailable() {
+		return nil, false
+	}
+	if out, err := gitCmd(ctx, root, "rev-parse", "--is-inside-work-tree").Output(); err != nil || strings.TrimSpace(string(out)) != "true" {
+		return nil, false
+	}
+	cmd := gitCmd(ctx, root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--", ".")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		_ = ee
+		return nil, false
+	}
+	var files []string
+	for _, p := range bytes.Split(out, []byte{0}) {
+		if len(p) > 0 {
+			files = append(files, filepath.FromSlash(string(p)))
+		}
+	}
+	return files, true
+}
+
+// walkFiles lists regular files under root, skipping .git directories and
+// what .gitignore files exclude.
+func walkFiles(ctx context.Context, root string, stats *Stats) ([]string, error) {
+	var files []string
+	var patterns []gitignore.Pattern
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			stats.Errors++
+			stats.Warnings = append(stats.Warnings, fmt.Sprintf("%q could not be read: %v", path, err))
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		rel, _ := filepath.Rel(root, path)
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			if rel != "." && gitignore.NewMatcher(patterns).Match(parts, true) {
+				return filepath.SkipDir
+			}
+			if data, err := os.ReadFile(filepath.Join(path, ".gitignore")); err == nil {
+				var domain []string
+				if rel != "." {
+					domain = parts
+				}
+				for _, line := range strings.Split(string(data), "\n") {
+					line = strings.TrimRight(line, "\r")
+					if line == "" || strings.HasPrefix(line, "#") {
+						continue
+					}
+					patterns = append(patterns, gitignore.ParsePattern(line, domain))
+				}
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil // symlinks and devices are never followed
+		}
+		if gitignore.NewMatcher(patterns).Match(parts, false) {
+			return nil
+		}
+		files = append(files, rel)
+		return nil
+	})
+	return files, err
+}

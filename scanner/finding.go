@@ -1,0 +1,175 @@
+package scanner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Finding is one leaked secret. A secret committed in 40 commits is one
+// Finding with 40 Locations: verification and remediation act once per secret.
+//
+// Secret holds the raw value and is never serialised by this package; writers
+// decide (with --show-secrets) whether to print it. Everything else is safe to
+// print.
+type Finding struct {
+	// Fingerprint is stable across runs and machines: Fingerprint(RuleID, Secret).
+	Fingerprint string
+	RuleID      string
+	Description string
+	Provider    string   // provider id (the key verifiers and remediators use); "" when unknown
+	Severity    string   // critical, high, medium, low
+	Tags        []string // rule tags
+	Secret      string   // raw secret: never log it, never store it
+	Redacted    string   // Redact(Secret)
+	Entropy     float32
+	Locations   []Location
+	// InHead is true when the secret is still present at the tip of the
+	// default branch (history scans) or in the scanned tree (dir, staged).
+	InHead bool
+}
+
+// Location is one place a secret was found. For history scans it is the
+// commit that added the line holding the secret to Path.
+type Location struct {
+	Commit    string    `json:"commit,omitempty"`
+	Blob      string    `json:"blob,omitempty"`
+	Path      string    `json:"path"`
+	Line      int       `json:"line"`
+	Column    int       `json:"column"`
+	EndLine   int       `json:"end_line"`
+	EndColumn int       `json:"end_column"`
+	Author    string    `json:"author,omitempty"`
+	Email     string    `json:"email,omitempty"`
+	Date      time.Time `json:"date,omitzero"`
+	// Unreachable is set for blobs no ref's history adds (dangling objects,
+	// or only added by a merge): the secret is in the object store but no
+	// commit could be named.
+	Unreachable bool `json:"unreachable,omitempty"`
+}
+
+// Fingerprint returns the stable id of a secret found by a rule: the first
+// 16 bytes of SHA-256(ruleID NUL secret), hex encoded. It reveals nothing
+// about the secret that a brute force of the secret itself would not.
+func Fingerprint(ruleID, secret string) string {
+	h := sha256.New()
+	h.Write([]byte(ruleID))
+	h.Write([]byte{0})
+	h.Write([]byte(secret))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// SecretHash is the hash the store keeps instead of a secret: SHA-256 of the
+// secret alone (no rule), hex encoded, so the same value found by two rules
+// can be matched.
+func SecretHash(secret string) string {
+	s := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(s[:])
+}
+
+// Redact hides a secret for display: at most the first four characters of a
+// long secret (enough to recognise a provider prefix such as "ghp_" or
+// "AKIA") stay visible, never more than a quarter of it.
+func Redact(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	keep := len(secret) / 4
+	if keep > 4 {
+		keep = 4
+	}
+	if len(secret) < 12 {
+		keep = 0
+	}
+	// never cut a multi-byte rune in half
+	for keep > 0 && keep < len(secret) && !utf8Start(secret[keep]) {
+		keep--
+	}
+	return secret[:keep] + "*****"
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// FirstLocation is the earliest dated location (the commit that first leaked
+// the secret), or the first one when none is dated.
+func (f *Finding) FirstLocation() Location {
+	if len(f.Locations) == 0 {
+		return Location{}
+	}
+	best := f.Locations[0]
+	for _, l := range f.Locations[1:] {
+		if !l.Date.IsZero() && (best.Date.IsZero() || l.Date.Before(best.Date)) {
+			best = l
+		}
+	}
+	return best
+}
+
+// SortLocations orders locations by date, then path, line and commit, so
+// output is deterministic whatever order the parallel scan produced.
+func (f *Finding) SortLocations() {
+	sort.SliceStable(f.Locations, func(i, j int) bool {
+		a, b := f.Locations[i], f.Locations[j]
+		if !a.Date.Equal(b.Date) {
+			return a.Date.Before(b.Date)
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Commit < b.Commit
+	})
+}
+
+// SortFindings orders findings by severity, then rule and fingerprint.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		si, sj := severityRank(fs[i].Severity), severityRank(fs[j].Severity)
+		if si != sj {
+			return si < sj
+		}
+		if fs[i].RuleID != fs[j].RuleID {
+			return fs[i].RuleID < fs[j].RuleID
+		}
+		return fs[i].Fingerprint < fs[j].Fingerprint
+	})
+}
+
+func severityRank(s string) int {
+	switch strings.ToLower(s) {
+	case "critical":
+		return 0
+	case "high":
+		return 1
+	case "medium":
+		return 2
+	case "low":
+		return 3
+	}
+	return 4
+}
+
+// Stats counts what a scan read and what it skipped, so a partial scan is
+// never mistaken for a clean one.
+type Stats struct {
+	Commits        int   `json:"commits"`
+	Blobs          int   `json:"blobs"`
+	Bytes          int64 `json:"bytes"`
+	MissingObjects int   `json:"missing_objects"`
+	SkippedLarge   int   `json:"skipped_large"`
+	SkippedBinary  int   `json:"skipped_binary"`
+	Errors         int   `json:"errors"`
+	// Warnings are human-readable notes about what was not scanned and why.
+	// They never contain a secret.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Result is what a scan returns.
+type Result struct {
+	Findings []Finding
+	Stats    Stats
+}

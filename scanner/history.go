@@ -1,0 +1,507 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// HistoryOptions select what `scan git` reads.
+type HistoryOptions struct {
+	// Revs are the git revisions to walk (`--all` when empty): a range
+	// "A..B", a branch, or "^SHA" exclusions.
+	Revs []string
+	// GoGit forces the pure-Go reader even when git is installed.
+	GoGit bool
+}
+
+// Scanner turns sources into Findings with an Engine. It is safe for
+// concurrent use; each Scan call is independent.
+type Scanner struct {
+	Engine *Engine
+	// Workers bounds the parallel scanning goroutines (default GOMAXPROCS).
+	Workers int
+	// MaxBlobBytes skips blobs and files larger than this (counted in
+	// Stats.SkippedLarge); 0 means no limit.
+	MaxBlobBytes int64
+	// ScanBinary also scans binary content (files with a NUL byte in their
+	// first 8000 bytes, git's own test); by default they are counted and
+	// skipped.
+	ScanBinary bool
+	// Ignore drops locations listed in a .gitleaksignore (may be nil).
+	Ignore *IgnoreList
+	Log    *slog.Logger
+	// Progress, when set, is called with the bytes scanned so far.
+	Progress func(blobs int, bytes int64)
+}
+
+func (s *Scanner) workers() int {
+	if s.Workers > 0 {
+		return s.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+func (s *Scanner) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// historyScan is the state of one ScanHistory call.
+type historyScan struct {
+	s     *Scanner
+	lines *lineSet
+
+	mu       sync.Mutex
+	blobs    []oid           // index -> id
+	index    map[oid]int32   // id -> index
+	hits     map[int32][]hit // direct hits per blob
+	anchors  map[uint64][]anchored
+	sightsMu sync.Mutex
+	sights   []lineSighting
+
+	failedAll bool          // cat-file --batch-all-objects stopped part-way
+	missing   map[oid]bool  // blobs cat-file reported missing
+
+	scannedBlobs atomic.Int64
+	scannedBytes atomic.Int64
+	skippedLarge atomic.Int64
+	skippedBin   atomic.Int64
+}
+
+// anchored is a hit expressed relative to the first new line it covers, so
+// it can be placed in every other blob holding that line.
+type anchored struct {
+	h        hit
+	lineDiff int // hit.StartLine - (anchor line, 1-based)
+}
+
+type lineSighting struct {
+	h  uint64
+	sg sighting
+}
+
+// ScanHistory scans every blob reachable from opts.Revs once and returns one
+// Finding per secret, located at the commits that added it.
+func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptions) (*Result, error) {
+	if err := checkRepo(ctx, dir); err != nil {
+		return nil, err
+	}
+	hs := &historyScan{
+		s:       s,
+		lines:   newLineSet(),
+		index:   map[oid]int32{},
+		hits:    map[int32][]hit{},
+		anchors: map[uint64][]anchored{},
+	}
+	useCLI := gitAvailable() && !opts.GoGit
+	revs := opts.Revs
+	full := len(revs) == 0
+	if full {
+		revs = []string{"--all"}
+	}
+
+	var (
+		hist  *history
+		stats Stats
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	if useCLI {
+		// The walk costs about a fifth of the read: run it beside the scan.
+		var histErr error
+		walked := make(chan struct{})
+		go func() {
+			defer close(walked)
+			hist, histErr = walkGitLog(gctx, dir, revs)
+		}()
+		if full {
+			if err := hs.readAll(gctx, g, dir, &stats); err != nil {
+				<-walked
+				return nil, err
+			}
+			<-walked
+			if histErr != nil {
+				return nil, histErr
+			}
+			// Objects the history names that the store could not give us.
+			var rest []oid
+			seen := map[oid]bool{}
+			for _, c := range hist.changes {
+				if _, ok := hs.index[c.new]; !ok && !seen[c.new] {
+					seen[c.new] = true
+					rest = append(rest, c.new)
+				}
+			}
+			if len(rest) > 0 && hs.failedAll {
+				// cat-file died part-way (corrupt pack): read the rest one by one.
+				if err := hs.readList(gctx, dir, rest, &stats); err != nil {
+					return nil, err
+				}
+			} else {
+				stats.MissingObjects += len(rest)
+				hs.noteMissing(rest, &stats)
+			}
+		} else {
+			<-walked
+			if histErr != nil {
+				return nil, histErr
+			}
+			if err := hs.readList(gctx, dir, uniqueNew(hist), &stats); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		h, err := hs.scanGoGit(gctx, dir, revs, &stats)
+		if err != nil {
+			return nil, err
+		}
+		hist = h
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	head, err := headBlobs(ctx, dir, useCLI)
+	if err != nil {
+		s.log().Warn("cannot list the default branch tip; in_head left false", "err", err)
+	}
+	res := hs.assemble(hist, head)
+	stats.Commits = len(hist.commits)
+	stats.Blobs = int(hs.scannedBlobs.Load())
+	stats.Bytes = hs.scannedBytes.Load()
+	stats.SkippedLarge = int(hs.skippedLarge.Load())
+	stats.SkippedBinary = int(hs.skippedBin.Load())
+	if stats.MissingObjects > 0 {
+		stats.Warnings = append(stats.Warnings, fmt.Sprintf("%d objects named by the history are missing from the repository (partial or shallow clone?); everything else was scanned", stats.MissingObjects))
+	}
+	if stats.SkippedLarge > 0 {
+		stats.Warnings = append(stats.Warnings, fmt.Sprintf("%d blobs larger than the size limit were skipped (--max-target-megabytes)", stats.SkippedLarge))
+	}
+	res.Stats = stats
+	return res, nil
+}
+
+// checkRepo gives a clear error for a path that is not a git repository.
+func checkRepo(ctx context.Context, dir string) error {
+	if gitAvailable() {
+		out, err := gitCmd(ctx, dir, "rev-parse", "--git-dir").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%s is not a git repository: %s", dir, firstLine(string(bytes.TrimSpace(out)), err))
+		}
+		return nil
+	}
+	_, err := openGoGit(dir)
+	return err
+}
+
+func uniqueNew(h *history) []oid {
+	seen := make(map[oid]struct{}, len(h.changes))
+	var ids []oid
+	for _, c := range h.changes {
+		if _, ok := seen[c.new]; ok {
+			continue
+		}
+		seen[c.new] = struct{}{}
+		ids = append(ids, c.new)
+	}
+	return ids
+}
+
+func (hs *historyScan) noteMissing(ids []oid, stats *Stats) {
+	for i, id := range ids {
+		if i == 5 {
+			hs.s.log().Warn("more objects missing", "count", len(ids)-5)
+			break
+		}
+		hs.s.log().Warn("object missing from the repository", "blob", id.String())
+	}
+}
+
+// blobJob is one blob handed to a worker.
+type blobJob struct {
+	idx  int32
+	data *[]byte
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
+
+// register adds a blob to the table and returns its index, or -1 when it
+// was already scanned.
+func (hs *historyScan) register(id oid) int32 {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if _, ok := hs.index[id]; ok {
+		return -1
+	}
+	i := int32(len(hs.blobs))
+	hs.blobs = append(hs.blobs, id)
+	hs.index[id] = i
+	return i
+}
+
+// readAll streams every object of the repository through the workers.
+func (hs *historyScan) readAll(ctx context.Context, _ *errgroup.Group, dir string, stats *Stats) error {
+	cf, err := startCatFile(ctx, dir, nil)
+	if err != nil {
+		return err
+	}
+	err = hs.pump(ctx, cf, stats)
+	if werr := cf.wait(); werr != nil && err == nil {
+		err = werr
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// A corrupt pack stops git part-way: keep what was read and let the
+		// caller read the rest object by object.
+		hs.failedAll = true
+		stats.Errors++
+		stats.Warnings = append(stats.Warnings, "reading all objects failed part-way ("+err.Error()+"); the rest is read one object at a time")
+	}
+	return nil
+}
+
+// readList reads the given blobs; a corrupt object that stops git is
+// counted and skipped, and reading resumes after it.
+func (hs *historyScan) readList(ctx context.Context, dir string, ids []oid, stats *Stats) error {
+	for len(ids) > 0 {
+		cf, err := startCatFile(ctx, dir, ids)
+		if err != nil {
+			return err
+		}
+		perr := hs.pump(ctx, cf, stats)
+		werr := cf.wait()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if perr == nil && werr == nil {
+			return nil
+		}
+		// Find how far git got: every id before the first unread one is done.
+		next := 0
+		hs.mu.Lock()
+		for next < len(ids) {
+			if _, ok := hs.index[ids[next]]; !ok && !hs.missing[ids[next]] {
+				break
+			}
+			next++
+		}
+		hs.mu.Unlock()
+		if next >= len(ids) {
+			return nil
+		}
+		bad := ids[next]
+		stats.Errors++
+		hs.s.log().Warn("unreadable object skipped", "blob", bad.String(), "err", errors.Join(perr, werr))
+		stats.Warnings = append(stats.Warnings, fmt.Sprintf("object %s could not be read (corrupt?) and was skipped", bad))
+		ids = ids[next+1:]
+	}
+	return nil
+}
+
+// pump reads objects from cat-file and scans the blobs with the workers.
+func (hs *historyScan) pump(ctx context.Context, cf *catFile, stats *Stats) error {
+	jobs := make(chan blobJob, 2*hs.s.workers())
+	g, gctx := errgroup.WithContext(ctx)
+	for range hs.s.workers() {
+		g.Go(func() error {
+			for j := range jobs {
+				hs.scanBlob(gctx, j.idx, *j.data)
+				*j.data = (*j.data)[:0]
+				bufPool.Put(j.data)
+			}
+			return nil
+		})
+	}
+	readErr := func() error {
+		defer close(jobs)
+		for {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			h, err := cf.next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if h.typ == "missing" {
+				hs.mu.Lock()
+				if hs.missing == nil {
+					hs.missing = map[oid]bool{}
+				}
+				hs.missing[h.id] = true
+				hs.mu.Unlock()
+				stats.MissingObjects++
+				hs.s.log().Warn("object missing from the repository", "blob", h.rawName)
+				continue
+			}
+			if h.typ != "blob" {
+				if _, err := cf.read(h, nil); err != nil {
+					return err
+				}
+				continue
+			}
+			idx := hs.register(h.id)
+			if idx < 0 || (hs.s.MaxBlobBytes > 0 && h.size > hs.s.MaxBlobBytes) {
+				if idx >= 0 {
+					hs.skippedLarge.Add(1)
+				}
+				if _, err := cf.read(h, nil); err != nil {
+					return err
+				}
+				continue
+			}
+			bp := bufPool.Get().(*[]byte)
+			data, err := cf.read(h, *bp)
+			if err != nil {
+				return err
+			}
+			*bp = data
+			select {
+			case jobs <- blobJob{idx: idx, data: bp}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+	}()
+	werr := g.Wait()
+	if readErr != nil {
+		return readErr
+	}
+	return werr
+}
+
+// isBinary is git's own test: a NUL byte in the first 8000 bytes.
+func isBinary(data []byte) bool {
+	n := len(data)
+	if n > 8000 {
+		n = 8000
+	}
+	return bytes.IndexByte(data[:n], 0) >= 0
+}
+
+// scanBlob scans the lines of one blob that no other blob has shown yet.
+func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
+	hs.scannedBlobs.Add(1)
+	hs.scannedBytes.Add(int64(len(data)))
+	if p := hs.s.Progress; p != nil {
+		p(int(hs.scannedBlobs.Load()), hs.scannedBytes.Load())
+	}
+	if !hs.s.ScanBinary && isBinary(data) {
+		hs.skippedBin.Add(1)
+		return
+	}
+	sp := startsPool.Get().(*[]int)
+	t := splitLines(data, *sp)
+	defer func() { *sp = t.starts[:0]; startsPool.Put(sp) }()
+
+	n := t.lines()
+	hp := hashPool.Get().(*[]uint64)
+	claimed := (*hp)[:0]
+	defer func() { *hp = claimed[:0]; hashPool.Put(hp) }()
+	// claimedAt[i] is the index in claimed of line i's hash, or -1.
+	type run struct{ from, to int }
+	var runs []run
+	var claimIdx []int32
+	lineClaim := func(i int) int32 { return claimIdx[i] }
+	claimIdx = make([]int32, n)
+	onHit := func(h uint64, sg sighting) {
+		hs.sightsMu.Lock()
+		hs.sights = append(hs.sights, lineSighting{h, sg})
+		hs.sightsMu.Unlock()
+	}
+	for i := 0; i < n; i++ {
+		h := hs.lines.hash(t.line(i))
+		if hs.lines.visit(h, idx, int32(i), onHit) {
+			claimIdx[i] = int32(len(claimed))
+			claimed = append(claimed, h)
+			if k := len(runs); k > 0 && runs[k-1].to == i-1 {
+				runs[k-1].to = i
+			} else {
+				runs = append(runs, run{i, i})
+			}
+		} else {
+			claimIdx[i] = -1
+		}
+	}
+	if len(runs) == 0 {
+		return
+	}
+	var hits []hit
+	ctxLines := hs.s.Engine.context
+	for _, r := range runs {
+		from, to := r.from-ctxLines, r.to+ctxLines
+		if from < 0 {
+			from = 0
+		}
+		if to >= n {
+			to = n - 1
+		}
+		hits = append(hits, hs.s.Engine.scanLines(ctx, t, from, to, "")...)
+	}
+	hits = dedupHits(hits)
+	anchorOf := map[int]bool{} // claimed line index -> anchors a hit
+	if len(hits) > 0 {
+		hs.mu.Lock()
+		hs.hits[idx] = append(hs.hits[idx], hits...)
+		for _, h := range hits {
+			for l := h.StartLine - 1; l <= h.EndLine-1 && l < n; l++ {
+				if l >= 0 && lineClaim(l) >= 0 {
+					hs.anchors[claimed[lineClaim(l)]] = append(hs.anchors[claimed[lineClaim(l)]], anchored{h: h, lineDiff: h.StartLine - (l + 1)})
+					anchorOf[l] = true
+					break
+				}
+			}
+		}
+		hs.mu.Unlock()
+	}
+	for i := 0; i < n; i++ {
+		ci := lineClaim(i)
+		if ci < 0 {
+			continue
+		}
+		for _, sg := range hs.lines.settle(claimed[ci], anchorOf[i]) {
+			onHit(claimed[ci], sg)
+		}
+	}
+}
+
+var (
+	startsPool = sync.Pool{New: func() any { s := make([]int, 0, 1024); return &s }}
+	hashPool   = sync.Pool{New: func() any { s := make([]uint64, 0, 1024); return &s }}
+)
+
+// dedupHits drops repeated (rule, secret, line, column) hits from
+// overlapping windows.
+func dedupHits(hits []hit) []hit {
+	if len(hits) < 2 {
+		return hits
+	}
+	type key struct {
+		rule, secret string
+		line, col    int
+	}
+	seen := make(map[key]bool, len(hits))
+	out := hits[:0]
+	for _, h := range hits {
+		k := key{h.RuleID, h.Secret, h.StartLine, h.StartCol}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, h)
+	}
+	return out
+}

@@ -1,0 +1,110 @@
+package scanner
+
+import (
+	"hash/maphash"
+	"sync"
+)
+
+// lineSet remembers every line already scanned in a history scan, so that
+// each distinct line reaches the rules once however many blobs hold it
+// (consecutive versions of a file share almost all their lines).
+//
+// Because a line that produced a hit must still be located in every other
+// blob holding it, the set also tracks, per line, whether scanning it found
+// something. Blobs are scanned in parallel, so a line may be met again while
+// the blob that claimed it is still being scanned: such sightings wait in a
+// pending list until the claim is settled.
+type lineSet struct {
+	seed   maphash.Seed
+	shards [lineShards]lineShard
+}
+
+const lineShards = 64
+
+type lineState uint8
+
+const (
+	lineAbsent  lineState = iota
+	lineClaimed           // being scanned by the blob that first met it
+	lineClean             // scanned, nothing found
+	lineHit               // scanned, anchors at least one hit
+)
+
+type lineShard struct {
+	mu      sync.Mutex
+	state   map[uint64]lineState
+	pending map[uint64][]sighting
+	_       [40]byte // keep shards on separate cache lines
+}
+
+// sighting is a line met in a blob after another blob claimed it.
+type sighting struct {
+	blob int32 // index into the scan's blob table
+	line int32 // 0-based line index in that blob
+}
+
+func newLineSet() *lineSet {
+	s := &lineSet{seed: maphash.MakeSeed()}
+	for i := range s.shards {
+		s.shards[i].state = make(map[uint64]lineState, 1<<14)
+		s.shards[i].pending = make(map[uint64][]sighting)
+	}
+	return s
+}
+
+func (s *lineSet) hash(b []byte) uint64 { return maphash.Bytes(s.seed, b) }
+
+func (s *lineSet) shard(h uint64) *lineShard { return &s.shards[h>>58] }
+
+// visit records line h of blob b at line index l and reports whether the
+// caller must scan it (it is the first to meet it). A line already known to
+// anchor hits is returned as a sighting through hitSighting.
+func (s *lineSet) visit(h uint64, b, l int32, hitSighting func(h uint64, sg sighting)) (claimed bool) {
+	sh := s.shard(h)
+	sh.mu.Lock()
+	switch sh.state[h] {
+	case lineAbsent:
+		sh.state[h] = lineClaimed
+		sh.mu.Unlock()
+		return true
+	case lineClaimed:
+		sh.pending[h] = append(sh.pending[h], sighting{b, l})
+		sh.mu.Unlock()
+	case lineHit:
+		sh.mu.Unlock()
+		hitSighting(h, sighting{b, l})
+	default:
+		sh.mu.Unlock()
+	}
+	return false
+}
+
+// settle ends the claim on line h: hit tells whether it anchors a hit. The
+// sightings that waited on it are returned when it does.
+func (s *lineSet) settle(h uint64, hit bool) []sighting {
+	sh := s.shard(h)
+	sh.mu.Lock()
+	p := sh.pending[h]
+	if p != nil {
+		delete(sh.pending, h)
+	}
+	if hit {
+		sh.state[h] = lineHit
+	} else {
+		sh.state[h] = lineClean
+		p = nil
+	}
+	sh.mu.Unlock()
+	return p
+}
+
+// size returns the number of distinct lines seen.
+func (s *lineSet) size() int {
+	n := 0
+	for i := range s.shards {
+		s.shards[i].mu.Lock()
+		n += len(s.shards[i].state)
+		s.shards[i].mu.Unlock()
+	}
+	return n
+}

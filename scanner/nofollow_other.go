@@ -1,0 +1,5 @@
+//go:build !unix
+
+package scanner
+
+const noFollow = 0
