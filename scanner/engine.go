@@ -34,6 +34,9 @@ type Engine struct {
 	context        int
 }
 
+// dumpHook is a measurement aid for tests.
+var dumpHook func(string)
+
 // ContextLines is how many lines around a keyword hit a window includes, so
 // that rules spanning a line break (`password:\n  "value"`) still match.
 const ContextLines = 2
@@ -208,6 +211,9 @@ func (e *Engine) pemEnd(t text, l int) int {
 // detect runs gitleaks' detector over lines [from, to] of t.
 func (e *Engine) detect(ctx context.Context, t text, from, to int, path string) []hit {
 	raw := string(t.data[t.starts[from]:t.end(to)])
+	if dumpHook != nil {
+		dumpHook(raw)
+	}
 	fs := e.det.DetectContext(ctx, detect.Fragment{Raw: raw, FilePath: path, StartLine: from + 1})
 	if len(fs) == 0 {
 		return nil

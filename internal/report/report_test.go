@@ -514,9 +514,9 @@ func TestSARIFContent(t *testing.T) {
 				} `json:"driver"`
 			} `json:"tool"`
 			Results []struct {
-				RuleID              string            `json:"ruleId"`
-				RuleIndex           int               `json:"ruleIndex"`
-				Level               string            `json:"level"`
+				RuleID              string `json:"ruleId"`
+				RuleIndex           int    `json:"ruleIndex"`
+				Level               string `json:"level"`
 				Message             struct{ Text string }
 				PartialFingerprints map[string]string `json:"partialFingerprints"`
 				Fingerprints        map[string]string `json:"fingerprints"`
@@ -577,13 +577,18 @@ func TestSARIFContent(t *testing.T) {
 		if r.PartialFingerprints["nhiscan/v1"] == "" || r.PartialFingerprints["nhiscan/v1"] != r.Fingerprints["nhiscan/v1"] {
 			t.Errorf("result %s fingerprints: %v %v", r.RuleID, r.PartialFingerprints, r.Fingerprints)
 		}
+		if len(r.Locations) == 0 {
+			// code scanning rejects the whole file for one unlocated result
+			t.Errorf("result %s has no location", r.RuleID)
+		}
 		for _, l := range r.Locations {
 			for k := range l.Properties {
 				if k != "commit" && k != "blob" && k != "unreachable" {
 					t.Errorf("location property %q: only commit and blob belong there", k)
 				}
 			}
-			if l.PhysicalLocation == nil {
+			if l.PhysicalLocation == nil || l.PhysicalLocation.ArtifactLocation.URI == "" {
+				t.Errorf("result %s: a location without an artifact fails the code scanning upload", r.RuleID)
 				continue
 			}
 			reg := l.PhysicalLocation.Region
@@ -608,9 +613,6 @@ func TestSARIFContent(t *testing.T) {
 	uris := map[string]bool{}
 	for _, r := range run.Results {
 		for _, l := range r.Locations {
-			if l.PhysicalLocation == nil {
-				continue
-			}
 			al := l.PhysicalLocation.ArtifactLocation
 			if al.URIBaseID != "%SRCROOT%" {
 				t.Errorf("uri %q: uriBaseId %q", al.URI, al.URIBaseID)
@@ -626,7 +628,8 @@ func TestSARIFContent(t *testing.T) {
 			uris[u.Path] = true
 		}
 	}
-	for _, p := range hostilePaths {
+	lowBlob := fx.res.Findings[3].Locations[0].Blob
+	for _, p := range append(hostilePaths, "git-blob-"+lowBlob) {
 		p = strings.TrimPrefix(p, "./")
 		if !uris[p] {
 			t.Errorf("hostile path %q has no matching URI", p)

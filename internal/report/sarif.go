@@ -105,7 +105,7 @@ type sarifResultProps struct {
 }
 
 type sarifLocation struct {
-	PhysicalLocation *sarifPhysicalLocation `json:"physicalLocation,omitempty"`
+	PhysicalLocation *sarifPhysicalLocation `json:"physicalLocation"`
 	Message          *sarifMessage          `json:"message,omitempty"`
 	Properties       *sarifLocationProps    `json:"properties,omitempty"`
 }
@@ -258,16 +258,21 @@ func sarifLocationFor(l scanner.Location) sarifLocation {
 	if l.Commit != "" || l.Blob != "" || l.Unreachable {
 		loc.Properties = &sarifLocationProps{Commit: l.Commit, Blob: l.Blob, Unreachable: l.Unreachable}
 	}
-	if l.Path == "" {
-		text := "secret found in an object with no path"
+	path := l.Path
+	if path == "" {
+		// Code scanning rejects a whole upload when one location has no
+		// artifact, so an object found without a path (an unreachable blob)
+		// gets a placeholder named after the blob, and a message says why.
+		path = "unknown-path"
+		text := "secret found in an object that no commit names with a path"
 		if l.Blob != "" {
+			path = "git-blob-" + l.Blob
 			text = "secret found in blob " + l.Blob + ", which no commit names with a path"
 		}
 		loc.Message = &sarifMessage{Text: text}
-		return loc
 	}
 	loc.PhysicalLocation = &sarifPhysicalLocation{
-		ArtifactLocation: sarifURI(l.Path),
+		ArtifactLocation: sarifURI(path),
 		Region:           sarifRegionFor(l),
 	}
 	return loc
