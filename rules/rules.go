@@ -14,6 +14,7 @@ import (
 	stdregexp "regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/spf13/viper"
 	"github.com/zricethezav/gitleaks/v8/config"
@@ -97,9 +98,32 @@ func (r *Ruleset) IDs() []string {
 	return ids
 }
 
+var (
+	defaultOnce sync.Once
+	defaultCfg  parsed
+	defaultErr  error
+)
+
+func gitleaksDefault() (parsed, error) {
+	defaultOnce.Do(func() { defaultCfg, defaultErr = parse(config.DefaultConfig, "gitleaks default config") })
+	return defaultCfg, defaultErr
+}
+
+// IsBuiltinRegex reports whether rule id's regex is exactly the one nhiscan
+// ships (gitleaks' default or the NHI pack). Matching shortcuts that depend
+// on a regex's shape are only safe for those.
+func IsBuiltinRegex(id, regex string) bool {
+	def, err := gitleaksDefault()
+	if err != nil {
+		return false
+	}
+	r, ok := def.cfg.Rules[id]
+	return ok && r.Regex != nil && r.Regex.String() == regex
+}
+
 // builtin returns gitleaks' default config extended by the NHI pack.
 func builtin() (config.Config, error) {
-	def, err := parse(config.DefaultConfig, "gitleaks default config")
+	def, err := gitleaksDefault()
 	if err != nil {
 		return config.Config{}, err
 	}

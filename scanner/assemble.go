@@ -11,7 +11,7 @@ import (
 // every commit that added it to a path. A blob whose parent version at the
 // same path already held the secret adds no location (the secret was only
 // carried along), which matches what a diff-based scanner reports.
-func (hs *historyScan) assemble(hist *history, head map[oid]struct{}) *Result {
+func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachable bool) *Result {
 	// Place lines met again after their first scan.
 	for _, s := range hs.sights {
 		for _, a := range hs.anchors[s.h] {
@@ -67,7 +67,7 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}) *Result {
 	// Blobs with hits that no walked commit adds: dangling objects, or
 	// content only a merge introduced. Path rules cannot be applied.
 	for idx, hits := range hs.hits {
-		if placed[idx] || len(hits) == 0 {
+		if !unreachable || placed[idx] || len(hits) == 0 {
 			continue
 		}
 		id := hs.blobs[idx]

@@ -78,7 +78,7 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*Result, error) {
 				skippedBin.Add(1)
 			} else {
 				t := splitLines(data, nil)
-				hits = dedupHits(s.Engine.scanLines(gctx, t, 0, t.lines()-1, slashed))
+				hits = dedupHits(s.Engine.scanLines(gctx, t, 0, t.lines()-1, slashed, nil))
 			}
 			mu.Lock()
 			defer mu.Unlock()

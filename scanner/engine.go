@@ -15,57 +15,138 @@ import (
 
 // Engine matches rules against text. It wraps gitleaks' detector but never
 // hands it a whole file: one multi-pattern pass over the lower-cased text
-// finds the lines holding any rule keyword, and only windows of a few lines
-// around them reach the regular expressions. That is where the time goes:
-// gitleaks' generic rules have keywords found in almost every file, so a
-// whole-file fragment makes their regexes run over everything.
+// finds the lines holding a rule keyword, and only small windows around them
+// reach the regular expressions. That is where the time goes: gitleaks'
+// generic rule has keywords ("key", "token", "api"…) found in almost every
+// file, so a whole-file fragment makes its regex run over everything.
+//
+// Three detectors share the work, each over its own windows:
+//   - main: every rule but the generic one, around their keywords;
+//   - generic: gitleaks' generic-api-key rule, only around keywords that are
+//     followed by an assignment and a value long enough to match it;
+//   - decode: every rule with gitleaks' decoding of base64, hex, percent and
+//     unicode escapes, only around text that decodes to printable ASCII.
+//
+// Keyword hits that a rule's regex cannot match (checked by a validator that
+// accepts a superset of what the regex does) open no window. Validators are
+// only used for the built-in regexes they were written for.
 //
 // An Engine is safe for concurrent use.
 type Engine struct {
 	rules    *rules.Ruleset
-	det      *detect.Detector
+	main     *detect.Detector
+	generic  *detect.Detector // nil when the generic rule is absent or changed
+	decode   *detect.Detector // nil when decoding is off
 	keywords *ahocorasick.Trie
-	// pemIdx is the index of the "-----begin" keyword in the trie: a hit on it
-	// widens the window to the matching END line (private keys span lines).
-	pemIdx int64
+	kw       []keywordInfo // by trie pattern index
 	// noKeywordRules is true when a rule without keywords exists: it must see
 	// every line, so windows cannot be used.
 	noKeywordRules bool
 	context        int
 }
 
-// dumpHook is a measurement aid for tests.
-var dumpHook func(string)
+// keywordInfo says what a hit on one keyword means.
+type keywordInfo struct {
+	pem         bool        // "-----begin": the window reaches the END line
+	mainAlways  bool        // some main rule uses it without a validator
+	mainChecks  []validator // main rules' validators for it
+	genericRule bool        // the generic rule uses it (validated by assignmentAfter)
+}
 
-// ContextLines is how many lines around a keyword hit a window includes, so
-// that rules spanning a line break (`password:\n  "value"`) still match.
-const ContextLines = 2
+// validator reports whether a rule's regex could match around a keyword
+// that ends at offset end of the lower-cased text low.
+type validator func(low []byte, end int) bool
+
+const genericRuleID = "generic-api-key"
+
+// validators holds, per built-in rule, per keyword, a cheap necessary
+// condition for its regex to match there.
+var validators = map[string]map[string]validator{
+	// \b(ey[a-zA-Z0-9]{17,}\.ey…
+	"jwt": {"ey": func(low []byte, end int) bool { return runOf(low, end, isAlnum) >= 17 }},
+	// \b((?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24})))…
+	"vault-service-token": {
+		"s.":   func(low []byte, end int) bool { return runOf(low, end, isAlnum) >= 24 },
+		"hvs.": func(low []byte, end int) bool { return runOf(low, end, isWordDash) >= 90 },
+	},
+}
+
+// ContextLines is how many lines after a keyword's line a window includes,
+// so that rules spanning a line break (`password:\n  "value"`) still match.
+const ContextLines = 1
 
 // maxPEMLines bounds how far a private-key window reaches for its END line.
 const maxPEMLines = 400
 
-// NewEngine builds the detector once, up front: gitleaks' detector
+// NewEngine builds the detectors once, up front: gitleaks' detector
 // construction is not safe to call concurrently.
 func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
-	d := detect.NewDetector(rs.Config)
-	d.MaxDecodeDepth = maxDecodeDepth
-	e := &Engine{rules: rs, det: d, context: ContextLines, pemIdx: -1}
-	var kws []string
-	for k := range rs.Config.Keywords {
-		kws = append(kws, strings.ToLower(k))
+	cfg := rs.Config
+	e := &Engine{rules: rs, context: ContextLines}
+	genericOK := false
+	if r, ok := cfg.Rules[genericRuleID]; ok && r.Regex != nil && rules.IsBuiltinRegex(genericRuleID, r.Regex.String()) {
+		genericOK = true
 	}
-	for i, k := range kws {
-		if k == "-----begin" {
-			e.pemIdx = int64(i)
-		}
+	mainCfg := subsetConfig(cfg, func(id string) bool { return !(genericOK && id == genericRuleID) })
+	e.main = detect.NewDetector(mainCfg)
+	if genericOK {
+		e.generic = detect.NewDetector(subsetConfig(cfg, func(id string) bool { return id == genericRuleID }))
 	}
-	for _, r := range rs.Config.Rules {
+	if maxDecodeDepth > 0 {
+		e.decode = detect.NewDetector(cfg)
+		e.decode.MaxDecodeDepth = maxDecodeDepth
+	}
+	for _, r := range cfg.Rules {
 		if len(r.Keywords) == 0 && r.Regex != nil {
 			e.noKeywordRules = true
 		}
 	}
+	var kws []string
+	index := map[string]int{}
+	for _, id := range cfg.OrderedRules {
+		r := cfg.Rules[id]
+		for _, k := range r.Keywords {
+			k = strings.ToLower(k)
+			i, ok := index[k]
+			if !ok {
+				i = len(kws)
+				index[k] = i
+				kws = append(kws, k)
+				e.kw = append(e.kw, keywordInfo{pem: k == "-----begin"})
+			}
+			info := &e.kw[i]
+			switch {
+			case genericOK && id == genericRuleID:
+				info.genericRule = true
+			case r.Regex != nil && validators[id][k] != nil && rules.IsBuiltinRegex(id, r.Regex.String()):
+				info.mainChecks = append(info.mainChecks, validators[id][k])
+			default:
+				info.mainAlways = true
+			}
+		}
+	}
 	e.keywords = ahocorasick.NewTrieBuilder().AddStrings(kws).Build()
 	return e
+}
+
+// subsetConfig returns cfg with only the rules keep accepts.
+func subsetConfig(cfg config.Config, keep func(string) bool) config.Config {
+	out := cfg
+	out.Rules = map[string]config.Rule{}
+	out.Keywords = map[string]struct{}{}
+	out.OrderedRules = nil
+	for _, id := range cfg.OrderedRules {
+		if !keep(id) {
+			continue
+		}
+		r := cfg.Rules[id]
+		out.Rules[id] = r
+		out.OrderedRules = append(out.OrderedRules, id)
+		for _, k := range r.Keywords {
+			out.Keywords[strings.ToLower(k)] = struct{}{}
+		}
+	}
+	return out
 }
 
 // Rules returns the rule set the engine was built with.
@@ -141,54 +222,120 @@ var lowerPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return
 // scanLines runs the rules over lines [from, to] of t (inclusive) and returns
 // the hits, with line numbers counted from 1 at the start of t. path is the
 // file path when known ("" for blobs, whose paths are resolved later).
-func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path string) []hit {
+// wanted, when not nil, limits windows to keyword lines it accepts (the
+// lines no other blob has shown).
+func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path string, wanted func(line int) bool) []hit {
 	if t.lines() == 0 || from > to {
 		return nil
 	}
 	if e.noKeywordRules {
-		return e.detect(ctx, t, from, to, path)
+		return e.detectWith(ctx, e.decodeOrMain(), t, from, to, path)
 	}
 	lo, hi := t.starts[from], t.end(to)
 	bp := lowerPool.Get().(*[]byte)
 	low := toLower((*bp)[:0], t.data[lo:hi])
-	var windows [][2]int // inclusive line ranges, sorted, merged
-	add := func(a, b int) {
-		if a < 0 {
-			a = 0
-		}
-		if b >= t.lines() {
-			b = t.lines() - 1
-		}
-		if n := len(windows); n > 0 && a <= windows[n-1][1]+1 {
-			if b > windows[n-1][1] {
-				windows[n-1][1] = b
-			}
-			return
-		}
-		windows = append(windows, [2]int{a, b})
+	var mainW, genW, decW windowSet
+	n := t.lines()
+	ok := func(l int) bool {
+		return wanted == nil || wanted(l) || (l+1 < n && wanted(l+1))
 	}
-	lastLine := -1
-	e.keywords.Walk(low, func(end, n, pattern int64) bool {
-		l := t.lineOf(lo + int(end-n+1))
-		if pattern == e.pemIdx {
-			add(l-e.context, e.pemEnd(t, l))
-			lastLine = l
+	e.keywords.Walk(low, func(end, klen, pattern int64) bool {
+		info := &e.kw[pattern]
+		rel := int(end) + 1 // offset in low just past the keyword
+		l := t.lineOf(lo + rel - int(klen))
+		if info.pem {
+			// The BEGIN line may be old while the key body is new.
+			mainW.add(l, e.pemEnd(t, l), n)
 			return true
 		}
-		if l == lastLine {
+		if !ok(l) {
 			return true
 		}
-		lastLine = l
-		add(l-e.context, l+e.context)
+		main := info.mainAlways
+		for _, v := range info.mainChecks {
+			if main {
+				break
+			}
+			main = v(low, rel)
+		}
+		if main {
+			mainW.add(l, l+e.context, n)
+		}
+		if info.genericRule && assignmentAfter(low, rel) {
+			genW.add(l, l+e.context, n)
+		}
 		return true
 	})
+	if e.decode != nil {
+		for l := from; l <= to; l++ {
+			if ok(l) && decodable(t.line(l)) {
+				decW.add(l, l+e.context, n)
+			}
+		}
+	}
 	*bp = low[:0]
 	lowerPool.Put(bp)
 	var hits []hit
-	for _, w := range windows {
-		hits = append(hits, e.detect(ctx, t, w[0], w[1], path)...)
+	for _, w := range decW.w {
+		hits = append(hits, e.detectWith(ctx, e.decode, t, w[0], w[1], path)...)
 	}
-	return hits
+	for _, w := range mainW.w {
+		hits = append(hits, e.detectWith(ctx, e.main, t, w[0], w[1], path)...)
+	}
+	var generic []hit
+	for _, w := range genW.w {
+		generic = append(generic, e.detectWith(ctx, e.generic, t, w[0], w[1], path)...)
+	}
+	return append(hits, dropShadowedGeneric(generic, hits)...)
+}
+
+func (e *Engine) decodeOrMain() *detect.Detector {
+	if e.decode != nil {
+		return e.decode
+	}
+	return e.main
+}
+
+// windowSet is a sorted list of merged inclusive line ranges.
+type windowSet struct{ w [][2]int }
+
+func (ws *windowSet) add(a, b, n int) {
+	if a < 0 {
+		a = 0
+	}
+	if b >= n {
+		b = n - 1
+	}
+	if k := len(ws.w); k > 0 && a <= ws.w[k-1][1]+1 {
+		if a < ws.w[k-1][0] {
+			// Out of order (a PEM window reaching back): insert by merging.
+			ws.w[k-1][0] = a
+		}
+		if b > ws.w[k-1][1] {
+			ws.w[k-1][1] = b
+		}
+		return
+	}
+	ws.w = append(ws.w, [2]int{a, b})
+}
+
+// dropShadowedGeneric applies gitleaks' rule that a generic finding yields
+// to a specific rule's finding of the same secret on the same line.
+func dropShadowedGeneric(generic, specific []hit) []hit {
+	out := generic[:0]
+	for _, g := range generic {
+		shadowed := false
+		for _, s := range specific {
+			if s.StartLine == g.StartLine && !strings.Contains(s.RuleID, "generic") && strings.Contains(s.Secret, g.Secret) {
+				shadowed = true
+				break
+			}
+		}
+		if !shadowed {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // pemEnd returns the line of the END marker after a BEGIN on line l.
@@ -202,19 +349,19 @@ func (e *Engine) pemEnd(t text, l int) int {
 			if i == l && bytes.Count(t.line(i), []byte("-----")) < 4 {
 				continue
 			}
-			return i + e.context
+			return i
 		}
 	}
 	return last
 }
 
-// detect runs gitleaks' detector over lines [from, to] of t.
-func (e *Engine) detect(ctx context.Context, t text, from, to int, path string) []hit {
+// detectWith runs one of gitleaks' detectors over lines [from, to] of t.
+func (e *Engine) detectWith(ctx context.Context, d *detect.Detector, t text, from, to int, path string) []hit {
 	raw := string(t.data[t.starts[from]:t.end(to)])
 	if dumpHook != nil {
 		dumpHook(raw)
 	}
-	fs := e.det.DetectContext(ctx, detect.Fragment{Raw: raw, FilePath: path, StartLine: from + 1})
+	fs := d.DetectContext(ctx, detect.Fragment{Raw: raw, FilePath: path, StartLine: from + 1})
 	if len(fs) == 0 {
 		return nil
 	}

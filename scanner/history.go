@@ -21,6 +21,10 @@ type HistoryOptions struct {
 	Revs []string
 	// GoGit forces the pure-Go reader even when git is installed.
 	GoGit bool
+	// Unreachable also reports secrets in blobs that no walked commit adds:
+	// dangling objects, or content only a merge produced. They have no path,
+	// so path allowlists cannot apply to them.
+	Unreachable bool
 }
 
 // Scanner turns sources into Findings with an Engine. It is safe for
@@ -174,7 +178,7 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 	if err != nil {
 		s.log().Warn("cannot list the default branch tip; in_head left false", "err", err)
 	}
-	res := hs.assemble(hist, head)
+	res := hs.assemble(hist, head, opts.Unreachable)
 	stats.Commits = len(hist.commits)
 	stats.Blobs = int(hs.scannedBlobs.Load())
 	stats.Bytes = hs.scannedBytes.Load()
@@ -440,16 +444,22 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 		return
 	}
 	var hits []hit
-	ctxLines := hs.s.Engine.context
+	wanted := func(l int) bool { return claimIdx[l] >= 0 }
 	for _, r := range runs {
-		from, to := r.from-ctxLines, r.to+ctxLines
+		// One line of context before a run: a key name may be old while
+		// its value is new. A PEM BEGIN line (with encryption headers after
+		// it) may be a few lines up while the key body is new.
+		from, to := r.from-1, r.to
+		for l := r.from - 1; l >= 0 && l >= r.from-pemLookback; l-- {
+			if bytes.Contains(t.line(l), []byte("-----BEGIN")) {
+				from = l
+				break
+			}
+		}
 		if from < 0 {
 			from = 0
 		}
-		if to >= n {
-			to = n - 1
-		}
-		hits = append(hits, hs.s.Engine.scanLines(ctx, t, from, to, "")...)
+		hits = append(hits, hs.s.Engine.scanLines(ctx, t, from, to, "", wanted)...)
 	}
 	hits = dedupHits(hits)
 	anchorOf := map[int]bool{} // claimed line index -> anchors a hit
@@ -477,6 +487,10 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 		}
 	}
 }
+
+// pemLookback is how far above a run of new lines a PEM BEGIN line is
+// looked for (BEGIN, Proc-Type, DEK-Info, blank line, body).
+const pemLookback = 4
 
 var (
 	startsPool = sync.Pool{New: func() any { s := make([]int, 0, 1024); return &s }}

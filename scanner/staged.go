@@ -52,7 +52,7 @@ func (s *Scanner) ScanStaged(ctx context.Context, dir string) (*Result, error) {
 				continue
 			}
 			t := splitLines([]byte(raw), nil)
-			for _, x := range dedupHits(s.Engine.scanLines(ctx, t, 0, t.lines()-1, f.Path)) {
+			for _, x := range dedupHits(s.Engine.scanLines(ctx, t, 0, t.lines()-1, f.Path, nil)) {
 				x.StartLine += h.Start - 1
 				x.EndLine += h.Start - 1
 				if !locationAllowed(cfg, x, f.Path, "") {

@@ -14,7 +14,7 @@ import (
 func newGitCmd(g *globalOpts) *cobra.Command {
 	var (
 		rangeSpec, sinceCommit, branch string
-		goGit                          bool
+		goGit, unreachable             bool
 	)
 	cmd := &cobra.Command{
 		Use:   "git [PATH]",
@@ -43,7 +43,7 @@ repository).`,
 			if err != nil {
 				return err
 			}
-			res, err := s.ScanHistory(cmd.Context(), path, scanner.HistoryOptions{Revs: revs, GoGit: goGit})
+			res, err := s.ScanHistory(cmd.Context(), path, scanner.HistoryOptions{Revs: revs, GoGit: goGit, Unreachable: unreachable})
 			if err != nil {
 				return err
 			}
@@ -54,6 +54,7 @@ repository).`,
 	f.StringVar(&rangeSpec, "range", "", "scan only commits in this range, A..B (B defaults to HEAD)")
 	f.StringVar(&sinceCommit, "since-commit", "", "scan only commits not reachable from this commit (newer work on any ref)")
 	f.StringVar(&branch, "branch", "", "scan only commits reachable from this branch or ref")
+	f.BoolVar(&unreachable, "unreachable", false, "also report secrets in objects no ref's history adds (dangling objects, merge-only content); they have no path")
 	f.BoolVar(&goGit, "go-git", false, "read the repository with go-git even when git is installed (slower)")
 	return cmd
 }
