@@ -234,11 +234,13 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	lo, hi := t.starts[from], t.end(to)
 	bp := lowerPool.Get().(*[]byte)
 	low := toLower((*bp)[:0], t.data[lo:hi])
-	var mainW, genW, decW windowSet
+	var mainW, decW windowSet
+	var mainS, genS, decS spanSet // byte spans
 	n := t.lines()
 	ok := func(l int) bool {
 		return wanted == nil || wanted(l) || (l+1 < n && wanted(l+1))
 	}
+	long := func(l int) bool { return t.end(l)-t.starts[l] > longLine }
 	e.keywords.Walk(low, func(end, klen, pattern int64) bool {
 		info := &e.kw[pattern]
 		rel := int(end) + 1 // offset in low just past the keyword
@@ -258,18 +260,38 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 			}
 			main = v(low, rel)
 		}
+		kwStart := lo + rel - int(klen)
 		if main {
-			mainW.add(l, l+e.context, n)
+			if long(l) {
+				mainS.add(widen(t, kwStart-mainPad, lo+rel+mainPad))
+			} else {
+				mainW.add(l, l+e.context, n)
+			}
 		}
-		if info.genericRule && assignmentAfter(low, rel) {
-			genW.add(l, l+e.context, n)
+		if info.genericRule {
+			// The generic regex reaches at most 50 bytes before its keyword;
+			// the span starts a little earlier and ends past the value and
+			// its terminator.
+			if vend := assignmentValueEnd(low, rel); vend >= 0 {
+				genS.add(max(kwStart-genericBefore, 0), min(lo+vend+4, len(t.data)))
+			}
 		}
 		return true
 	})
 	if e.decode != nil {
 		for l := from; l <= to; l++ {
-			if ok(l) && decodable(t.line(l)) {
-				decW.add(l, l+e.context, n)
+			if !ok(l) {
+				continue
+			}
+			if !long(l) {
+				if e.decodable(t.line(l)) {
+					decW.add(l, l+e.context, n)
+				}
+				continue
+			}
+			base := t.starts[l]
+			for _, r := range e.decodableRuns(t.line(l), len(t.line(l))) {
+				decS.add(widen(t, base+r[0]-decodePad, base+r[1]+decodePad))
 			}
 		}
 	}
@@ -279,14 +301,117 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	for _, w := range decW.w {
 		hits = append(hits, e.detectWith(ctx, e.decode, t, w[0], w[1], path)...)
 	}
+	for _, sp := range decS.s {
+		hits = append(hits, e.detectSpan(ctx, e.decode, t, sp, path)...)
+	}
 	for _, w := range mainW.w {
 		hits = append(hits, e.detectWith(ctx, e.main, t, w[0], w[1], path)...)
 	}
+	for _, sp := range mainS.s {
+		hits = append(hits, e.detectSpan(ctx, e.main, t, sp, path)...)
+	}
 	var generic []hit
-	for _, w := range genW.w {
-		generic = append(generic, e.detectWith(ctx, e.generic, t, w[0], w[1], path)...)
+	for _, sp := range genS.s {
+		generic = append(generic, e.detectSpan(ctx, e.generic, t, sp, path)...)
 	}
 	return append(hits, dropShadowedGeneric(generic, hits)...)
+}
+
+// The generic rule only ever sees byte spans around an assignment, and long
+// lines (minified code, embedded data, lock files) only spans around a
+// keyword or an encoded run: gitleaks' rules match a keyword and at most a
+// few hundred bytes around it, and their regexes cost time in proportion to
+// the bytes they are given.
+const (
+	longLine        = 512
+	mainPad         = 512 // bytes kept on each side of a keyword in a long line
+	genericBefore   = 64  // the generic regex reaches 50 bytes before its keyword
+	decodePad       = 64 // context kept around an encoded run
+)
+
+// spanSet is a sorted list of merged byte ranges [from, to).
+type spanSet struct{ s [][2]int }
+
+func (ss *spanSet) add(a, b int) {
+	if k := len(ss.s); k > 0 && a <= ss.s[k-1][1] {
+		if a < ss.s[k-1][0] {
+			ss.s[k-1][0] = a
+		}
+		if b > ss.s[k-1][1] {
+			ss.s[k-1][1] = b
+		}
+		return
+	}
+	ss.s = append(ss.s, [2]int{a, b})
+}
+
+// widen clamps [a, b) to t and moves its ends out of any run of value
+// bytes (at most maxWiden bytes each way), so that a span never cuts a token
+// into a shorter false match.
+func widen(t text, a, b int) (int, int) {
+	a, b = max(a, 0), min(b, len(t.data))
+	for k := 0; a > 0 && k < maxWiden && isValue(t.data[a-1]); k++ {
+		a--
+	}
+	for k := 0; b < len(t.data) && k < maxWiden && isValue(t.data[b]); k++ {
+		b++
+	}
+	return a, b
+}
+
+const maxWiden = 256
+
+// detectSpan runs a detector over bytes [sp[0], sp[1]) of t and maps
+// columns back to the full line.
+func (e *Engine) detectSpan(ctx context.Context, d *detect.Detector, t text, sp [2]int, path string) []hit {
+	from, to := sp[0], sp[1]
+	if from >= to {
+		return nil
+	}
+	l := t.lineOf(from)
+	lineStart := t.starts[l]
+	raw := string(t.data[from:to])
+	if dumpHook != nil {
+		dumpHook(e.detectorName(d), raw)
+	}
+	fs := d.DetectContext(ctx, detect.Fragment{Raw: raw, FilePath: path, StartLine: l + 1})
+	hits := make([]hit, 0, len(fs))
+	for _, f := range fs {
+		h := hit{RuleID: f.RuleID, Secret: f.Secret, Match: f.Match, Line: f.Line,
+			StartLine: f.StartLine, StartCol: f.StartColumn, EndLine: f.EndLine, EndCol: f.EndColumn, Entropy: f.Entropy}
+		if h.StartLine == l+1 {
+			h.StartCol += from - lineStart
+		}
+		if h.EndLine == l+1 {
+			h.EndCol += from - lineStart
+		}
+		if allowedInline(t, h) {
+			continue
+		}
+		hits = append(hits, h)
+	}
+	return hits
+}
+
+// allowedInline reports a gitleaks:allow comment anywhere on the hit's
+// lines (a span may have cut the comment off).
+func allowedInline(t text, h hit) bool {
+	for l := h.StartLine - 1; l <= h.EndLine-1 && l < t.lines(); l++ {
+		if l >= 0 && bytes.Contains(t.line(l), []byte("gitleaks:allow")) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) detectorName(d *detect.Detector) string {
+	switch d {
+	case e.main:
+		return "main"
+	case e.generic:
+		return "generic"
+	}
+	return "decode"
 }
 
 func (e *Engine) decodeOrMain() *detect.Detector {
@@ -359,7 +484,7 @@ func (e *Engine) pemEnd(t text, l int) int {
 func (e *Engine) detectWith(ctx context.Context, d *detect.Detector, t text, from, to int, path string) []hit {
 	raw := string(t.data[t.starts[from]:t.end(to)])
 	if dumpHook != nil {
-		dumpHook(raw)
+		dumpHook(e.detectorName(d), raw)
 	}
 	fs := d.DetectContext(ctx, detect.Fragment{Raw: raw, FilePath: path, StartLine: from + 1})
 	if len(fs) == 0 {

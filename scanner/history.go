@@ -427,7 +427,15 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 		hs.sightsMu.Unlock()
 	}
 	for i := 0; i < n; i++ {
-		h := hs.lines.hash(t.line(i))
+		line := t.line(i)
+		if len(line) < minLineLen && len(bytes.TrimSpace(line)) < minLineLen {
+			// Too short to hold a secret on its own ("}", "", "end"): not
+			// worth a set lookup. It is still read as context around
+			// longer lines.
+			claimIdx[i] = -1
+			continue
+		}
+		h := hs.lines.hash(line)
 		if hs.lines.visit(h, idx, int32(i), onHit) {
 			claimIdx[i] = int32(len(claimed))
 			claimed = append(claimed, h)
@@ -487,6 +495,10 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 		}
 	}
 }
+
+// minLineLen is the shortest line (without surrounding blanks) tracked in
+// the line set; no rule matches a secret in fewer bytes.
+const minLineLen = 6
 
 // pemLookback is how far above a run of new lines a PEM BEGIN line is
 // looked for (BEGIN, Proc-Type, DEK-Info, blank line, body).

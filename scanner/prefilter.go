@@ -6,7 +6,7 @@ import (
 )
 
 // dumpHook is a measurement aid for tests: it sees every window.
-var dumpHook func(string)
+var dumpHook func(detector, raw string)
 
 // The checks below are necessary conditions for a regex to match: each
 // accepts a superset of what its regex accepts, so skipping text they reject
@@ -33,18 +33,22 @@ func runOf(b []byte, off int, ok func(byte) bool) int {
 // The keyword is followed by at most 23 name, space or quote bytes, then an
 // operator byte, then (past more operator, quote or space bytes) a run of at
 // least 10 value bytes.
-func assignmentAfter(low []byte, end int) bool {
+func assignmentAfter(low []byte, end int) bool { return assignmentValueEnd(low, end) >= 0 }
+
+// assignmentValueEnd is assignmentAfter that also returns where the value
+// run ends (-1 when there is no assignment).
+func assignmentValueEnd(low []byte, end int) int {
 	i := end
 	for n := 0; ; n++ {
 		if i >= len(low) || n > 23 {
-			return false
+			return -1
 		}
 		c := low[i]
 		if isOperator(c) {
 			break
 		}
 		if !(isWordDash(c) || c == '.' || isSpace(c) || c == '\'' || c == '"') {
-			return false
+			return -1
 		}
 		i++
 	}
@@ -53,7 +57,10 @@ func assignmentAfter(low []byte, end int) bool {
 	for n := 0; i < len(low) && n < 10 && (isOperator(low[i]) && low[i] != '=' || c2(low[i])); n++ {
 		i++
 	}
-	return runOf(low, i, isValue) >= 10
+	if n := runOf(low, i, isValue); n >= 10 {
+		return i + n
+	}
+	return -1
 }
 
 func c2(c byte) bool { return c == '`' || c == '\'' || c == '"' || isSpace(c) || c == '=' }
@@ -67,62 +74,183 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 func isValue(c byte) bool { return isWordDash(c) || c == '.' || c == '=' || c == '+' || c == '/' }
 
 // decodable reports whether a line holds text that gitleaks' decoder would
-// turn into something new: a percent escape, a unicode escape, or a hex or
-// base64 run that decodes to printable ASCII.
-func decodable(line []byte) bool {
-	if i := bytes.IndexByte(line, '%'); i >= 0 && hasPercentEscape(line[i:]) {
+// turn into something a rule could match: a percent escape, a unicode
+// escape, or a hex or base64 run that decodes to printable ASCII holding a
+// rule keyword (or another encoded run). Text decoding to nothing a rule
+// looks for cannot produce a finding of its own, so it needs no decoding
+// pass.
+func (e *Engine) decodable(line []byte) bool { return len(e.decodableRuns(line, 1)) > 0 }
+
+// decodableRuns returns the byte ranges of a line that decodable accepts,
+// at most limit of them (the whole line once there are more).
+func (e *Engine) decodableRuns(line []byte, limit int) [][2]int {
+	var runs [][2]int
+	add := func(a, b int) bool {
+		if len(runs) >= limit {
+			runs = [][2]int{{0, len(line)}}
+			return false
+		}
+		runs = append(runs, [2]int{a, b})
 		return true
 	}
-	if bytes.Contains(line, []byte(`\u`)) || bytes.Contains(line, []byte(`\U`)) || bytes.Contains(line, []byte("U+")) {
-		return true
+	// Percent escapes: a run of URL characters holding %XX, decoded.
+	for i := 0; i+2 < len(line); {
+		if !(line[i] == '%' && isHexByte(line[i+1]) && isHexByte(line[i+2])) {
+			i++
+			continue
+		}
+		a := i
+		for a > 0 && (isValue(line[a-1]) || line[a-1] == '%') {
+			a--
+		}
+		b := i
+		var dec []byte
+		for b < len(line) && (isValue(line[b]) || line[b] == '%') {
+			if line[b] == '%' && b+2 < len(line) && isHexByte(line[b+1]) && isHexByte(line[b+2]) {
+				dec = append(dec, unhex(line[b+1])<<4|unhex(line[b+2]))
+				b += 3
+				continue
+			}
+			dec = append(dec, line[b])
+			b++
+		}
+		if e.interesting(append(append(append([]byte{}, line[max(0, a-32):i]...), dec...), line[b:min(len(line), b+32)]...)) && !add(a, b) {
+			return runs
+		}
+		i = b
+	}
+	// Unicode escapes: \uXXXX runs (or U+XXXX), decoded when ASCII.
+	for i := 0; i+5 < len(line); {
+		j, dec := i, []byte(nil)
+		for j+5 < len(line) {
+			k := j
+			for k < len(line) && k-j < 2 && line[k] == '\\' {
+				k++
+			}
+			isEsc := k > j && k+5 <= len(line) && (line[k] == 'u' || line[k] == 'U')
+			isPlus := k == j && line[j] == 'U' && line[j+1] == '+'
+			if !isEsc && !isPlus {
+				break
+			}
+			h := k + 1
+			if isPlus {
+				h = j + 2
+			}
+			if h+4 > len(line) || !isHexByte(line[h]) || !isHexByte(line[h+1]) || !isHexByte(line[h+2]) || !isHexByte(line[h+3]) {
+				break
+			}
+			v := uint16(unhex(line[h]))<<12 | uint16(unhex(line[h+1]))<<8 | uint16(unhex(line[h+2]))<<4 | uint16(unhex(line[h+3]))
+			if v < 0x80 {
+				dec = append(dec, byte(v))
+			}
+			j = h + 4
+			if isPlus && j < len(line) && line[j] == ' ' {
+				j++
+			}
+		}
+		if j == i {
+			i++
+			continue
+		}
+		ctxA, ctxB := max(0, i-32), min(len(line), j+32)
+		withCtx := append(append(append([]byte{}, line[ctxA:i]...), dec...), line[j:ctxB]...)
+		if len(dec) > 0 && e.interesting(withCtx) && !add(i, j) {
+			return runs
+		}
+		i = j
 	}
 	for i := 0; i < len(line); {
-		if !isB64(line[i]) {
+		if byteClass[line[i]]&clsB64 == 0 {
 			i++
 			continue
 		}
 		j := i
-		likely, allHex := false, true
-		for j < len(line) && isB64(line[j]) {
-			c := line[j]
-			if '0' <= c && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_' {
-				likely = true
+		var acc byte = clsHex
+		var likely byte
+		for j < len(line) {
+			c := byteClass[line[j]]
+			if c&clsB64 == 0 {
+				break
 			}
-			if !isHexByte(c) {
-				allHex = false
-			}
+			acc &= c
+			likely |= c
 			j++
 		}
+		if j-i < 16 || likely&clsLikely == 0 {
+			i = j
+			continue
+		}
+		allHex := acc&clsHex != 0
 		k := j
 		for k < len(line) && k-j < 2 && line[k] == '=' {
 			k++
 		}
-		if j-i >= 16 && likely {
-			if allHex && j-i >= 32 && printableHex(line[i:j]) {
-				return true
+		hit := false
+		if allHex && j-i >= 32 {
+			if d, ok := decodeHexPrintable(line[i:j]); ok && e.interesting(d) {
+				hit = true
 			}
-			if printableB64(line[i:k]) {
-				return true
+		}
+		if !hit {
+			if d, ok := decodeB64Printable(line[i:k]); ok && e.interesting(d) {
+				hit = true
 			}
+		}
+		if hit && !add(i, k) {
+			return runs
 		}
 		i = j
 	}
-	return false
+	return runs
+}
+
+// interesting reports whether decoded text holds a keyword hit that would
+// open a window (validated as in scanLines) or another encoded run worth
+// decoding.
+func (e *Engine) interesting(decoded []byte) bool {
+	low := toLower(nil, decoded)
+	found := false
+	e.keywords.Walk(low, func(end, klen, pattern int64) bool {
+		info := &e.kw[pattern]
+		rel := int(end) + 1
+		found = info.pem || info.mainAlways
+		for _, v := range info.mainChecks {
+			found = found || v(low, rel)
+		}
+		found = found || info.genericRule && assignmentAfter(low, rel)
+		return !found
+	})
+	if found {
+		return true
+	}
+	for i := 0; i < len(decoded); {
+		j := i
+		for j < len(decoded) && isB64(decoded[j]) {
+			j++
+		}
+		if j-i >= 16 {
+			return true
+		}
+		i = j + 1
+	}
+	return bytes.IndexByte(decoded, '%') >= 0
 }
 
 func isHexByte(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
-func printableHex(s []byte) bool {
+func decodeHexPrintable(s []byte) ([]byte, bool) {
+	out := make([]byte, 0, len(s)/2)
 	for i := 0; i+1 < len(s); i += 2 {
 		v := unhex(s[i])<<4 | unhex(s[i+1])
-		if v < 0x20 || v > 0x7e {
-			if v != '\t' && v != '\n' && v != '\r' {
-				return false
-			}
+		if !printable(v) {
+			return nil, false
 		}
+		out = append(out, v)
 	}
-	return true
+	return out, true
 }
+
+func printable(c byte) bool { return 0x20 <= c && c <= 0x7e || c == '\t' || c == '\n' || c == '\r' }
 
 func unhex(c byte) byte {
 	switch {
@@ -136,20 +264,35 @@ func unhex(c byte) byte {
 	return 0
 }
 
-func isB64(c byte) bool { return isWordDash(c) || c == '+' || c == '/' }
-
-func hasPercentEscape(b []byte) bool {
-	for i := 0; i+2 < len(b); i++ {
-		if b[i] == '%' && isHex(string(b[i+1:i+3])) {
-			return true
+// byteClass classifies bytes for the decodable scan.
+var byteClass = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		if isB64(b) {
+			t[c] |= clsB64
+		}
+		if isHexByte(b) {
+			t[c] |= clsHex
+		}
+		if '0' <= b && b <= '9' || b == '+' || b == '/' || b == '-' || b == '_' {
+			t[c] |= clsLikely // gitleaks only decodes runs holding one of these
 		}
 	}
-	return false
-}
+	return t
+}()
 
-// printableB64 reports whether s decodes (standard or URL alphabet) to
-// printable ASCII, as gitleaks' decoder requires.
-func printableB64(s []byte) bool {
+const (
+	clsB64 = 1 << iota
+	clsHex
+	clsLikely
+)
+
+func isB64(c byte) bool { return isWordDash(c) || c == '+' || c == '/' }
+
+
+// decodeB64Printable decodes s (standard or URL alphabet) when it decodes
+// to printable ASCII, as gitleaks' decoder requires.
+func decodeB64Printable(s []byte) ([]byte, bool) {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
 		buf := make([]byte, enc.DecodedLen(len(s)))
 		n, err := enc.Decode(buf, s)
@@ -158,16 +301,14 @@ func printableB64(s []byte) bool {
 		}
 		ok := true
 		for _, c := range buf[:n] {
-			if c < 0x20 || c > 0x7e {
-				if c != '\t' && c != '\n' && c != '\r' {
-					ok = false
-					break
-				}
+			if !printable(c) {
+				ok = false
+				break
 			}
 		}
 		if ok {
-			return true
+			return buf[:n], true
 		}
 	}
-	return false
+	return nil, false
 }
