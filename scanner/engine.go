@@ -323,10 +323,10 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 // few hundred bytes around it, and their regexes cost time in proportion to
 // the bytes they are given.
 const (
-	longLine        = 512
-	mainPad         = 512 // bytes kept on each side of a keyword in a long line
-	genericBefore   = 64  // the generic regex reaches 50 bytes before its keyword
-	decodePad       = 64 // context kept around an encoded run
+	longLine      = 512
+	mainPad       = 512 // bytes kept on each side of a keyword in a long line
+	genericBefore = 64  // the generic regex reaches 50 bytes before its keyword
+	decodePad     = 64  // context kept around an encoded run
 )
 
 // spanSet is a sorted list of merged byte ranges [from, to).

@@ -74,8 +74,8 @@ type historyScan struct {
 	sightsMu sync.Mutex
 	sights   []lineSighting
 
-	failedAll bool          // cat-file --batch-all-objects stopped part-way
-	missing   map[oid]bool  // blobs cat-file reported missing
+	failedAll bool         // cat-file --batch-all-objects stopped part-way
+	missing   map[oid]bool // blobs cat-file reported missing
 
 	scannedBlobs atomic.Int64
 	scannedBytes atomic.Int64

@@ -12,7 +12,9 @@ var dumpHook func(detector, raw string)
 // accepts a superset of what its regex accepts, so skipping text they reject
 // never loses a finding. They work on lower-cased text.
 
-func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' }
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z'
+}
 
 func isWordDash(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
 
@@ -69,7 +71,9 @@ func isOperator(c byte) bool {
 	return c == '=' || c == '>' || c == ':' || c == '|' || c == '?' || c == ','
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 func isValue(c byte) bool { return isWordDash(c) || c == '.' || c == '=' || c == '+' || c == '/' }
 
@@ -236,7 +240,9 @@ func (e *Engine) interesting(decoded []byte) bool {
 	return bytes.IndexByte(decoded, '%') >= 0
 }
 
-func isHexByte(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+func isHexByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
 
 func decodeHexPrintable(s []byte) ([]byte, bool) {
 	out := make([]byte, 0, len(s)/2)
@@ -288,7 +294,6 @@ const (
 )
 
 func isB64(c byte) bool { return isWordDash(c) || c == '+' || c == '/' }
-
 
 // decodeB64Printable decodes s (standard or URL alphabet) when it decodes
 // to printable ASCII, as gitleaks' decoder requires.
