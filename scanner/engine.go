@@ -36,7 +36,11 @@ type Engine struct {
 	rules    *rules.Ruleset
 	main     *detect.Detector
 	generic  *detect.Detector // nil when the generic rule is absent or changed
-	decode   *detect.Detector // nil when decoding is off
+	// decode is built on first use (most staged changes never need it).
+	decodeOnce  sync.Once
+	decode      *detect.Detector
+	decodeCfg   config.Config
+	decodeDepth int // 0: decoding is off
 	keywords *ahocorasick.Trie
 	kw       []keywordInfo // by trie pattern index
 	// noKeywordRules is true when a rule without keywords exists: it must see
@@ -93,8 +97,8 @@ func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
 		e.generic = detect.NewDetector(subsetConfig(cfg, func(id string) bool { return id == genericRuleID }))
 	}
 	if maxDecodeDepth > 0 {
-		e.decode = detect.NewDetector(cfg)
-		e.decode.MaxDecodeDepth = maxDecodeDepth
+		e.decodeDepth = maxDecodeDepth
+		e.decodeCfg = cfg
 	}
 	for _, r := range cfg.Rules {
 		if len(r.Keywords) == 0 && r.Regex != nil {
@@ -278,7 +282,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		}
 		return true
 	})
-	if e.decode != nil {
+	if e.decodeDepth > 0 {
 		for l := from; l <= to; l++ {
 			if !ok(l) {
 				continue
@@ -298,6 +302,12 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	*bp = low[:0]
 	lowerPool.Put(bp)
 	var hits []hit
+	if len(decW.w)+len(decS.s) > 0 {
+		e.decodeOnce.Do(func() {
+			e.decode = detect.NewDetector(e.decodeCfg)
+			e.decode.MaxDecodeDepth = e.decodeDepth
+		})
+	}
 	for _, w := range decW.w {
 		hits = append(hits, e.detectWith(ctx, e.decode, t, w[0], w[1], path)...)
 	}
@@ -415,7 +425,11 @@ func (e *Engine) detectorName(d *detect.Detector) string {
 }
 
 func (e *Engine) decodeOrMain() *detect.Detector {
-	if e.decode != nil {
+	if e.decodeDepth > 0 {
+		e.decodeOnce.Do(func() {
+			e.decode = detect.NewDetector(e.decodeCfg)
+			e.decode.MaxDecodeDepth = e.decodeDepth
+		})
 		return e.decode
 	}
 	return e.main
