@@ -33,16 +33,16 @@ import (
 //
 // An Engine is safe for concurrent use.
 type Engine struct {
-	rules    *rules.Ruleset
-	main     *detect.Detector
-	generic  *detect.Detector // nil when the generic rule is absent or changed
+	rules   *rules.Ruleset
+	main    *detect.Detector
+	generic *detect.Detector // nil when the generic rule is absent or changed
 	// decode is built on first use (most staged changes never need it).
 	decodeOnce  sync.Once
 	decode      *detect.Detector
 	decodeCfg   config.Config
 	decodeDepth int // 0: decoding is off
-	keywords *ahocorasick.Trie
-	kw       []keywordInfo // by trie pattern index
+	keywords    *ahocorasick.Trie
+	kw          []keywordInfo // by trie pattern index
 	// noKeywordRules is true when a rule without keywords exists: it must see
 	// every line, so windows cannot be used.
 	noKeywordRules bool
