@@ -164,6 +164,17 @@ func parseDoc(doc, name string, trusted bool) (p parsed, err error) {
 		}
 	}
 	p.extend = vc.Extend
+	extending := vc.Extend.UseDefault || vc.Extend.Path != ""
+	if extending {
+		// An [extend] file may override parts of a base rule without
+		// repeating its regex; gitleaks validates after merging, so stand
+		// a placeholder in until merge keeps the base's regex.
+		for i := range vc.Rules {
+			if vc.Rules[i].Regex == "" && vc.Rules[i].Path == "" {
+				vc.Rules[i].Regex = noRegexPlaceholder
+			}
+		}
+	}
 	vc.Extend = config.Extend{}
 	defer func() {
 		if r := recover(); r != nil {
@@ -173,6 +184,12 @@ func parseDoc(doc, name string, trusted bool) (p parsed, err error) {
 	cfg, err := vc.Translate()
 	if err != nil {
 		return p, fmt.Errorf("%s: %w", name, err)
+	}
+	for id, r := range cfg.Rules {
+		if r.Regex != nil && r.Regex.String() == noRegexPlaceholder {
+			r.Regex = nil
+			cfg.Rules[id] = r
+		}
 	}
 	p.cfg = cfg
 	return p, nil
@@ -254,6 +271,9 @@ func precheckAllowlist(regexes, paths []string) error {
 	return nil
 }
 
+// noRegexPlaceholder marks a rule override that sets no regex of its own.
+const noRegexPlaceholder = `\x00nhiscan: no regex\x00`
+
 const maxExtendDepth = 2
 
 func loadUserConfig(path string, base config.Config, depth int) (config.Config, error) {
@@ -273,7 +293,7 @@ func loadUserConfig(path string, base config.Config, depth int) (config.Config, 
 	case p.extend.UseDefault && p.extend.Path != "":
 		return config.Config{}, fmt.Errorf("%s: [extend] sets both useDefault and path; choose one", path)
 	case p.extend.UseDefault:
-		return withPath(merge(base, p.cfg, p.extend.DisabledRules), path), nil
+		return checked(withPath(merge(base, p.cfg, p.extend.DisabledRules), path))
 	case p.extend.Path != "":
 		parent := p.extend.Path
 		if !filepath.IsAbs(parent) {
@@ -283,7 +303,7 @@ func loadUserConfig(path string, base config.Config, depth int) (config.Config, 
 		if err != nil {
 			return config.Config{}, err
 		}
-		return withPath(merge(pc, p.cfg, p.extend.DisabledRules), path), nil
+		return checked(withPath(merge(pc, p.cfg, p.extend.DisabledRules), path))
 	case p.extend.URL != "":
 		return config.Config{}, fmt.Errorf("%s: [extend] url is not supported (nhiscan never fetches rules from the network)", path)
 	}
@@ -291,6 +311,18 @@ func loadUserConfig(path string, base config.Config, depth int) (config.Config, 
 		return config.Config{}, fmt.Errorf("%s: no [[rules]] and no [extend]; add `[extend]\\nuseDefault = true` to add to the built-in rules", path)
 	}
 	return p.cfg, nil
+}
+
+// checked rejects rules left with neither regex nor path after merging (an
+// override of a rule the base does not have).
+func checked(c config.Config) (config.Config, error) {
+	for _, id := range c.OrderedRules {
+		r := c.Rules[id]
+		if r.Regex == nil && r.Path == nil {
+			return config.Config{}, fmt.Errorf("%s: rule %s: field regex (or path) is missing, and no built-in rule of that id provides one", c.Path, id)
+		}
+	}
+	return c, nil
 }
 
 func withPath(c config.Config, path string) config.Config {

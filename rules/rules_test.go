@@ -220,7 +220,6 @@ func TestLoadBadConfig(t *testing.T) {
 // only adds to a built-in one (an allowlist, keywords, a description) is
 // valid: it is how gitleaks' docs suggest tuning generic-api-key.
 func TestLoadPartialOverrideOfBuiltinRule(t *testing.T) {
-	t.Skip("BUG: rules.parse validates each file before merging, so a gitleaks-valid [extend] override of a built-in rule without its regex fails with 'both |regex| and |path| are empty'")
 	cases := []struct{ name, rule string }{
 		{"allowlist only", "[[rules]]\nid = \"generic-api-key\"\n[[rules.allowlists]]\nregexes = ['''^dummy''']\n"},
 		{"description and keywords", "[[rules]]\nid = \"github-pat\"\ndescription = \"mine\"\nkeywords = [\"extra_kw\"]\n"},

@@ -34,6 +34,16 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachabl
 		held[b] = m
 	}
 
+	// A secret is in HEAD when any blob of the default branch's tip holds
+	// it, whichever commit added it.
+	inHeadSecret := map[secretKey]bool{}
+	for id := range head {
+		if idx, ok := hs.index[id]; ok {
+			for k := range held[idx] {
+				inHeadSecret[k] = true
+			}
+		}
+	}
 	cfg := &hs.s.Engine.rules.Config
 	b := newBuilder(hs.s.Engine, hs.s.Ignore)
 	placed := map[int32]bool{}
@@ -56,7 +66,7 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachabl
 			if !locationAllowed(cfg, h, c.path, ci.SHA) {
 				continue
 			}
-			_, inHead := head[c.new]
+			inHead := inHeadSecret[secretKey{h.RuleID, h.Secret}]
 			b.add(h, Location{
 				Commit: ci.SHA, Blob: c.new.String(), Path: c.path,
 				Line: h.StartLine, Column: h.StartCol, EndLine: h.EndLine, EndColumn: h.EndCol,
@@ -71,8 +81,8 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachabl
 			continue
 		}
 		id := hs.blobs[idx]
-		_, inHead := head[id]
 		for _, h := range hits {
+			inHead := inHeadSecret[secretKey{h.RuleID, h.Secret}]
 			if !locationAllowed(cfg, h, "", "") {
 				continue
 			}

@@ -36,7 +36,7 @@ func parseDiff(r io.Reader) ([]addedFile, error) {
 		line := sc.Text()
 		switch {
 		case strings.HasPrefix(line, "diff --git "):
-			files = append(files, addedFile{})
+			files = append(files, addedFile{Path: headerPath(line)})
 			cur, hunk = &files[len(files)-1], nil
 		case cur == nil:
 			continue
@@ -46,7 +46,8 @@ func parseDiff(r io.Reader) ([]addedFile, error) {
 				cur.Path = ""
 				continue
 			}
-			path, err := unquoteGitPath(p)
+			// git ends a name holding a space with a TAB
+			path, err := unquoteGitPath(strings.TrimSuffix(p, "\t"))
 			if err != nil {
 				return nil, err
 			}
@@ -62,7 +63,9 @@ func parseDiff(r io.Reader) ([]addedFile, error) {
 			hunk = &cur.Hunks[len(cur.Hunks)-1]
 			next = start
 		case hunk != nil && strings.HasPrefix(line, "+"):
-			if len(hunk.Lines) > 0 && hunk.Start+len(hunk.Lines) != next {
+			if len(hunk.Lines) == 0 {
+				hunk.Start = next
+			} else if hunk.Start+len(hunk.Lines) != next {
 				cur.Hunks = append(cur.Hunks, addedHunk{Start: next})
 				hunk = &cur.Hunks[len(cur.Hunks)-1]
 			}
@@ -82,6 +85,33 @@ func parseDiff(r io.Reader) ([]addedFile, error) {
 		}
 	}
 	return out, nil
+}
+
+// headerPath is the new path of a "diff --git a/X b/X" header, the only
+// name git prints for a binary file. Quoted or ambiguous headers (names
+// with " b/") yield "" and the +++ line decides.
+func headerPath(line string) string {
+	rest := strings.TrimPrefix(line, "diff --git ")
+	if strings.HasPrefix(rest, `"`) {
+		if i := strings.Index(rest, `" "b/`); i >= 0 {
+			p, err := unquoteGitPath(rest[i+2:])
+			if err == nil {
+				return strings.TrimPrefix(p, "b/")
+			}
+		}
+		if i := strings.Index(rest, `" b/`); i >= 0 {
+			return rest[i+4:]
+		}
+		return ""
+	}
+	if strings.Count(rest, " b/") != 1 {
+		return ""
+	}
+	_, b, _ := strings.Cut(rest, " b/")
+	if strings.HasPrefix(b, `"`) {
+		return ""
+	}
+	return b
 }
 
 // parseHunkStart returns the new-file start line of "@@ -a,b +c,d @@".

@@ -109,7 +109,6 @@ func TestParseDiff(t *testing.T) {
 	for _, tc := range parseDiffCases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.bug != "" {
-				t.Skip("BUG: " + tc.bug)
 			}
 			got, err := parseDiff(strings.NewReader(tc.in))
 			if tc.wantErr != "" {

@@ -49,6 +49,13 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*Result, error) {
 		warnings     []string
 	)
 	cfg := &s.Engine.rules.Config
+	// Every read goes through an os.Root: a symlinked folder or file can
+	// never lead the scan outside root.
+	fsRoot, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("scan dir: %w", err)
+	}
+	defer fsRoot.Close()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.workers())
 	for _, rel := range files {
@@ -56,12 +63,17 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*Result, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			data, err := readRegular(filepath.Join(root, rel), s.MaxBlobBytes)
+			data, err := readRegular(fsRoot, rel, s.MaxBlobBytes)
 			switch {
 			case err == errTooLarge:
 				skippedLarge.Add(1)
 				return nil
 			case err == errNotRegular:
+				return nil
+			case isEscape(err):
+				mu.Lock()
+				warnings = append(warnings, fmt.Sprintf("%q not read: a symbolic link on its path leads outside the scanned folder", rel))
+				mu.Unlock()
 				return nil
 			case err != nil:
 				errCount.Add(1)
@@ -115,15 +127,19 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*Result, error) {
 	return &Result{Findings: b.findings(), Stats: stats}, nil
 }
 
+// isEscape reports os.Root's refusal of a path that leaves the root.
+func isEscape(err error) bool { return err != nil && strings.Contains(err.Error(), "escapes") }
+
 var (
 	errTooLarge   = fmt.Errorf("too large")
 	errNotRegular = fmt.Errorf("not a regular file")
 )
 
-// readRegular reads a regular file without following a symlink at its last
-// component, up to max bytes (0 = no limit).
-func readRegular(path string, max int64) ([]byte, error) {
-	fi, err := os.Lstat(path)
+// readRegular reads a regular file inside root, never through a symlink at
+// its last component (os.Root refuses links that leave root on the way),
+// up to max bytes (0 = no limit).
+func readRegular(root *os.Root, path string, max int64) ([]byte, error) {
+	fi, err := root.Lstat(path)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +149,7 @@ func readRegular(path string, max int64) ([]byte, error) {
 	if max > 0 && fi.Size() > max {
 		return nil, errTooLarge
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	f, err := root.OpenFile(path, os.O_RDONLY|noFollow, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -277,7 +277,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 			// the span starts a little earlier and ends past the value and
 			// its terminator.
 			if vend := assignmentValueEnd(low, rel); vend >= 0 {
-				genS.add(max(kwStart-genericBefore, 0), min(lo+vend+4, len(t.data)))
+				genS.add(max(kwStart-genericBefore, t.starts[l]), min(lo+vend+4, len(t.data)))
 			}
 		}
 		return true
@@ -324,7 +324,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	for _, sp := range genS.s {
 		generic = append(generic, e.detectSpan(ctx, e.generic, t, sp, path)...)
 	}
-	return append(hits, dropShadowedGeneric(generic, hits)...)
+	return shadowGeneric(append(hits, generic...))
 }
 
 // The generic rule only ever sees byte spans around an assignment, and long
@@ -380,7 +380,7 @@ func (e *Engine) detectSpan(ctx context.Context, d *detect.Detector, t text, sp 
 	}
 	l := t.lineOf(from)
 	lineStart := t.starts[l]
-	raw := string(t.data[from:to])
+	raw := withNewline(t.data[from:to])
 	if dumpHook != nil {
 		dumpHook(e.detectorName(d), raw)
 	}
@@ -458,23 +458,26 @@ func (ws *windowSet) add(a, b, n int) {
 	ws.w = append(ws.w, [2]int{a, b})
 }
 
-// dropShadowedGeneric applies gitleaks' rule that a generic finding yields
-// to a specific rule's finding of the same secret on the same line.
-func dropShadowedGeneric(generic, specific []hit) []hit {
-	out := generic[:0]
-	for _, g := range generic {
-		shadowed := false
-		for _, s := range specific {
-			if s.StartLine == g.StartLine && !strings.Contains(s.RuleID, "generic") && strings.Contains(s.Secret, g.Secret) {
-				shadowed = true
-				break
-			}
+// shadowGeneric applies gitleaks' rule that a generic finding yields to a
+// specific rule's finding of the same secret on the same line.
+func shadowGeneric(hits []hit) []hit {
+	out := make([]hit, 0, len(hits))
+	for _, g := range hits {
+		if strings.Contains(g.RuleID, "generic") && shadowed(g, hits) {
+			continue
 		}
-		if !shadowed {
-			out = append(out, g)
-		}
+		out = append(out, g)
 	}
 	return out
+}
+
+func shadowed(g hit, hits []hit) bool {
+	for _, s := range hits {
+		if s.StartLine == g.StartLine && !strings.Contains(s.RuleID, "generic") && strings.Contains(s.Secret, g.Secret) {
+			return true
+		}
+	}
+	return false
 }
 
 // pemEnd returns the line of the END marker after a BEGIN on line l.
@@ -496,7 +499,7 @@ func (e *Engine) pemEnd(t text, l int) int {
 
 // detectWith runs one of gitleaks' detectors over lines [from, to] of t.
 func (e *Engine) detectWith(ctx context.Context, d *detect.Detector, t text, from, to int, path string) []hit {
-	raw := string(t.data[t.starts[from]:t.end(to)])
+	raw := withNewline(t.data[t.starts[from]:t.end(to)])
 	if dumpHook != nil {
 		dumpHook(e.detectorName(d), raw)
 	}
@@ -513,6 +516,16 @@ func (e *Engine) detectWith(ctx context.Context, d *detect.Detector, t text, fro
 		})
 	}
 	return hits
+}
+
+// withNewline returns b as a string ending in a newline: gitleaks' line
+// arithmetic misplaces a match on a last line that has none (it then reads
+// the previous line's gitleaks:allow, or the wrong rule wins).
+func withNewline(b []byte) string {
+	if len(b) > 0 && b[len(b)-1] == '\n' {
+		return string(b)
+	}
+	return string(b) + "\n"
 }
 
 // toLower appends the ASCII lower-case form of src to dst; keywords are

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -250,16 +251,49 @@ func goGitHeadBlobs(dir string) (map[oid]struct{}, error) {
 	if err != nil {
 		return set, err
 	}
-	t, err := c.Tree()
+	// Read raw tree objects: go-git's tree decoder rejects entry names it
+	// finds unsafe (control characters), which hostile repositories hold.
+	return set, rawTreeBlobs(r.Storer, c.TreeHash, set, 0)
+}
+
+
+// rawTreeBlobs adds the blobs of a tree and its subtrees to set, parsing
+// the tree format (mode SP name NUL 20-byte id) itself.
+func rawTreeBlobs(st storer.EncodedObjectStorer, h plumbing.Hash, set map[oid]struct{}, depth int) error {
+	if depth > 1000 {
+		return fmt.Errorf("tree %s nested too deep", h)
+	}
+	o, err := st.EncodedObject(plumbing.TreeObject, h)
 	if err != nil {
-		return set, err
+		return err
 	}
-	err = t.Files().ForEach(func(f *object.File) error {
-		set[oid(f.Hash)] = struct{}{}
-		return nil
-	})
-	if errors.Is(err, storer.ErrStop) {
-		err = nil
+	rd, err := o.Reader()
+	if err != nil {
+		return err
 	}
-	return set, err
+	data, err := io.ReadAll(rd)
+	rd.Close()
+	if err != nil {
+		return err
+	}
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		nul := bytes.IndexByte(data, 0)
+		if sp < 0 || nul < sp || nul+21 > len(data) {
+			return fmt.Errorf("tree %s is malformed", h)
+		}
+		mode := string(data[:sp])
+		var id oid
+		copy(id[:], data[nul+1:nul+21])
+		data = data[nul+21:]
+		switch {
+		case mode == "40000" || mode == "040000":
+			if err := rawTreeBlobs(st, plumbing.Hash(id), set, depth+1); err != nil {
+				return err
+			}
+		case strings.HasPrefix(mode, "10"): // regular files and symlinks (120000 is skipped)
+			set[id] = struct{}{}
+		}
+	}
+	return nil
 }

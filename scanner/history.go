@@ -426,8 +426,15 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 		hs.sights = append(hs.sights, lineSighting{h, sg})
 		hs.sightsMu.Unlock()
 	}
+	var prev uint64
 	for i := 0; i < n; i++ {
 		line := t.line(i)
+		lh := hs.lines.hash(line)
+		// A line is new when it is new after the line before it: a key on
+		// one line and its value on the next are scanned together whenever
+		// their pairing is new, even if each line was seen alone before.
+		h := pairHash(prev, lh)
+		prev = lh
 		if len(line) < minLineLen && len(bytes.TrimSpace(line)) < minLineLen {
 			// Too short to hold a secret on its own ("}", "", "end"): not
 			// worth a set lookup. It is still read as context around
@@ -435,7 +442,6 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 			claimIdx[i] = -1
 			continue
 		}
-		h := hs.lines.hash(line)
 		if hs.lines.visit(h, idx, int32(i), onHit) {
 			claimIdx[i] = int32(len(claimed))
 			claimed = append(claimed, h)
@@ -469,18 +475,15 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 		}
 		hits = append(hits, hs.s.Engine.scanLines(ctx, t, from, to, "", wanted)...)
 	}
-	hits = dedupHits(hits)
+	hits = shadowGeneric(dedupHits(hits))
 	anchorOf := map[int]bool{} // claimed line index -> anchors a hit
 	if len(hits) > 0 {
 		hs.mu.Lock()
 		hs.hits[idx] = append(hs.hits[idx], hits...)
 		for _, h := range hits {
-			for l := h.StartLine - 1; l <= h.EndLine-1 && l < n; l++ {
-				if l >= 0 && lineClaim(l) >= 0 {
-					hs.anchors[claimed[lineClaim(l)]] = append(hs.anchors[claimed[lineClaim(l)]], anchored{h: h, lineDiff: h.StartLine - (l + 1)})
-					anchorOf[l] = true
-					break
-				}
+			if l := anchorLine(t, h, lineClaim); l >= 0 {
+				hs.anchors[claimed[lineClaim(l)]] = append(hs.anchors[claimed[lineClaim(l)]], anchored{h: h, lineDiff: h.StartLine - (l + 1)})
+				anchorOf[l] = true
 			}
 		}
 		hs.mu.Unlock()
@@ -494,6 +497,30 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 			onHit(claimed[ci], sg)
 		}
 	}
+}
+
+// pairHash combines the hashes of a line and the line before it.
+func pairHash(prev, line uint64) uint64 {
+	return line ^ (prev<<17 | prev>>47)*0x9E3779B97F4A7C15
+}
+
+// anchorLine picks the line through which a hit is found again in other
+// blobs: among the hit's lines that this blob was first to show, the
+// longest. For a one-line hit that is its line; for a PEM key it is a body
+// line, never the BEGIN or END line that every key of its kind shares (a
+// sighting of those would place this key in every file holding another).
+// -1 when none of the hit's lines is new here.
+func anchorLine(t text, h hit, claim func(int) int32) int {
+	best, bestLen := -1, -1
+	for l := h.StartLine - 1; l <= h.EndLine-1 && l < t.lines(); l++ {
+		if l < 0 || claim(l) < 0 {
+			continue
+		}
+		if n := len(t.line(l)); n > bestLen {
+			best, bestLen = l, n
+		}
+	}
+	return best
 }
 
 // minLineLen is the shortest line (without surrounding blanks) tracked in

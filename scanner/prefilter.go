@@ -54,10 +54,15 @@ func assignmentValueEnd(low []byte, end int) int {
 		}
 		i++
 	}
-	// Skip the rest of the operator and the value's opening quotes/spaces
-	// (but not '=', which may start the value).
-	for n := 0; i < len(low) && n < 10 && (isOperator(low[i]) && low[i] != '=' || c2(low[i])); n++ {
+	// Skip the rest of the operator and the value's opening quotes/spaces.
+	op := i
+	i++
+	for n := 0; i < len(low) && n < 10 && (isOperator(low[i]) || opening(low[i])); n++ {
 		i++
+	}
+	// '=' bytes right before the value may belong to it ([\w.=-]).
+	for i-1 > op && low[i-1] == '=' {
+		i--
 	}
 	if n := runOf(low, i, isValue); n >= 10 {
 		return i + n
@@ -65,7 +70,8 @@ func assignmentValueEnd(low []byte, end int) int {
 	return -1
 }
 
-func c2(c byte) bool { return c == '`' || c == '\'' || c == '"' || isSpace(c) || c == '=' }
+// opening is a byte that may stand between an operator and its value.
+func opening(c byte) bool { return c == '`' || c == '\'' || c == '"' || isSpace(c) }
 
 func isOperator(c byte) bool {
 	return c == '=' || c == '>' || c == ':' || c == '|' || c == '?' || c == ','

@@ -107,8 +107,9 @@ Exit codes: 0 no findings, 1 findings (see --exit-code), 2 error.`,
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
+		Use:     "version",
+		Short:   "Print the version",
+		Example: "  scan version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintln(cmd.OutOrStdout(), "nhiscan", toolVersion())
@@ -180,15 +181,27 @@ func (g *globalOpts) ignoreList(target string) (*scanner.IgnoreList, error) {
 // finish applies the baseline, writes the report and picks the exit code.
 func (g *globalOpts) finish(cmd *cobra.Command, s *scanner.Scanner, res *scanner.Result) error {
 	if g.baseline != "" {
-		known, err := loadBaseline(g.baseline)
+		known, knownLocs, err := loadBaseline(g.baseline)
 		if err != nil {
 			return err
 		}
 		kept := res.Findings[:0]
 		for _, f := range res.Findings {
-			if !known[f.Fingerprint] {
-				kept = append(kept, f)
+			if known[f.Fingerprint] {
+				continue
 			}
+			// A redacted gitleaks baseline names locations, not secrets.
+			locs := f.Locations[:0:0]
+			for _, l := range f.Locations {
+				if !knownLocs.Ignored("", f.RuleID, l) {
+					locs = append(locs, l)
+				}
+			}
+			if len(locs) == 0 {
+				continue
+			}
+			f.Locations = locs
+			kept = append(kept, f)
 		}
 		res.Findings = kept
 	}
@@ -226,23 +239,42 @@ func (g *globalOpts) finish(cmd *cobra.Command, s *scanner.Scanner, res *scanner
 	return nil
 }
 
-func loadBaseline(path string) (map[string]bool, error) {
+// loadBaseline reads an earlier report: the fingerprints of its secrets,
+// and, for findings read from a redacted gitleaks report (no secret, so no
+// fingerprint), their locations in .gitleaksignore form.
+func loadBaseline(path string) (map[string]bool, *scanner.IgnoreList, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("--baseline: %w", err)
+		return nil, nil, fmt.Errorf("--baseline: %w", err)
 	}
 	defer f.Close()
 	fs, err := report.ReadJSON(f)
 	if err != nil {
-		return nil, fmt.Errorf("--baseline %s: %w", path, err)
+		return nil, nil, fmt.Errorf("--baseline %s: %w", path, err)
 	}
 	known := make(map[string]bool, len(fs))
+	var locs strings.Builder
 	for _, x := range fs {
 		if x.Fingerprint != "" {
 			known[x.Fingerprint] = true
+			continue
+		}
+		for _, l := range x.Locations {
+			if strings.ContainsAny(l.Path, "\r\n") {
+				continue // cannot be written as an ignore line
+			}
+			if l.Commit != "" {
+				fmt.Fprintf(&locs, "%s:%s:%s:%d\n", l.Commit, l.Path, x.RuleID, l.Line)
+			} else {
+				fmt.Fprintf(&locs, "%s:%s:%d\n", l.Path, x.RuleID, l.Line)
+			}
 		}
 	}
-	return known, nil
+	il, err := scanner.ParseIgnore(strings.NewReader(locs.String()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("--baseline %s: %w", path, err)
+	}
+	return known, il, nil
 }
 
 // createPrivate creates (or truncates) a report file readable only by its
