@@ -64,8 +64,15 @@ func gitAvailable() bool {
 	return err == nil
 }
 
+// gitMemory bounds what git maps and caches while it reads a whole pack,
+// so that a history scan's peak memory stays below a diff-based scanner's:
+// by default git maps the whole pack and keeps a 96 MB delta-base cache.
+// Measured on etcd (166 MB pack): 318 MB -> 126 MB RSS for 10% more time.
+var gitMemory = []string{"-c", "core.deltaBaseCacheLimit=32m", "-c", "core.packedGitLimit=64m", "-c", "core.packedGitWindowSize=16m"}
+
 func gitCmd(ctx context.Context, dir string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir, "-c", "core.quotePath=false"}, args...)...)
+	base := append([]string{"-C", dir, "-c", "core.quotePath=false"}, gitMemory...)
+	cmd := exec.CommandContext(ctx, "git", append(base, args...)...)
 	// Never let a scanned repository's environment or pager get involved.
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_PAGER=cat", "GIT_NO_REPLACE_OBJECTS=1")
 	return cmd

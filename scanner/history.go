@@ -179,6 +179,8 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 		s.log().Warn("cannot list the default branch tip; in_head left false", "err", err)
 	}
 	res := hs.assemble(hist, head, opts.Unreachable)
+	s.log().Info("history scanned", "commits", len(hist.commits), "changes", len(hist.changes),
+		"blobs", hs.scannedBlobs.Load(), "bytes", hs.scannedBytes.Load(), "distinct_line_pairs", hs.lines.size())
 	stats.Commits = len(hist.commits)
 	stats.Blobs = int(hs.scannedBlobs.Load())
 	stats.Bytes = hs.scannedBytes.Load()
@@ -319,8 +321,9 @@ func (hs *historyScan) pump(ctx context.Context, cf *catFile, stats *Stats) erro
 	g, gctx := errgroup.WithContext(ctx)
 	for range hs.s.workers() {
 		g.Go(func() error {
+			cache := new(cleanCache)
 			for j := range jobs {
-				hs.scanBlob(gctx, j.idx, *j.data)
+				hs.scanBlob(gctx, cache, j.idx, *j.data)
 				*j.data = (*j.data)[:0]
 				bufPool.Put(j.data)
 			}
@@ -397,7 +400,7 @@ func isBinary(data []byte) bool {
 }
 
 // scanBlob scans the lines of one blob that no other blob has shown yet.
-func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
+func (hs *historyScan) scanBlob(ctx context.Context, cache *cleanCache, idx int32, data []byte) {
 	hs.scannedBlobs.Add(1)
 	hs.scannedBytes.Add(int64(len(data)))
 	if p := hs.s.Progress; p != nil {
@@ -442,7 +445,15 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 			claimIdx[i] = -1
 			continue
 		}
-		if hs.lines.visit(h, idx, int32(i), onHit) {
+		if cache.has(h) {
+			claimIdx[i] = -1
+			continue
+		}
+		claimedNow, clean := hs.lines.visit(h, idx, int32(i), onHit)
+		if clean {
+			cache.add(h)
+		}
+		if claimedNow {
 			claimIdx[i] = int32(len(claimed))
 			claimed = append(claimed, h)
 			if k := len(runs); k > 0 && runs[k-1].to == i-1 {

@@ -32,9 +32,77 @@ const (
 
 type lineShard struct {
 	mu      sync.Mutex
-	state   map[uint64]lineState
+	table   stateTable
 	pending map[uint64][]sighting
-	_       [40]byte // keep shards on separate cache lines
+	_       [32]byte // keep shards on separate cache lines
+}
+
+// stateTable is an open-addressing hash table from a line hash to its
+// state, 8 bytes a slot: a history scan holds millions of lines, and a Go
+// map of the same would take about twice the memory.
+type stateTable struct {
+	slots []uint64 // 0: empty; else key | state (key's low 2 bits cleared)
+	n     int
+}
+
+func tableKey(h uint64) uint64 { return h&^3 | 4 }
+
+func (t *stateTable) get(h uint64) lineState {
+	if len(t.slots) == 0 {
+		return lineAbsent
+	}
+	k, mask := tableKey(h), uint64(len(t.slots)-1)
+	for i := (h >> 2) & mask; ; i = (i + 1) & mask {
+		v := t.slots[i]
+		if v == 0 {
+			return lineAbsent
+		}
+		if v&^3 == k {
+			return lineState(v & 3)
+		}
+	}
+}
+
+func (t *stateTable) set(h uint64, st lineState) {
+	if t.n+1 > len(t.slots)*3/4 {
+		t.grow()
+	}
+	k, mask := tableKey(h), uint64(len(t.slots)-1)
+	for i := (h >> 2) & mask; ; i = (i + 1) & mask {
+		v := t.slots[i]
+		if v == 0 {
+			t.slots[i] = k | uint64(st)
+			t.n++
+			return
+		}
+		if v&^3 == k {
+			t.slots[i] = k | uint64(st)
+			return
+		}
+	}
+}
+
+func (t *stateTable) grow() {
+	old := t.slots
+	size := 2 * len(old)
+	if size == 0 {
+		size = 1 << 12
+	}
+	t.slots, t.n = make([]uint64, size), 0
+	mask := uint64(size - 1)
+	for _, v := range old {
+		if v == 0 {
+			continue
+		}
+		// v&^3 keeps the hash bits used for the index (bits 2 and up).
+		for i := (v >> 2) & mask; ; i = (i + 1) & mask {
+			if t.slots[i] == 0 {
+				t.slots[i] = v
+				t.n++
+				break
+			}
+		}
+	}
 }
 
 // sighting is a line met in a blob after another blob claimed it.
@@ -46,7 +114,6 @@ type sighting struct {
 func newLineSet() *lineSet {
 	s := &lineSet{seed: maphash.MakeSeed()}
 	for i := range s.shards {
-		s.shards[i].state = make(map[uint64]lineState, 1<<14)
 		s.shards[i].pending = make(map[uint64][]sighting)
 	}
 	return s
@@ -58,15 +125,17 @@ func (s *lineSet) shard(h uint64) *lineShard { return &s.shards[h>>58] }
 
 // visit records line h of blob b at line index l and reports whether the
 // caller must scan it (it is the first to meet it). A line already known to
-// anchor hits is returned as a sighting through hitSighting.
-func (s *lineSet) visit(h uint64, b, l int32, hitSighting func(h uint64, sg sighting)) (claimed bool) {
+// anchor hits is returned as a sighting through hitSighting. clean reports
+// a line scanned before with nothing found: a final state, which callers may
+// cache.
+func (s *lineSet) visit(h uint64, b, l int32, hitSighting func(h uint64, sg sighting)) (claimed, clean bool) {
 	sh := s.shard(h)
 	sh.mu.Lock()
-	switch sh.state[h] {
+	switch sh.table.get(h) {
 	case lineAbsent:
-		sh.state[h] = lineClaimed
+		sh.table.set(h, lineClaimed)
 		sh.mu.Unlock()
-		return true
+		return true, false
 	case lineClaimed:
 		sh.pending[h] = append(sh.pending[h], sighting{b, l})
 		sh.mu.Unlock()
@@ -75,9 +144,19 @@ func (s *lineSet) visit(h uint64, b, l int32, hitSighting func(h uint64, sg sigh
 		hitSighting(h, sighting{b, l})
 	default:
 		sh.mu.Unlock()
+		return false, true
 	}
-	return false
+	return false, false
 }
+
+// cleanCache is one worker's small, lock-free memory of lines the set has
+// already declared clean. Consecutive versions of a file share most lines
+// and tend to reach the same worker close together, so most lookups stop
+// here instead of in the shared set (a cache miss and a lock each).
+type cleanCache struct{ slots [1 << 16]uint64 }
+
+func (c *cleanCache) has(h uint64) bool { return c.slots[h&(1<<16-1)] == h }
+func (c *cleanCache) add(h uint64)      { c.slots[h&(1<<16-1)] = h }
 
 // settle ends the claim on line h: hit tells whether it anchors a hit. The
 // sightings that waited on it are returned when it does.
@@ -89,9 +168,9 @@ func (s *lineSet) settle(h uint64, hit bool) []sighting {
 		delete(sh.pending, h)
 	}
 	if hit {
-		sh.state[h] = lineHit
+		sh.table.set(h, lineHit)
 	} else {
-		sh.state[h] = lineClean
+		sh.table.set(h, lineClean)
 		p = nil
 	}
 	sh.mu.Unlock()
@@ -103,7 +182,7 @@ func (s *lineSet) size() int {
 	n := 0
 	for i := range s.shards {
 		s.shards[i].mu.Lock()
-		n += len(s.shards[i].state)
+		n += s.shards[i].table.n
 		s.shards[i].mu.Unlock()
 	}
 	return n

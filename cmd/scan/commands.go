@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"path/filepath"
 	"strings"
 
@@ -42,6 +43,11 @@ repository).`,
 			s, err := g.setup(cmd, path)
 			if err != nil {
 				return err
+			}
+			if os.Getenv("GOGC") == "" {
+				// A history scan keeps a large, long-lived set of line hashes:
+				// collect sooner so peak memory stays near the live set.
+				debug.SetGCPercent(50)
 			}
 			res, err := s.ScanHistory(cmd.Context(), path, scanner.HistoryOptions{Revs: revs, GoGit: goGit, Unreachable: unreachable})
 			if err != nil {
