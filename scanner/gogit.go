@@ -257,7 +257,6 @@ func goGitHeadBlobs(dir string) (map[oid]struct{}, error) {
 	return set, rawTreeBlobs(r.Storer, c.TreeHash, set, 0)
 }
 
-
 // rawTreeBlobs adds the blobs of a tree and its subtrees to set, parsing
 // the tree format (mode SP name NUL 20-byte id) itself.
 func rawTreeBlobs(st storer.EncodedObjectStorer, h plumbing.Hash, set map[oid]struct{}, depth int) error {

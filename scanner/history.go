@@ -512,7 +512,7 @@ func (hs *historyScan) scanBlob(ctx context.Context, cache *cleanCache, idx int3
 
 // pairHash combines the hashes of a line and the line before it.
 func pairHash(prev, line uint64) uint64 {
-	return line ^ (prev<<17 | prev>>47)*0x9E3779B97F4A7C15
+	return line ^ (prev<<17|prev>>47)*0x9E3779B97F4A7C15
 }
 
 // anchorLine picks the line through which a hit is found again in other
