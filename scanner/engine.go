@@ -36,6 +36,9 @@ type Engine struct {
 	rules   *rules.Ruleset
 	main    *detect.Detector
 	generic *detect.Detector // nil when the generic rule is absent or changed
+	// genFilter rejects assignments whose value cannot hold a secret the
+	// generic rule would report.
+	genFilter genericFilter
 	// decode is built on first use (most staged changes never need it).
 	decodeOnce  sync.Once
 	decode      *detect.Detector
@@ -95,6 +98,7 @@ func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
 	e.main = detect.NewDetector(mainCfg)
 	if genericOK {
 		e.generic = detect.NewDetector(subsetConfig(cfg, func(id string) bool { return id == genericRuleID }))
+		e.genFilter = newGenericFilter(cfg.Rules[genericRuleID])
 	}
 	if maxDecodeDepth > 0 {
 		e.decodeDepth = maxDecodeDepth
@@ -276,7 +280,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 			// The generic regex reaches at most 50 bytes before its keyword;
 			// the span starts a little earlier and ends past the value and
 			// its terminator.
-			if vend := assignmentValueEnd(low, rel); vend >= 0 {
+			if vstart, vend := assignmentValue(low, rel); vend >= 0 && e.genFilter.accepts(t.data[lo+vstart:lo+vend]) {
 				genS.add(max(kwStart-genericBefore, t.starts[l]), min(lo+vend+4, len(t.data)))
 			}
 		}

@@ -3,6 +3,9 @@ package scanner
 import (
 	"bytes"
 	"encoding/base64"
+	"math"
+
+	"github.com/zricethezav/gitleaks/v8/config"
 )
 
 // dumpHook is a measurement aid for tests: it sees every window.
@@ -35,22 +38,23 @@ func runOf(b []byte, off int, ok func(byte) bool) int {
 // The keyword is followed by at most 23 name, space or quote bytes, then an
 // operator byte, then (past more operator, quote or space bytes) a run of at
 // least 10 value bytes.
-func assignmentAfter(low []byte, end int) bool { return assignmentValueEnd(low, end) >= 0 }
+func assignmentAfter(low []byte, end int) bool { _, e := assignmentValue(low, end); return e >= 0 }
 
-// assignmentValueEnd is assignmentAfter that also returns where the value
-// run ends (-1 when there is no assignment).
-func assignmentValueEnd(low []byte, end int) int {
+// assignmentValue is assignmentAfter that also returns the value run
+// [start, end) that holds any secret the regex could capture there (end is
+// -1 when there is no assignment).
+func assignmentValue(low []byte, end int) (int, int) {
 	i := end
 	for n := 0; ; n++ {
 		if i >= len(low) || n > 23 {
-			return -1
+			return 0, -1
 		}
 		c := low[i]
 		if isOperator(c) {
 			break
 		}
 		if !(isWordDash(c) || c == '.' || isSpace(c) || c == '\'' || c == '"') {
-			return -1
+			return 0, -1
 		}
 		i++
 	}
@@ -65,9 +69,56 @@ func assignmentValueEnd(low []byte, end int) int {
 		i--
 	}
 	if n := runOf(low, i, isValue); n >= 10 {
-		return i + n
+		return i, i + n
 	}
-	return -1
+	return 0, -1
+}
+
+// genericFilter holds two more necessary conditions on the generic rule's
+// secret, taken from the rule as configured:
+//   - its entropy must exceed the rule's threshold E, and a string of k
+//     distinct bytes has at most log2(k) bits of entropy, so the value run
+//     that holds the secret needs more than 2^E distinct bytes;
+//   - gitleaks' allowlist `^[a-zA-Z_.-]+$` drops secrets made only of
+//     letters, '_', '.' and '-', so the run needs some other byte.
+type genericFilter struct {
+	minDistinct  int
+	needNonAlpha bool
+}
+
+func newGenericFilter(r config.Rule) genericFilter {
+	f := genericFilter{minDistinct: 1}
+	if r.Entropy > 0 {
+		f.minDistinct = int(math.Floor(math.Pow(2, r.Entropy))) + 1
+	}
+	for _, a := range r.Allowlists {
+		if a.RegexTarget != "" || a.MatchCondition == config.AllowlistMatchAnd || len(a.Paths)+len(a.Commits) > 0 {
+			continue
+		}
+		for _, re := range a.Regexes {
+			if re.String() == `^[a-zA-Z_.-]+$` {
+				f.needNonAlpha = true
+			}
+		}
+	}
+	return f
+}
+
+// accepts reports whether value (original case) could hold a reportable
+// secret.
+func (f genericFilter) accepts(value []byte) bool {
+	var seen [256]bool
+	distinct, other := 0, false
+	for _, c := range value {
+		if !seen[c] {
+			seen[c] = true
+			distinct++
+		}
+		if !(isAlnum(c) && !('0' <= c && c <= '9') || c == '_' || c == '.' || c == '-') {
+			other = true
+		}
+	}
+	return distinct >= f.minDistinct && (other || !f.needNonAlpha)
 }
 
 // opening is a byte that may stand between an operator and its value.
@@ -105,7 +156,15 @@ func (e *Engine) decodableRuns(line []byte, limit int) [][2]int {
 	}
 	// Percent escapes: a run of URL characters holding %XX, decoded.
 	for i := 0; i+2 < len(line); {
-		if !(line[i] == '%' && isHexByte(line[i+1]) && isHexByte(line[i+2])) {
+		if line[i] != '%' {
+			k := bytes.IndexByte(line[i:], '%')
+			if k < 0 {
+				break
+			}
+			i += k
+			continue
+		}
+		if i+2 >= len(line) || !isHexByte(line[i+1]) || !isHexByte(line[i+2]) {
 			i++
 			continue
 		}
@@ -131,6 +190,14 @@ func (e *Engine) decodableRuns(line []byte, limit int) [][2]int {
 	}
 	// Unicode escapes: \uXXXX runs (or U+XXXX), decoded when ASCII.
 	for i := 0; i+5 < len(line); {
+		if c := line[i]; c != '\\' && c != 'U' {
+			k := bytes.IndexAny(line[i:], "\\U")
+			if k < 0 {
+				break
+			}
+			i += k
+			continue
+		}
 		j, dec := i, []byte(nil)
 		for j+5 < len(line) {
 			k := j
