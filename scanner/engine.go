@@ -281,7 +281,13 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 			// the span starts a little earlier and ends past the value and
 			// its terminator.
 			if vstart, vend := assignmentValue(low, rel); vend >= 0 && e.genFilter.accepts(t.data[lo+vstart:lo+vend]) {
-				genS.add(max(kwStart-genericBefore, t.starts[l]), min(lo+vend+4, len(t.data)))
+				// Past the value (never cut it: a cut value would match
+				// up to the span's end) and its terminator.
+				end := lo + vend
+				for k := 0; end < len(t.data) && k < maxWiden && isValue(t.data[end]); k++ {
+					end++
+				}
+				genS.add(max(kwStart-genericBefore, t.starts[l]), min(end+4, len(t.data)))
 			}
 		}
 		return true

@@ -68,11 +68,28 @@ func assignmentValue(low []byte, end int) (int, int) {
 	for i-1 > op && low[i-1] == '=' {
 		i--
 	}
-	if n := runOf(low, i, isValue); n >= 10 {
-		return i, i + n
+	// The value is [\w.=-]{10,150} or [a-z0-9][a-z0-9+/]{11,}.
+	if i >= len(low) {
+		return 0, -1
 	}
-	return 0, -1
+	// i may stand on '=' bytes the prefix [\x60'"\s=]{0,5} can take too.
+	j := i
+	for j < len(low) && low[j] == '=' {
+		j++
+	}
+	n1, n2 := runOf(low, i, isWordValue), 0
+	if j < len(low) && isAlnum(low[j]) {
+		n2 = runOf(low, j, isB64Value)
+	}
+	if n1 < 10 && n2 < 12 {
+		return 0, -1
+	}
+	return i, max(i+n1, j+n2)
 }
+
+func isWordValue(c byte) bool { return isWordDash(c) || c == '.' || c == '=' }
+
+func isB64Value(c byte) bool { return isAlnum(c) || c == '+' || c == '/' }
 
 // genericFilter holds two more necessary conditions on the generic rule's
 // secret, taken from the rule as configured:
