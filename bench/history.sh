@@ -21,7 +21,7 @@ bytes=$(git -C "$repo" cat-file --batch-all-objects --batch-check='%(objecttype)
 measure() { # name cmd... ; appends "wall rss" to $out/name.times
   local name=$1; shift
   /usr/bin/time -f '%e %M' -o "$out/$name.one" "$@" >/dev/null 2>&1 || true
-  cat "$out/$name.one" >> "$out/$name.times"
+  grep -v '^Command' "$out/$name.one" >> "$out/$name.times"  # drop time's exit-status note
 }
 rm -f "$out"/*.times
 for i in $(seq "$runs"); do
