@@ -176,12 +176,7 @@ func parseDoc(doc, name string, trusted bool) (p parsed, err error) {
 		}
 	}
 	vc.Extend = config.Extend{}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%s: invalid config: %v", name, r)
-		}
-	}()
-	cfg, err := vc.Translate()
+	cfg, err := translate(vc)
 	if err != nil {
 		return p, fmt.Errorf("%s: %w", name, err)
 	}
@@ -193,6 +188,73 @@ func parseDoc(doc, name string, trusted bool) (p parsed, err error) {
 	}
 	p.cfg = cfg
 	return p, nil
+}
+
+// translate is gitleaks' Translate (which compiles every regex), run on two
+// halves of the rules at once when there are many: compiling gitleaks'
+// default rules is most of `scan staged`'s start-up. A panic inside gitleaks
+// becomes an error.
+func translate(vc config.ViperConfig) (cfg config.Config, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("invalid config: %v", r)
+		}
+	}()
+	if len(vc.Rules) < 64 || hasRequired(vc) {
+		return vc.Translate()
+	}
+	half := len(vc.Rules) / 2
+	second := config.ViperConfig{Rules: vc.Rules[half:]}
+	vc.Rules = vc.Rules[:half:half]
+	var (
+		c2   config.Config
+		err2 error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				err2 = fmt.Errorf("invalid config: %v", r)
+			}
+		}()
+		c2, err2 = second.Translate()
+	}()
+	cfg, err = vc.Translate()
+	<-done
+	if err != nil {
+		return cfg, err
+	}
+	if err2 != nil {
+		return cfg, err2
+	}
+	for _, id := range c2.OrderedRules {
+		if _, dup := cfg.Rules[id]; dup {
+			return cfg, fmt.Errorf("rule %s: defined twice", id)
+		}
+		cfg.Rules[id] = c2.Rules[id]
+		cfg.OrderedRules = append(cfg.OrderedRules, id)
+	}
+	for k := range c2.Keywords {
+		cfg.Keywords[k] = struct{}{}
+	}
+	return cfg, nil
+}
+
+// hasRequired reports rules or allowlists that name other rules (composite
+// rules, targeted allowlists), which must be translated together.
+func hasRequired(vc config.ViperConfig) bool {
+	for _, r := range vc.Rules {
+		if len(r.Required) > 0 {
+			return true
+		}
+	}
+	for _, a := range vc.Allowlists {
+		if len(a.TargetRules) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func cleanTOMLError(err error) error {

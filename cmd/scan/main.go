@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"slices"
 	"syscall"
 )
 
@@ -19,6 +21,13 @@ const (
 )
 
 func main() {
+	if slices.Contains(os.Args[1:], "staged") && os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		// The pre-commit path allocates a few tens of MB and exits: garbage
+		// collection would only add latency. A memory limit still bounds a
+		// huge staged change.
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(512 << 20)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startProfile()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
