@@ -73,7 +73,7 @@ func Load(opts Options) (*Ruleset, error) {
 			}
 			keep[id] = true
 		}
-		rs.Config = filterRules(rs.Config, func(id string) bool { return keep[id] })
+		rs.Config = Subset(rs.Config, func(id string) bool { return keep[id] })
 	}
 	rs.meta = metaFor(rs.Config)
 	return rs, nil
@@ -452,7 +452,9 @@ func merge(base, ext config.Config, disabled []string) config.Config {
 	return out
 }
 
-func filterRules(c config.Config, keep func(string) bool) config.Config {
+// Subset returns c with only the rules keep accepts (global allowlists
+// kept).
+func Subset(c config.Config, keep func(string) bool) config.Config {
 	out := c
 	out.Rules = map[string]config.Rule{}
 	out.OrderedRules = nil
@@ -465,7 +467,7 @@ func filterRules(c config.Config, keep func(string) bool) config.Config {
 		out.Rules[id] = r
 		out.OrderedRules = append(out.OrderedRules, id)
 		for _, k := range r.Keywords {
-			out.Keywords[k] = struct{}{}
+			out.Keywords[strings.ToLower(k)] = struct{}{}
 		}
 	}
 	return out

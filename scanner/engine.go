@@ -9,6 +9,7 @@ import (
 	ahocorasick "github.com/BobuSumisu/aho-corasick"
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/report"
 
 	"nhiscan/rules"
 )
@@ -94,10 +95,10 @@ func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
 	if r, ok := cfg.Rules[genericRuleID]; ok && r.Regex != nil && rules.IsBuiltinRegex(genericRuleID, r.Regex.String()) {
 		genericOK = true
 	}
-	mainCfg := subsetConfig(cfg, func(id string) bool { return !(genericOK && id == genericRuleID) })
+	mainCfg := rules.Subset(cfg, func(id string) bool { return !(genericOK && id == genericRuleID) })
 	e.main = detect.NewDetector(mainCfg)
 	if genericOK {
-		e.generic = detect.NewDetector(subsetConfig(cfg, func(id string) bool { return id == genericRuleID }))
+		e.generic = detect.NewDetector(rules.Subset(cfg, func(id string) bool { return id == genericRuleID }))
 		e.genFilter = newGenericFilter(cfg.Rules[genericRuleID])
 	}
 	if maxDecodeDepth > 0 {
@@ -135,26 +136,6 @@ func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
 	}
 	e.keywords = ahocorasick.NewTrieBuilder().AddStrings(kws).Build()
 	return e
-}
-
-// subsetConfig returns cfg with only the rules keep accepts.
-func subsetConfig(cfg config.Config, keep func(string) bool) config.Config {
-	out := cfg
-	out.Rules = map[string]config.Rule{}
-	out.Keywords = map[string]struct{}{}
-	out.OrderedRules = nil
-	for _, id := range cfg.OrderedRules {
-		if !keep(id) {
-			continue
-		}
-		r := cfg.Rules[id]
-		out.Rules[id] = r
-		out.OrderedRules = append(out.OrderedRules, id)
-		for _, k := range r.Keywords {
-			out.Keywords[strings.ToLower(k)] = struct{}{}
-		}
-	}
-	return out
 }
 
 // Rules returns the rule set the engine was built with.
@@ -242,8 +223,8 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	lo, hi := t.starts[from], t.end(to)
 	bp := lowerPool.Get().(*[]byte)
 	low := toLower((*bp)[:0], t.data[lo:hi])
-	var mainW, decW windowSet
-	var mainS, genS, decS spanSet // byte spans
+	mainW, decW := ranges{gap: 1}, ranges{gap: 1} // line windows
+	var mainS, genS, decS ranges                  // byte spans
 	n := t.lines()
 	ok := func(l int) bool {
 		return wanted == nil || wanted(l) || (l+1 < n && wanted(l+1))
@@ -255,7 +236,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		l := t.lineOf(lo + rel - int(klen))
 		if info.pem {
 			// The BEGIN line may be old while the key body is new.
-			mainW.add(l, e.pemEnd(t, l), n)
+			mainW.addLines(l, e.pemEnd(t, l), n)
 			return true
 		}
 		if !ok(l) {
@@ -273,7 +254,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 			if long(l) {
 				mainS.add(widen(t, kwStart-mainPad, lo+rel+mainPad))
 			} else {
-				mainW.add(l, l+e.context, n)
+				mainW.addLines(l, l+e.context, n)
 			}
 		}
 		if info.genericRule {
@@ -299,7 +280,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 			}
 			if !long(l) {
 				if e.decodable(t.line(l)) {
-					decW.add(l, l+e.context, n)
+					decW.addLines(l, l+e.context, n)
 				}
 				continue
 			}
@@ -312,26 +293,26 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	*bp = low[:0]
 	lowerPool.Put(bp)
 	var hits []hit
-	if len(decW.w)+len(decS.s) > 0 {
+	if len(decW.r)+len(decS.r) > 0 {
 		e.decodeOnce.Do(func() {
 			e.decode = detect.NewDetector(e.decodeCfg)
 			e.decode.MaxDecodeDepth = e.decodeDepth
 		})
 	}
-	for _, w := range decW.w {
+	for _, w := range decW.r {
 		hits = append(hits, e.detectWith(ctx, e.decode, t, w[0], w[1], path)...)
 	}
-	for _, sp := range decS.s {
+	for _, sp := range decS.r {
 		hits = append(hits, e.detectSpan(ctx, e.decode, t, sp, path)...)
 	}
-	for _, w := range mainW.w {
+	for _, w := range mainW.r {
 		hits = append(hits, e.detectWith(ctx, e.main, t, w[0], w[1], path)...)
 	}
-	for _, sp := range mainS.s {
+	for _, sp := range mainS.r {
 		hits = append(hits, e.detectSpan(ctx, e.main, t, sp, path)...)
 	}
 	var generic []hit
-	for _, sp := range genS.s {
+	for _, sp := range genS.r {
 		generic = append(generic, e.detectSpan(ctx, e.generic, t, sp, path)...)
 	}
 	return shadowGeneric(append(hits, generic...))
@@ -348,22 +329,6 @@ const (
 	genericBefore = 64  // the generic regex reaches 50 bytes before its keyword
 	decodePad     = 64  // context kept around an encoded run
 )
-
-// spanSet is a sorted list of merged byte ranges [from, to).
-type spanSet struct{ s [][2]int }
-
-func (ss *spanSet) add(a, b int) {
-	if k := len(ss.s); k > 0 && a <= ss.s[k-1][1] {
-		if a < ss.s[k-1][0] {
-			ss.s[k-1][0] = a
-		}
-		if b > ss.s[k-1][1] {
-			ss.s[k-1][1] = b
-		}
-		return
-	}
-	ss.s = append(ss.s, [2]int{a, b})
-}
 
 // widen clamps [a, b) to t and moves its ends out of any run of value
 // bytes (at most maxWiden bytes each way), so that a span never cuts a token
@@ -397,8 +362,7 @@ func (e *Engine) detectSpan(ctx context.Context, d *detect.Detector, t text, sp 
 	fs := d.DetectContext(ctx, detect.Fragment{Raw: raw, FilePath: path, StartLine: l + 1})
 	hits := make([]hit, 0, len(fs))
 	for _, f := range fs {
-		h := hit{RuleID: f.RuleID, Secret: f.Secret, Match: f.Match, Line: f.Line,
-			StartLine: f.StartLine, StartCol: f.StartColumn, EndLine: f.EndLine, EndCol: f.EndColumn, Entropy: f.Entropy}
+		h := hitOf(f)
 		if h.StartLine == l+1 {
 			h.StartCol += from - lineStart
 		}
@@ -445,28 +409,25 @@ func (e *Engine) decodeOrMain() *detect.Detector {
 	return e.main
 }
 
-// windowSet is a sorted list of merged inclusive line ranges.
-type windowSet struct{ w [][2]int }
+// ranges is a sorted list of merged ranges, added in increasing order of
+// start: inclusive line windows (gap 1: adjacent lines merge) or half-open
+// byte spans (gap 0).
+type ranges struct {
+	r   [][2]int
+	gap int
+}
 
-func (ws *windowSet) add(a, b, n int) {
-	if a < 0 {
-		a = 0
-	}
-	if b >= n {
-		b = n - 1
-	}
-	if k := len(ws.w); k > 0 && a <= ws.w[k-1][1]+1 {
-		if a < ws.w[k-1][0] {
-			// Out of order (a PEM window reaching back): insert by merging.
-			ws.w[k-1][0] = a
-		}
-		if b > ws.w[k-1][1] {
-			ws.w[k-1][1] = b
-		}
+func (rs *ranges) add(a, b int) {
+	if k := len(rs.r); k > 0 && a <= rs.r[k-1][1]+rs.gap {
+		rs.r[k-1][0] = min(rs.r[k-1][0], a)
+		rs.r[k-1][1] = max(rs.r[k-1][1], b)
 		return
 	}
-	ws.w = append(ws.w, [2]int{a, b})
+	rs.r = append(rs.r, [2]int{a, b})
 }
+
+// addLines adds the inclusive line window [a, b], clamped to n lines.
+func (rs *ranges) addLines(a, b, n int) { rs.add(max(a, 0), min(b, n-1)) }
 
 // shadowGeneric applies gitleaks' rule that a generic finding yields to a
 // specific rule's finding of the same secret on the same line.
@@ -519,13 +480,16 @@ func (e *Engine) detectWith(ctx context.Context, d *detect.Detector, t text, fro
 	}
 	hits := make([]hit, 0, len(fs))
 	for _, f := range fs {
-		hits = append(hits, hit{
-			RuleID: f.RuleID, Secret: f.Secret, Match: f.Match, Line: f.Line,
-			StartLine: f.StartLine, StartCol: f.StartColumn, EndLine: f.EndLine, EndCol: f.EndColumn,
-			Entropy: f.Entropy,
-		})
+		hits = append(hits, hitOf(f))
 	}
 	return hits
+}
+
+// hitOf converts a gitleaks finding (lines already absolute).
+func hitOf(f report.Finding) hit {
+	return hit{RuleID: f.RuleID, Secret: f.Secret, Match: f.Match, Line: f.Line,
+		StartLine: f.StartLine, StartCol: f.StartColumn, EndLine: f.EndLine, EndCol: f.EndColumn,
+		Entropy: f.Entropy}
 }
 
 // withNewline returns b as a string ending in a newline: gitleaks' line

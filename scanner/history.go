@@ -119,18 +119,24 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 		hist  *history
 		stats Stats
 	)
-	g, gctx := errgroup.WithContext(ctx)
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if useCLI {
 		// The walk costs about a fifth of the read: run it beside the scan.
 		var histErr error
 		walked := make(chan struct{})
 		go func() {
 			defer close(walked)
-			hist, histErr = walkGitLog(gctx, dir, revs)
+			if hist, histErr = walkGitLog(gctx, dir, revs); histErr != nil {
+				cancel() // no point reading objects the history cannot place
+			}
 		}()
 		if full {
-			if err := hs.readAll(gctx, g, dir, &stats); err != nil {
+			if err := hs.readAll(gctx, dir, &stats); err != nil {
 				<-walked
+				if histErr != nil {
+					return nil, histErr
+				}
 				return nil, err
 			}
 			<-walked
@@ -255,7 +261,7 @@ func (hs *historyScan) register(id oid) int32 {
 }
 
 // readAll streams every object of the repository through the workers.
-func (hs *historyScan) readAll(ctx context.Context, _ *errgroup.Group, dir string, stats *Stats) error {
+func (hs *historyScan) readAll(ctx context.Context, dir string, stats *Stats) error {
 	cf, err := startCatFile(ctx, dir, nil)
 	if err != nil {
 		return err
@@ -418,12 +424,12 @@ func (hs *historyScan) scanBlob(ctx context.Context, cache *cleanCache, idx int3
 	hp := hashPool.Get().(*[]uint64)
 	claimed := (*hp)[:0]
 	defer func() { *hp = claimed[:0]; hashPool.Put(hp) }()
-	// claimedAt[i] is the index in claimed of line i's hash, or -1.
-	type run struct{ from, to int }
-	var runs []run
-	var claimIdx []int32
+	// claimIdx[i] is the index in claimed of line i's hash, or -1 when
+	// another blob showed the line first.
+	claimIdx := make([]int32, n)
 	lineClaim := func(i int) int32 { return claimIdx[i] }
-	claimIdx = make([]int32, n)
+	type run struct{ from, to int }
+	var runs []run // runs of claimed lines
 	onHit := func(h uint64, sg sighting) {
 		hs.sightsMu.Lock()
 		hs.sights = append(hs.sights, lineSighting{h, sg})

@@ -59,7 +59,7 @@ func TestWindowStats(t *testing.T) {
 		}
 		var res []rc
 		for id := range rs.Config.Rules {
-			one := detect.NewDetector(subsetConfig(rs.Config, func(x string) bool { return x == id }))
+			one := detect.NewDetector(rules.Subset(rs.Config, func(x string) bool { return x == id }))
 			t1 := time.Now()
 			for _, w := range samples[name] {
 				one.DetectString(w)
