@@ -20,7 +20,12 @@ import (
 // slower than git's C code but needs nothing but the repository.
 
 func openGoGit(dir string) (*git.Repository, error) {
-	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	// A bare repository or a work tree's top first; then a folder inside a
+	// work tree (DetectDotGit walks up, and would miss a bare repository).
+	r, err := git.PlainOpen(dir)
+	if err != nil {
+		r, err = git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a git repository: %w", dir, err)
 	}
