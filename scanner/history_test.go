@@ -884,3 +884,21 @@ func TestScanHistoryCanceled(t *testing.T) {
 		})
 	}
 }
+
+// Both readers scan a bare mirror (what `scan org` keeps in its cache and
+// what the benchmark repositories are) exactly like its work tree.
+func TestScanHistoryBareRepository(t *testing.T) {
+	g := fixtures.NewGen(901)
+	r := fixtures.NewRepo(t)
+	tok := g.GitHubToken("ghp_")
+	c := r.CommitFiles("add", map[string]string{"cfg/app.env": "GITHUB_TOKEN=" + tok + "\n"})
+	bare := r.Bare()
+	for _, rd := range readers {
+		t.Run(rd.name, func(t *testing.T) {
+			f := oneWithSecret(t, mustScanHistory(t, newTestScanner(t), bare, HistoryOptions{GoGit: rd.goGit}), tok)
+			if len(f.Locations) != 1 || f.Locations[0].Commit != c || f.Locations[0].Path != "cfg/app.env" || !f.InHead {
+				t.Fatalf("got %+v, want one location at %s cfg/app.env in HEAD", f.Locations, c)
+			}
+		})
+	}
+}
