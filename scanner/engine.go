@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/report"
@@ -45,7 +44,7 @@ type Engine struct {
 	decode      *detect.Detector
 	decodeCfg   config.Config
 	decodeDepth int // 0: decoding is off
-	keywords    *ahocorasick.Trie
+	keywords    *keywordDFA
 	kw          []keywordInfo // by trie pattern index
 	// noKeywordRules is true when a rule without keywords exists: it must see
 	// every line, so windows cannot be used.
@@ -134,7 +133,7 @@ func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
 			}
 		}
 	}
-	e.keywords = ahocorasick.NewTrieBuilder().AddStrings(kws).Build()
+	e.keywords = newKeywordDFA(kws)
 	return e
 }
 
@@ -230,10 +229,10 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		return wanted == nil || wanted(l) || (l+1 < n && wanted(l+1))
 	}
 	long := func(l int) bool { return t.end(l)-t.starts[l] > longLine }
-	e.keywords.Walk(low, func(end, klen, pattern int64) bool {
+	e.keywords.walk(low, func(end, klen, pattern int) bool {
 		info := &e.kw[pattern]
-		rel := int(end) + 1 // offset in low just past the keyword
-		l := t.lineOf(lo + rel - int(klen))
+		rel := end + 1 // offset in low just past the keyword
+		l := t.lineOf(lo + rel - klen)
 		if info.pem {
 			// The BEGIN line may be old while the key body is new.
 			mainW.addLines(l, e.pemEnd(t, l), n)
@@ -249,7 +248,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 			}
 			main = v(low, rel)
 		}
-		kwStart := lo + rel - int(klen)
+		kwStart := lo + rel - klen
 		if main {
 			if long(l) {
 				mainS.add(widen(t, kwStart-mainPad, lo+rel+mainPad))

@@ -304,9 +304,9 @@ func (e *Engine) decodableRuns(line []byte, limit int) [][2]int {
 func (e *Engine) interesting(decoded []byte) bool {
 	low := toLower(nil, decoded)
 	found := false
-	e.keywords.Walk(low, func(end, klen, pattern int64) bool {
+	e.keywords.walk(low, func(end, klen, pattern int) bool {
 		info := &e.kw[pattern]
-		rel := int(end) + 1
+		rel := end + 1
 		found = info.pem || info.mainAlways
 		for _, v := range info.mainChecks {
 			found = found || v(low, rel)
