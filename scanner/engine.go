@@ -69,12 +69,41 @@ const genericRuleID = "generic-api-key"
 // validators holds, per built-in rule, per keyword, a cheap necessary
 // condition for its regex to match there.
 var validators = map[string]map[string]validator{
-	// \b(ey[a-zA-Z0-9]{17,}\.ey…
-	"jwt": {"ey": func(low []byte, end int) bool { return runOf(low, end, isAlnum) >= 17 }},
-	// \b((?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24})))…
+	// \b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,}\.…
+	"jwt": {"ey": func(low []byte, end int) bool {
+		n := runOf(low, end, isAlnum)
+		return n >= 17 && wordStartBefore(low, end, 2) && end+n+2 < len(low) && low[end+n] == '.' && low[end+n+1] == 'e' && low[end+n+2] == 'y'
+	}},
+	// \b((?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24})))(?:[\x60'"\s;]|\\[nr]|$)
 	"vault-service-token": {
-		"s.":   func(low []byte, end int) bool { return runOf(low, end, isAlnum) >= 24 },
-		"hvs.": func(low []byte, end int) bool { return runOf(low, end, isWordDash) >= 90 },
+		"s.": func(low []byte, end int) bool {
+			return wordStartBefore(low, end, 2) && runOf(low, end, isAlnum) == 24 && terminator(low, end+24)
+		},
+		"hvs.": followedBy(90, isWordDash),
+	},
+	// SK[0-9a-fA-F]{32}
+	"twilio-api-key": {"sk": followedBy(32, isHexLower)},
+	// keyword, assignment, "[a-z0-9=_\-]{8,20}"
+	"hashicorp-tf-password": {"password": assignedValueOf(8), "administrator_login_password": assignedValueOf(8)},
+	// keyword, assignment, ([a-f0-9]{32})
+	"linear-client-secret": {"linear": assignedValueOf(32)},
+	// keyword, assignment, ([a-z0-9]{22})
+	"travisci-access-token": {"travis": assignedValueOf(22)},
+	// keyword "lob", assignment, ((live|test)_[a-f0-9]{35})
+	"lob-api-key": {"test_": followedBy(35, isHexLower), "live_": followedBy(35, isHexLower)},
+	// keyword "gocardless", assignment, (live_(?i)[a-z0-9\-_=]{40})
+	"gocardless-api-token": {"live_": followedBy(40, func(c byte) bool { return isWordDash(c) || c == '=' })},
+	// \b(SG\.(?i)[a-z0-9=_\-\.]{66})
+	"sendgrid-api-token": {"sg.": followedBy(66, func(c byte) bool { return isWordDash(c) || c == '=' || c == '.' })},
+	// \b(s-s4t2(?:ud|af)-(?i)[abcdef0123456789]{64}): "intra" alone never
+	// matches; the s-s4t2 keywords open their own windows.
+	"intra42-client-secret": {"intra": func([]byte, int) bool { return false }},
+	// \b((?:sc|ext|scauth|authress)_(?i)[a-z0-9]{5,30}\.[a-z0-9]{4,6}\.acc…
+	"authress-service-client-access-key": {
+		"ext_": func(low []byte, end int) bool {
+			n := runOf(low, end, isAlnum)
+			return n >= 5 && end+n < len(low) && low[end+n] == '.'
+		},
 	},
 }
 

@@ -44,17 +44,30 @@ func assignmentAfter(low []byte, end int) bool { _, e := assignmentValue(low, en
 // [start, end) that holds any secret the regex could capture there (end is
 // -1 when there is no assignment).
 func assignmentValue(low []byte, end int) (int, int) {
-	i := end
+	i, j, n1, n2 := assignmentRuns(low, end)
+	if n1 < 10 && n2 < 12 {
+		return 0, -1
+	}
+	return i, max(i+n1, j+n2)
+}
+
+// assignmentRuns follows gitleaks' assignment shape after a keyword that
+// ends at end: name bytes, an operator, opening quotes or spaces, then the
+// value. It returns where the value may start (i, or j past '=' bytes) and
+// the lengths of its [\w.=-] run from i and [a-z0-9+/] run from j (both 0
+// when there is no assignment).
+func assignmentRuns(low []byte, end int) (i, j, n1, n2 int) {
+	i = end
 	for n := 0; ; n++ {
 		if i >= len(low) || n > 23 {
-			return 0, -1
+			return 0, 0, 0, 0
 		}
 		c := low[i]
 		if isOperator(c) {
 			break
 		}
 		if !(isWordDash(c) || c == '.' || isSpace(c) || c == '\'' || c == '"') {
-			return 0, -1
+			return 0, 0, 0, 0
 		}
 		i++
 	}
@@ -68,24 +81,52 @@ func assignmentValue(low []byte, end int) (int, int) {
 	for i-1 > op && low[i-1] == '=' {
 		i--
 	}
-	// The value is [\w.=-]{10,150} or [a-z0-9][a-z0-9+/]{11,}.
 	if i >= len(low) {
-		return 0, -1
+		return 0, 0, 0, 0
 	}
 	// i may stand on '=' bytes the prefix [\x60'"\s=]{0,5} can take too.
-	j := i
+	j = i
 	for j < len(low) && low[j] == '=' {
 		j++
 	}
-	n1, n2 := runOf(low, i, isWordValue), 0
+	n1 = runOf(low, i, isWordValue)
 	if j < len(low) && isAlnum(low[j]) {
 		n2 = runOf(low, j, isB64Value)
 	}
-	if n1 < 10 && n2 < 12 {
-		return 0, -1
-	}
-	return i, max(i+n1, j+n2)
+	return i, j, n1, n2
 }
+
+// assignedValueOf is a validator for gitleaks' keyword-assignment rules
+// whose value is a run of at least min [\w.=-] bytes.
+func assignedValueOf(min int) validator {
+	return func(low []byte, end int) bool {
+		_, _, n1, _ := assignmentRuns(low, end)
+		return n1 >= min
+	}
+}
+
+// followedBy is a validator for a keyword that the regex continues with at
+// least min bytes of a class.
+func followedBy(min int, ok func(byte) bool) validator {
+	return func(low []byte, end int) bool { return runOf(low, end, ok) >= min }
+}
+
+// wordStartBefore reports a \b before a keyword of length klen ending at end.
+func wordStartBefore(low []byte, end, klen int) bool {
+	s := end - klen
+	return s <= 0 || !isWordDash(low[s-1]) || low[s-1] == '-'
+}
+
+// terminator is gitleaks' (?:[\x60'"\s;]|\\[nr]|$) at offset i.
+func terminator(low []byte, i int) bool {
+	if i >= len(low) {
+		return true
+	}
+	c := low[i]
+	return c == '`' || c == '\'' || c == '"' || isSpace(c) || c == ';' || c == '\\'
+}
+
+func isHexLower(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
 func isWordValue(c byte) bool { return isWordDash(c) || c == '.' || c == '=' }
 

@@ -48,6 +48,37 @@ func TestWindowStats(t *testing.T) {
 	for d := range count {
 		fmt.Printf("%-8s windows %8d bytes %10d\n", d, count[d], bytes[d])
 	}
+	// Which keywords open the main windows.
+	var kws []string
+	for k := range rs.Config.Keywords {
+		kws = append(kws, k)
+	}
+	dfa := newKeywordDFA(kws)
+	perKW := map[string]int{}
+	for _, w := range samples["main"] {
+		seen := map[int]bool{}
+		dfa.walk(toLower(nil, []byte(w)), func(_, _, k int) bool {
+			if !seen[k] {
+				seen[k] = true
+				perKW[kws[k]]++
+			}
+			return true
+		})
+	}
+	type kc struct {
+		k string
+		n int
+	}
+	var top []kc
+	for k, n := range perKW {
+		top = append(top, kc{k, n})
+	}
+	sort.Slice(top, func(i, j int) bool { return top[i].n > top[j].n })
+	fmt.Printf("keywords in %d sampled main windows:", len(samples["main"]))
+	for _, x := range top[:min(20, len(top))] {
+		fmt.Printf(" %q=%d", x.k, x.n)
+	}
+	fmt.Println()
 	if os.Getenv("DUMP_RULES") == "" {
 		return
 	}

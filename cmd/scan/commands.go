@@ -159,7 +159,11 @@ add its fingerprint to .gitleaksignore.`,
 			if err != nil {
 				return err
 			}
-			return g.finish(cmd, s, res)
+			err = g.finish(cmd, s, res)
+			if len(res.Findings) > 0 {
+				stagedFooter(cmd.ErrOrStderr())
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&dir, "repo", ".", "the repository whose index is scanned")

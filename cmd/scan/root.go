@@ -101,7 +101,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code), 2 error.`,
 	pf.BoolVar(&g.scanBinary, "scan-binary", false, "also scan binary files (NUL byte in the first 8000 bytes); by default they are counted and skipped")
 	pf.StringSliceVar(&g.enableRules, "enable-rule", nil, "only use these rule ids (repeatable)")
 
-	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd())
+	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd())
 	return root
 }
 

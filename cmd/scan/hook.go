@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// allowHint is printed to stderr when `scan staged` blocks a commit.
+const allowHint = "To allow a false positive: add `gitleaks:allow` in a comment on the line, or its fingerprint to .gitleaksignore."
+
+// stagedFooter tells the committer what to do about a blocked commit. It
+// names no secret.
+func stagedFooter(w io.Writer) {
+	fmt.Fprintln(w, "nhiscan: commit blocked: the staged changes add a secret (file, line and rule above).")
+	fmt.Fprintln(w, "Revoke or rotate a real credential first; removing it from the commit does not make a leaked one safe.")
+	fmt.Fprintln(w, allowHint)
+}
+
+// hookMarker identifies a hook written by install-hook.
+const hookMarker = "# nhiscan pre-commit hook (written by `scan install-hook`)"
+
+// hookScript is the pre-commit hook calling bin (an absolute path), or
+// `scan` on PATH when bin is empty or no longer executable.
+func hookScript(bin string) string {
+	return "#!/bin/sh\n" + hookMarker + "\n" +
+		"# Blocks a commit whose staged changes add a secret. Skip once: git commit --no-verify\n" +
+		"SCAN=" + shQuote(bin) + "\n" +
+		"if [ -z \"$SCAN\" ] || [ ! -x \"$SCAN\" ]; then SCAN=scan; fi\n" +
+		"exec \"$SCAN\" staged\n"
+}
+
+// shQuote quotes s for sh.
+func shQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func newInstallHookCmd() *cobra.Command {
+	var (
+		repo  string
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "install-hook",
+		Short: "Install a git pre-commit hook that runs `scan staged` (without the pre-commit framework)",
+		Long: `Write the repository's pre-commit hook (in .git/hooks, or in core.hooksPath
+when set): a small sh script that runs this binary's "scan staged", or "scan"
+on PATH when this binary is moved. Running it again is harmless. A different
+existing hook is kept unless --force, which replaces it and keeps the old one
+as pre-commit.bak. With the pre-commit framework, use .pre-commit-hooks.yaml
+instead (see the README).`,
+		Example: `  scan install-hook
+  scan install-hook --repo ~/src/app --force`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			bin, err := os.Executable()
+			if err == nil {
+				bin, err = filepath.EvalSymlinks(bin)
+			}
+			if err != nil {
+				bin = ""
+			}
+			path, status, err := installHook(cmd.Context(), repo, bin, force)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", status, path)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&repo, "repo", ".", "the repository to install the hook in")
+	cmd.Flags().BoolVar(&force, "force", false, "replace an existing pre-commit hook that is not nhiscan's (it is kept as pre-commit.bak)")
+	return cmd
+}
+
+// hooksDir asks git where the repository's hooks live (honoring
+// core.hooksPath).
+func hooksDir(ctx context.Context, repo string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--path-format=absolute", "--git-path", "hooks")
+	cmd.Dir = repo
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("install-hook: %s is not a git repository (or git is missing): %s", repo, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// installHook writes the hook and says what it did: "installed",
+// "updated", "already installed" or "replaced (old hook kept as …)".
+func installHook(ctx context.Context, repo, bin string, force bool) (path, status string, err error) {
+	dir, err := hooksDir(ctx, repo)
+	if err != nil {
+		return "", "", err
+	}
+	path = filepath.Join(dir, "pre-commit")
+	want := hookScript(bin)
+	old, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		status = "installed"
+	case err != nil:
+		return "", "", fmt.Errorf("install-hook: %w", err)
+	case string(old) == want:
+		return path, "already installed", nil
+	case strings.Contains(string(old), hookMarker):
+		status = "updated"
+	case !force:
+		return "", "", fmt.Errorf("install-hook: %s already exists and is not nhiscan's hook; not overwriting it. "+
+			"Rerun with --force to replace it (the old hook is kept as pre-commit.bak), or call `scan staged` from it yourself", path)
+	default:
+		if err := os.WriteFile(path+".bak", old, 0o755); err != nil {
+			return "", "", fmt.Errorf("install-hook: keeping the old hook: %w", err)
+		}
+		status = "replaced (old hook kept as pre-commit.bak)"
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", fmt.Errorf("install-hook: %w", err)
+	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		// Replace the link itself, never write through it.
+		if err := os.Remove(path); err != nil {
+			return "", "", fmt.Errorf("install-hook: %w", err)
+		}
+	}
+	if err := os.WriteFile(path, []byte(want), 0o755); err != nil {
+		return "", "", fmt.Errorf("install-hook: %w", err)
+	}
+	if err := os.Chmod(path, 0o755); err != nil {
+		return "", "", fmt.Errorf("install-hook: %w", err)
+	}
+	return path, status, nil
+}
