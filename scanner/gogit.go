@@ -165,7 +165,6 @@ func (hs *historyScan) scanGoGit(ctx context.Context, dir string, revs []string,
 			hs.s.log().Warn("history walk stopped early", "err", err)
 		}
 	}
-	cache := new(cleanCache)
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -200,7 +199,7 @@ func (hs *historyScan) scanGoGit(ctx context.Context, dir string, revs []string,
 			stats.Warnings = append(stats.Warnings, fmt.Sprintf("object %s could not be read and was skipped", id))
 			continue
 		}
-		hs.scanBlob(ctx, cache, idx, data)
+		hs.scanBlob(ctx, idx, data)
 	}
 	return hist, nil
 }

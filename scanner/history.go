@@ -327,9 +327,8 @@ func (hs *historyScan) pump(ctx context.Context, cf *catFile, stats *Stats) erro
 	g, gctx := errgroup.WithContext(ctx)
 	for range hs.s.workers() {
 		g.Go(func() error {
-			cache := new(cleanCache)
 			for j := range jobs {
-				hs.scanBlob(gctx, cache, j.idx, *j.data)
+				hs.scanBlob(gctx, j.idx, *j.data)
 				*j.data = (*j.data)[:0]
 				bufPool.Put(j.data)
 			}
@@ -406,7 +405,7 @@ func isBinary(data []byte) bool {
 }
 
 // scanBlob scans the lines of one blob that no other blob has shown yet.
-func (hs *historyScan) scanBlob(ctx context.Context, cache *cleanCache, idx int32, data []byte) {
+func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 	hs.scannedBlobs.Add(1)
 	hs.scannedBytes.Add(int64(len(data)))
 	if p := hs.s.Progress; p != nil {
@@ -451,15 +450,7 @@ func (hs *historyScan) scanBlob(ctx context.Context, cache *cleanCache, idx int3
 			claimIdx[i] = -1
 			continue
 		}
-		if cache.has(h) {
-			claimIdx[i] = -1
-			continue
-		}
-		claimedNow, clean := hs.lines.visit(h, idx, int32(i), onHit)
-		if clean {
-			cache.add(h)
-		}
-		if claimedNow {
+		if hs.lines.visit(h, idx, int32(i), onHit) {
 			claimIdx[i] = int32(len(claimed))
 			claimed = append(claimed, h)
 			if k := len(runs); k > 0 && runs[k-1].to == i-1 {

@@ -125,17 +125,15 @@ func (s *lineSet) shard(h uint64) *lineShard { return &s.shards[h>>58] }
 
 // visit records line h of blob b at line index l and reports whether the
 // caller must scan it (it is the first to meet it). A line already known to
-// anchor hits is returned as a sighting through hitSighting. clean reports
-// a line scanned before with nothing found: a final state, which callers may
-// cache.
-func (s *lineSet) visit(h uint64, b, l int32, hitSighting func(h uint64, sg sighting)) (claimed, clean bool) {
+// anchor hits is returned as a sighting through hitSighting.
+func (s *lineSet) visit(h uint64, b, l int32, hitSighting func(h uint64, sg sighting)) (claimed bool) {
 	sh := s.shard(h)
 	sh.mu.Lock()
 	switch sh.table.get(h) {
 	case lineAbsent:
 		sh.table.set(h, lineClaimed)
 		sh.mu.Unlock()
-		return true, false
+		return true
 	case lineClaimed:
 		sh.pending[h] = append(sh.pending[h], sighting{b, l})
 		sh.mu.Unlock()
@@ -144,19 +142,10 @@ func (s *lineSet) visit(h uint64, b, l int32, hitSighting func(h uint64, sg sigh
 		hitSighting(h, sighting{b, l})
 	default:
 		sh.mu.Unlock()
-		return false, true
 	}
-	return false, false
+	return false
 }
 
-// cleanCache is one worker's small, lock-free memory of lines the set has
-// already declared clean. Consecutive versions of a file share most lines
-// and tend to reach the same worker close together, so most lookups stop
-// here instead of in the shared set (a cache miss and a lock each).
-type cleanCache struct{ slots [1 << 16]uint64 }
-
-func (c *cleanCache) has(h uint64) bool { return c.slots[h&(1<<16-1)] == h }
-func (c *cleanCache) add(h uint64)      { c.slots[h&(1<<16-1)] = h }
 
 // settle ends the claim on line h: hit tells whether it anchors a hit. The
 // sightings that waited on it are returned when it does.

@@ -82,7 +82,7 @@ func describe(f scanner.Finding) string {
 
 // mdEscape makes text from the repository (paths, rule ids) inert in
 // GitHub-flavoured markdown: every ASCII punctuation character is
-// backslash-escaped (so no emphasis, link, table cell break or HTML tag can
+// but '/' and '-' is backslash-escaped (so no emphasis, link, table cell break or HTML tag can
 // start) and control characters become spaces.
 func mdEscape(s string) string {
 	var b strings.Builder
@@ -90,6 +90,8 @@ func mdEscape(s string) string {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t' || unicode.IsControl(r):
 			b.WriteByte(' ')
+		case r == '/' || r == '-':
+			b.WriteRune(r) // inert in a table cell; keeps paths readable
 		case r < 0x80 && unicode.IsPunct(r) || r < 0x80 && unicode.IsSymbol(r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
@@ -147,9 +149,9 @@ outer:
 				break outer
 			}
 			rows++
-			where := l.Path
-			if where == "" {
-				where = "(blob " + l.Blob + ")"
+			where := mdEscape(l.Path)
+			if l.Path == "" {
+				where = mdEscape("(blob " + l.Blob + ")")
 			}
 			if l.Line > 0 {
 				where += ":" + strconv.Itoa(l.Line)
@@ -158,7 +160,7 @@ outer:
 			if commit == "" {
 				commit = "-"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(f.RuleID), mdEscape(where), mdEscape(commit), mdEscape(red))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(f.RuleID), where, mdEscape(commit), mdEscape(red))
 		}
 	}
 	b.WriteString("\n" + AllowHint + "\n")
