@@ -146,7 +146,6 @@ func (s *lineSet) visit(h uint64, b, l int32, hitSighting func(h uint64, sg sigh
 	return false
 }
 
-
 // settle ends the claim on line h: hit tells whether it anchors a hit. The
 // sightings that waited on it are returned when it does.
 func (s *lineSet) settle(h uint64, hit bool) []sighting {
