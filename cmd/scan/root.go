@@ -86,7 +86,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code), 2 error.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()
-	pf.StringVarP(&g.configPath, "config", "c", "", "gitleaks-format TOML rules file; with `[extend] useDefault = true` it adds to the built-in rules, otherwise it replaces them")
+	pf.StringVarP(&g.configPath, "config", "c", "", "gitleaks-format TOML rules `FILE`; with [extend] useDefault = true it adds to the built-in rules, otherwise it replaces them")
 	pf.StringVarP(&g.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", "))
 	pf.StringVarP(&g.reportPath, "report", "r", "", "write the report to this file (created 0600) instead of stdout; a text summary still goes to stderr unless --quiet")
 	pf.BoolVar(&g.showSecrets, "show-secrets", false, "print raw secrets in text/json/jsonl/csv output (never in SARIF); off by default")
