@@ -23,7 +23,7 @@ var failOnLevels = []string{"any", "none", "critical", "high", "medium", "low"}
 func newActionCmd(g *globalOpts) *cobra.Command {
 	var (
 		eventName, eventPath, workspace, sarifPath, summaryPath, failOn string
-		verify                                                         bool
+		verify                                                          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "action",

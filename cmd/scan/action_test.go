@@ -95,9 +95,9 @@ func TestActionYAML(t *testing.T) {
 
 // actionRun is one local run of the action's steps.
 type actionRun struct {
-	code                      int
-	stdout, stderr, summary   string
-	sarif                     string // "" when not written
+	code                    int
+	stdout, stderr, summary string
+	sarif                   string // "" when not written
 }
 
 // runner is the state runs of the action share: RUNNER_TEMP, where the
