@@ -13,17 +13,16 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-)
 
-// allowHint is printed to stderr when `scan staged` blocks a commit.
-const allowHint = "To allow a false positive: add `gitleaks:allow` in a comment on the line, or its fingerprint to .gitleaksignore."
+	"nhiscan/internal/action"
+)
 
 // stagedFooter tells the committer what to do about a blocked commit. It
 // names no secret.
 func stagedFooter(w io.Writer) {
 	fmt.Fprintln(w, "nhiscan: commit blocked: the staged changes add a secret (file, line and rule above).")
 	fmt.Fprintln(w, "Revoke or rotate a real credential first; removing it from the commit does not make a leaked one safe.")
-	fmt.Fprintln(w, allowHint)
+	fmt.Fprintln(w, action.AllowHint)
 }
 
 // hookMarker identifies a hook written by install-hook.
