@@ -321,17 +321,11 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	*bp = low[:0]
 	lowerPool.Put(bp)
 	var hits []hit
-	if len(decW.r)+len(decS.r) > 0 {
-		e.decodeOnce.Do(func() {
-			e.decode = detect.NewDetector(e.decodeCfg)
-			e.decode.MaxDecodeDepth = e.decodeDepth
-		})
-	}
 	for _, w := range decW.r {
-		hits = append(hits, e.detectWith(ctx, e.decode, t, w[0], w[1], path)...)
+		hits = append(hits, e.detectWith(ctx, e.decoder(), t, w[0], w[1], path)...)
 	}
 	for _, sp := range decS.r {
-		hits = append(hits, e.detectSpan(ctx, e.decode, t, sp, path)...)
+		hits = append(hits, e.detectSpan(ctx, e.decoder(), t, sp, path)...)
 	}
 	for _, w := range mainW.r {
 		hits = append(hits, e.detectWith(ctx, e.main, t, w[0], w[1], path)...)
@@ -428,13 +422,18 @@ func (e *Engine) detectorName(d *detect.Detector) string {
 
 func (e *Engine) decodeOrMain() *detect.Detector {
 	if e.decodeDepth > 0 {
-		e.decodeOnce.Do(func() {
-			e.decode = detect.NewDetector(e.decodeCfg)
-			e.decode.MaxDecodeDepth = e.decodeDepth
-		})
-		return e.decode
+		return e.decoder()
 	}
 	return e.main
+}
+
+// decoder returns the decoding detector, built on first use.
+func (e *Engine) decoder() *detect.Detector {
+	e.decodeOnce.Do(func() {
+		e.decode = detect.NewDetector(e.decodeCfg)
+		e.decode.MaxDecodeDepth = e.decodeDepth
+	})
+	return e.decode
 }
 
 // ranges is a sorted list of merged ranges, added in increasing order of
