@@ -39,10 +39,12 @@ type Engine struct {
 	// genFilter rejects assignments whose value cannot hold a secret the
 	// generic rule would report.
 	genFilter genericFilter
-	// decode is built on first use (most staged changes never need it).
-	decodeOnce  sync.Once
-	decode      *detect.Detector
-	decodeCfg   config.Config
+	// full holds every rule and decodes up to decodeDepth layers; it scans
+	// the decode windows, or everything when a rule has no keywords. Built
+	// on first use (most staged changes never need it).
+	fullOnce    sync.Once
+	full        *detect.Detector
+	fullCfg     config.Config
 	decodeDepth int // 0: decoding is off
 	keywords    *keywordDFA
 	kw          []keywordInfo // by trie pattern index
@@ -129,10 +131,7 @@ func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
 		e.generic = detect.NewDetector(rules.Subset(cfg, func(id string) bool { return id == genericRuleID }))
 		e.genFilter = newGenericFilter(cfg.Rules[genericRuleID])
 	}
-	if maxDecodeDepth > 0 {
-		e.decodeDepth = maxDecodeDepth
-		e.decodeCfg = cfg
-	}
+	e.fullCfg, e.decodeDepth = cfg, maxDecodeDepth
 	for _, r := range cfg.Rules {
 		if len(r.Keywords) == 0 && r.Regex != nil {
 			e.noKeywordRules = true
@@ -246,7 +245,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		return nil
 	}
 	if e.noKeywordRules {
-		return e.detectWith(ctx, e.decodeOrMain(), t, from, to, path)
+		return e.detectWith(ctx, e.fullDetector(), t, from, to, path)
 	}
 	lo, hi := t.starts[from], t.end(to)
 	bp := lowerPool.Get().(*[]byte)
@@ -322,10 +321,10 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	lowerPool.Put(bp)
 	var hits []hit
 	for _, w := range decW.r {
-		hits = append(hits, e.detectWith(ctx, e.decoder(), t, w[0], w[1], path)...)
+		hits = append(hits, e.detectWith(ctx, e.fullDetector(), t, w[0], w[1], path)...)
 	}
 	for _, sp := range decS.r {
-		hits = append(hits, e.detectSpan(ctx, e.decoder(), t, sp, path)...)
+		hits = append(hits, e.detectSpan(ctx, e.fullDetector(), t, sp, path)...)
 	}
 	for _, w := range mainW.r {
 		hits = append(hits, e.detectWith(ctx, e.main, t, w[0], w[1], path)...)
@@ -417,23 +416,16 @@ func (e *Engine) detectorName(d *detect.Detector) string {
 	case e.generic:
 		return "generic"
 	}
-	return "decode"
+	return "full"
 }
 
-func (e *Engine) decodeOrMain() *detect.Detector {
-	if e.decodeDepth > 0 {
-		return e.decoder()
-	}
-	return e.main
-}
-
-// decoder returns the decoding detector, built on first use.
-func (e *Engine) decoder() *detect.Detector {
-	e.decodeOnce.Do(func() {
-		e.decode = detect.NewDetector(e.decodeCfg)
-		e.decode.MaxDecodeDepth = e.decodeDepth
+// fullDetector returns the detector holding every rule, built on first use.
+func (e *Engine) fullDetector() *detect.Detector {
+	e.fullOnce.Do(func() {
+		e.full = detect.NewDetector(e.fullCfg)
+		e.full.MaxDecodeDepth = e.decodeDepth
 	})
-	return e.decode
+	return e.full
 }
 
 // ranges is a sorted list of merged ranges, added in increasing order of

@@ -83,7 +83,7 @@ func TestWindowStats(t *testing.T) {
 		return
 	}
 	// per-rule cost on the sampled decode and main windows
-	for _, name := range []string{"main", "decode", "generic"} {
+	for _, name := range []string{"main", "full", "generic"} {
 		type rc struct {
 			id string
 			d  time.Duration
