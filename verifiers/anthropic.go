@@ -1,0 +1,46 @@
+package verifiers
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+)
+
+// Anthropic verifies Anthropic API keys with GET https://api.anthropic.com/v1/models
+// (free). It never calls POST /v1/messages, which bills tokens.
+type Anthropic struct{}
+
+var _ Verifier = (*Anthropic)(nil)
+
+func (*Anthropic) Provider() string { return "anthropic" }
+func (*Anthropic) Hosts() []string  { return []string{"api.anthropic.com"} }
+
+func (v *Anthropic) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+	resp, ep, err := call(ctx, c, v, "GET", "https://api.anthropic.com/v1/models", map[string]string{
+		"x-api-key": secret, "anthropic-version": "2023-06-01",
+	})
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	var b struct {
+		Data  []struct{ ID string } `json:"data"`
+		Error struct {
+			Type string `json:"type"`
+		} `json:"error"`
+	}
+	switch resp.StatusCode {
+	case 200:
+		if err := decode(resp, ep, &b); err != nil {
+			return Result{Endpoint: ep}, err
+		}
+		// No whoami endpoint: the identity is what the key can see.
+		return live(ep, map[string]string{"models": strconv.Itoa(len(b.Data))}, Privileges{}), nil
+	case 401:
+		return dead(ep, "authentication error (HTTP 401)"), nil
+	case 404:
+		if json.Unmarshal(resp.Body, &b) == nil && b.Error.Type == "authentication_error" {
+			return dead(ep, "authentication error (HTTP 404)"), nil
+		}
+	}
+	return Result{Endpoint: ep}, unexpected(resp, ep)
+}

@@ -1,0 +1,384 @@
+package verifiers
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// ClientOptions configure NewClient. The zero value is usable.
+type ClientOptions struct {
+	// Timeout bounds each request, body included (default 10 s).
+	Timeout time.Duration
+	// MaxRequests is the request budget of the run (default 10,000); once
+	// spent, every check is Unknown "budget exhausted".
+	MaxRequests int
+	// PerProvider limits concurrent requests to one provider (default 4).
+	PerProvider int
+	// MaxRetryAfter is the longest Retry-After honoured by the single retry
+	// after a 429 (default 2 s); longer waits give Unknown.
+	MaxRetryAfter time.Duration
+	// UserAgent is sent with every request (default "nhiscan-verifier").
+	UserAgent string
+	// Logger receives debug lines (never a secret). Default: discard.
+	Logger *slog.Logger
+
+	// DialContext replaces the dialer (tests: map official host names to a
+	// local server while URLs keep the official host, so the host allowlist
+	// is exercised for real).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// RootCAs replaces the trusted roots (tests). Default: system roots plus
+	// SSL_CERT_FILE.
+	RootCAs *x509.CertPool
+}
+
+// Client is the one HTTP client verifiers may use. It sends only HTTPS to the
+// calling verifier's Hosts(), honours HTTPS_PROXY/NO_PROXY and SSL_CERT_FILE,
+// bounds time, retries and requests, and turns rate limits, 5xx and HTML
+// pages into errors (Unknown).
+type Client struct {
+	opts ClientOptions
+	hc   *http.Client
+	log  *slog.Logger
+	used atomic.Int64
+
+	mu   sync.Mutex
+	sems map[string]*semaphore.Weighted
+}
+
+// ErrBudgetExhausted is returned once the run's request budget is spent.
+var ErrBudgetExhausted = errors.New("budget exhausted")
+
+// RateLimitError is a 429 that was not (or no longer) worth retrying.
+type RateLimitError struct {
+	RetryAfter time.Duration // 0 when the provider gave none
+	Response   *Response     // the 429 answer, e.g. for OpenAI's insufficient_quota
+}
+
+func (e *RateLimitError) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("rate limited, retry after %ds", int(e.RetryAfter.Round(time.Second)/time.Second))
+	}
+	return "rate limited"
+}
+
+// HostError is a refused destination. It names the host, never the secret.
+type HostError struct {
+	Provider, Scheme, Host string
+}
+
+func (e *HostError) Error() string {
+	if e.Scheme != "https" {
+		return fmt.Sprintf("refused: %s verifier may only use https, not %q (host %q)", e.Provider, e.Scheme, e.Host)
+	}
+	return fmt.Sprintf("refused: host %q is not an official %s host", e.Host, e.Provider)
+}
+
+// Response is a fully read answer (body capped at 1 MiB).
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+type ctxKey struct{}
+
+type callInfo struct {
+	provider string
+	hosts    []string
+}
+
+// NewClient builds the guarded client.
+func NewClient(opts ClientOptions) (*Client, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.MaxRequests <= 0 {
+		opts.MaxRequests = 10000
+	}
+	if opts.PerProvider <= 0 {
+		opts.PerProvider = 4
+	}
+	if opts.MaxRetryAfter <= 0 {
+		opts.MaxRetryAfter = 2 * time.Second
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "nhiscan-verifier"
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	roots := opts.RootCAs
+	if roots == nil {
+		var err error
+		if roots, err = systemRoots(); err != nil {
+			return nil, err
+		}
+	}
+	dial := opts.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}).DialContext
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dial,
+		TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   opts.Timeout,
+		ResponseHeaderTimeout: opts.Timeout,
+		MaxIdleConnsPerHost:   opts.PerProvider,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	c := &Client{opts: opts, log: log, sems: map[string]*semaphore.Weighted{}}
+	c.hc = &http.Client{
+		Transport: guard{tr},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 3 {
+				return errors.New("too many redirects")
+			}
+			ci, _ := req.Context().Value(ctxKey{}).(callInfo)
+			return checkURL(ci.provider, ci.hosts, req.URL)
+		},
+	}
+	return c, nil
+}
+
+// systemRoots is the system pool plus the PEM certificates of SSL_CERT_FILE.
+func systemRoots() (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("SSL_CERT_FILE: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("SSL_CERT_FILE %s: no PEM certificate", f)
+		}
+	}
+	return pool, nil
+}
+
+// guard is the last check before any connection: every request, redirects
+// included, must be HTTPS to a host of the verifier that started it.
+type guard struct{ next http.RoundTripper }
+
+func (g guard) RoundTrip(req *http.Request) (*http.Response, error) {
+	ci, ok := req.Context().Value(ctxKey{}).(callInfo)
+	if !ok {
+		return nil, errors.New("refused: request not built by verifiers.Client.NewRequest")
+	}
+	if err := checkURL(ci.provider, ci.hosts, req.URL); err != nil {
+		return nil, err
+	}
+	return g.next.RoundTrip(req)
+}
+
+func checkURL(provider string, hosts []string, u *url.URL) error {
+	host := u.Hostname()
+	if u.Scheme != "https" {
+		return &HostError{Provider: provider, Scheme: u.Scheme, Host: host}
+	}
+	if u.User != nil || (u.Port() != "" && u.Port() != "443") || !slices.Contains(hosts, strings.ToLower(host)) {
+		return &HostError{Provider: provider, Scheme: u.Scheme, Host: host}
+	}
+	return nil
+}
+
+// NewRequest builds a request of verifier v. It refuses any scheme but https
+// and any host not in v.Hosts(), before anything is sent.
+func (c *Client) NewRequest(ctx context.Context, v Verifier, method, rawURL string, body []byte) (*http.Request, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("refused: %s: malformed URL", v.Provider())
+	}
+	hosts := v.Hosts()
+	if err := checkURL(v.Provider(), hosts, u); err != nil {
+		return nil, err
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	ctx = context.WithValue(ctx, ctxKey{}, callInfo{provider: v.Provider(), hosts: slices.Clone(hosts)})
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: bad request", v.Provider())
+	}
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	req.Header.Set("Accept", "application/json")
+	return req, nil
+}
+
+// Endpoint describes req for results and logs: method, scheme, host and
+// path; never the query, headers or user info.
+func Endpoint(req *http.Request) string {
+	return req.Method + " " + req.URL.Scheme + "://" + req.URL.Host + req.URL.EscapedPath()
+}
+
+// Used reports how many requests were sent so far.
+func (c *Client) Used() int { return int(c.used.Load()) }
+
+func (c *Client) sem(provider string) *semaphore.Weighted {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.sems[provider]
+	if !ok {
+		s = semaphore.NewWeighted(int64(c.opts.PerProvider))
+		c.sems[provider] = s
+	}
+	return s
+}
+
+// Do sends req (built by NewRequest for v) and reads the answer. It returns
+// an error (meaning Unknown) for a refused host, a network error or timeout,
+// an exhausted budget, a 429 (after at most one retry following a
+// Retry-After ≤ MaxRetryAfter), any 5xx, and any HTML page. Other statuses
+// are returned for the verifier to interpret.
+func (c *Client) Do(v Verifier, req *http.Request) (*Response, error) {
+	ci, ok := req.Context().Value(ctxKey{}).(callInfo)
+	if !ok || ci.provider != v.Provider() {
+		return nil, fmt.Errorf("refused: %s: request not built by NewRequest for this verifier", v.Provider())
+	}
+	if err := checkURL(v.Provider(), v.Hosts(), req.URL); err != nil {
+		return nil, err
+	}
+	ep := Endpoint(req)
+	ctx := req.Context()
+	sem := c.sem(v.Provider())
+	if err := sem.Acquire(ctx, 1); err != nil {
+		return nil, fmt.Errorf("%s: %w", ep, ctxErr(ctx, err))
+	}
+	defer sem.Release(1)
+	for attempt := 0; ; attempt++ {
+		r := req
+		if attempt > 0 {
+			r = req.Clone(ctx)
+			if req.GetBody != nil {
+				b, err := req.GetBody()
+				if err != nil {
+					return nil, fmt.Errorf("%s: retry: %w", ep, err)
+				}
+				r.Body = b
+			}
+		}
+		resp, err := c.once(r, ep)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			ra := retryAfter(resp.Header)
+			if attempt == 0 && ra > 0 && ra <= c.opts.MaxRetryAfter {
+				t := time.NewTimer(ra)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil, fmt.Errorf("%s: %w", ep, ctxErr(ctx, ctx.Err()))
+				case <-t.C:
+				}
+				continue
+			}
+			return resp, &RateLimitError{RetryAfter: ra, Response: resp}
+		}
+		if resp.StatusCode >= 500 {
+			return nil, fmt.Errorf("%s: server error: HTTP %d", ep, resp.StatusCode)
+		}
+		if isHTML(resp) {
+			return nil, fmt.Errorf("%s: unexpected HTML page (HTTP %d): WAF, proxy or captive portal", ep, resp.StatusCode)
+		}
+		return resp, nil
+	}
+}
+
+func (c *Client) once(req *http.Request, ep string) (*Response, error) {
+	if c.used.Add(1) > int64(c.opts.MaxRequests) {
+		return nil, ErrBudgetExhausted
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), c.opts.Timeout)
+	defer cancel()
+	start := time.Now()
+	hr, err := c.hc.Do(req.WithContext(ctx))
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		var he *HostError
+		if errors.As(err, &he) {
+			return nil, he
+		}
+		if ctx.Err() != nil {
+			err = ctxErr(ctx, ctx.Err())
+			if req.Context().Err() == nil {
+				err = fmt.Errorf("timeout after %s", c.opts.Timeout)
+			}
+		}
+		c.log.Debug("verify request failed", "endpoint", ep, "err", err.Error())
+		return nil, fmt.Errorf("%s: %w", ep, err)
+	}
+	defer hr.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(hr.Body, 1<<20))
+	if err != nil {
+		if ctx.Err() != nil && req.Context().Err() == nil {
+			err = fmt.Errorf("timeout after %s", c.opts.Timeout)
+		}
+		return nil, fmt.Errorf("%s: reading body: %w", ep, err)
+	}
+	c.log.Debug("verify request", "endpoint", ep, "status", hr.StatusCode, "ms", time.Since(start).Milliseconds())
+	return &Response{StatusCode: hr.StatusCode, Header: hr.Header, Body: body}, nil
+}
+
+func ctxErr(ctx context.Context, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) {
+		return errors.New("cancelled")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errors.New("deadline exceeded")
+	}
+	return err
+}
+
+func retryAfter(h http.Header) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func isHTML(r *Response) bool {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && (mt == "text/html" || mt == "application/xhtml+xml") {
+		return true
+	}
+	b := bytes.ToLower(bytes.TrimSpace(r.Body[:min(len(r.Body), 64)]))
+	return bytes.HasPrefix(b, []byte("<!doctype html")) || bytes.HasPrefix(b, []byte("<html"))
+}

@@ -1,0 +1,109 @@
+package verifiers_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"nhiscan/fixtures"
+	"nhiscan/fixtures/fakeapi"
+	"nhiscan/verifiers"
+)
+
+func verifyOne(t *testing.T, provider, secret string, a *fakeapi.Account, f fakeapi.Fault) verifiers.Result {
+	t.Helper()
+	e := newEnv(t, verifiers.ClientOptions{})
+	if a != nil {
+		e.srv.AddLive(provider, secret, *a)
+	}
+	e.srv.SetFault(provider, f)
+	r := verifiers.NewChecker(verifiers.Default(), e.client).Verify(context.Background(), provider, secret)
+	if pr := e.srv.Problems(); len(pr) > 0 {
+		t.Errorf("requests did not match the real API: %v", pr)
+	}
+	return r
+}
+
+func TestGitHubPrivileges(t *testing.T) {
+	g := fixtures.NewGen(31)
+	for _, c := range []struct {
+		scopes []string
+		level  string
+		flag   string
+	}{
+		{[]string{"admin:org", "repo"}, "admin", "org-admin"},
+		{[]string{"delete_repo"}, "admin", ""},
+		{[]string{"repo", "read:org"}, "write", ""},
+		{[]string{"write:packages"}, "write", ""},
+		{[]string{"read:user", "gist"}, "read", ""},
+		{nil, "unknown", ""}, // fine-grained tokens report no scopes
+	} {
+		r := verifyOne(t, "github", g.GitHubToken("ghp_"), &fakeapi.Account{Scopes: c.scopes}, fakeapi.Fault{})
+		if r.Status != verifiers.Live || r.Privileges.Level != c.level || !slices.Equal(r.Privileges.Scopes, c.scopes) {
+			t.Errorf("scopes %v: got %v level %q scopes %v, want level %q", c.scopes, r.Status, r.Privileges.Level, r.Privileges.Scopes, c.level)
+		}
+		if c.flag != "" && !slices.Contains(r.Privileges.Flags, c.flag) {
+			t.Errorf("scopes %v: flags %v lack %q", c.scopes, r.Privileges.Flags, c.flag)
+		}
+	}
+}
+
+func TestStripeRestrictedKeyIsLive(t *testing.T) {
+	r := verifyOne(t, "stripe", fixtures.NewGen(32).StripeSecretKey(), &fakeapi.Account{Restricted: true}, fakeapi.Fault{})
+	if r.Status != verifiers.Live || r.Privileges.Level != "read-restricted" || !slices.Contains(r.Privileges.Flags, "restricted") {
+		t.Fatalf("got %v %+v", r.Status, r.Privileges)
+	}
+}
+
+func TestOpenAIQuotaExhaustedIsLive(t *testing.T) {
+	r := verifyOne(t, "openai", fixtures.NewGen(33).OpenAIKey(), &fakeapi.Account{QuotaExhausted: true}, fakeapi.Fault{})
+	if r.Status != verifiers.Live || !slices.Contains(r.Privileges.Flags, "quota-exhausted") {
+		t.Fatalf("got %v (%s) %+v", r.Status, r.Reason, r.Privileges)
+	}
+}
+
+func TestSlackOtherErrorIsUnknown(t *testing.T) {
+	// HTTP 200 with ok:false and an error that is not an auth failure.
+	r := verifyOne(t, "slack", fixtures.NewGen(34).SlackBotToken(), &fakeapi.Account{}, fakeapi.Fault{Status: 200})
+	if r.Status != verifiers.Unknown {
+		t.Fatalf("got %v (%s), want Unknown", r.Status, r.Reason)
+	}
+}
+
+func TestSlackRevokedReason(t *testing.T) {
+	e := newEnv(t, verifiers.ClientOptions{})
+	s := fixtures.NewGen(35).SlackBotToken()
+	e.srv.AddLive("slack", s, fakeapi.Account{})
+	e.srv.Revoke(s)
+	r := verifiers.NewChecker(verifiers.Default(), e.client).Verify(context.Background(), "slack", s)
+	if r.Status != verifiers.Dead || r.Reason != "slack: token_revoked" {
+		t.Fatalf("got %v (%s)", r.Status, r.Reason)
+	}
+}
+
+func TestHuggingFaceRole(t *testing.T) {
+	r := verifyOne(t, "huggingface", fixtures.NewGen(36).HuggingFaceToken(), &fakeapi.Account{Role: "write"}, fakeapi.Fault{})
+	if r.Status != verifiers.Live || r.Privileges.Level != "write" {
+		t.Fatalf("got %v %+v", r.Status, r.Privileges)
+	}
+}
+
+func TestSendGridKeyManager(t *testing.T) {
+	r := verifyOne(t, "sendgrid", fixtures.NewGen(37).SendGridKey(), &fakeapi.Account{Scopes: []string{"mail.send", "api_keys.create"}}, fakeapi.Fault{})
+	if r.Status != verifiers.Live || r.Privileges.Level != "admin" || !slices.Contains(r.Privileges.Flags, "can-manage-keys") {
+		t.Fatalf("got %v %+v", r.Status, r.Privileges)
+	}
+}
+
+func TestUndocumentedStatusIsUnknown(t *testing.T) {
+	g := fixtures.NewGen(38)
+	for p, sp := range specs {
+		if p == "slack" { // slack answers everything with 200
+			continue
+		}
+		r := verifyOne(t, p, sp.gen(g), &fakeapi.Account{}, fakeapi.Fault{Status: 418})
+		if r.Status != verifiers.Unknown {
+			t.Errorf("%s: HTTP 418 gave %v", p, r.Status)
+		}
+	}
+}

@@ -1,0 +1,42 @@
+package verifiers
+
+import "context"
+
+// Stripe verifies Stripe secret and restricted keys with
+// GET https://api.stripe.com/v1/charges?limit=1 (reads; creates nothing).
+type Stripe struct{}
+
+var _ Verifier = (*Stripe)(nil)
+
+func (*Stripe) Provider() string { return "stripe" }
+func (*Stripe) Hosts() []string  { return []string{"api.stripe.com"} }
+
+func (v *Stripe) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+	resp, ep, err := call(ctx, c, v, "GET", "https://api.stripe.com/v1/charges?limit=1", map[string]string{"Authorization": "Bearer " + secret})
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	switch resp.StatusCode {
+	case 200:
+		return live(ep, map[string]string{"key_type": stripeKeyType(secret)}, Privileges{Level: "read", Scopes: []string{"charges:read"}}), nil
+	case 403:
+		// A restricted key without charge permission: authenticated, so live.
+		return live(ep, map[string]string{"key_type": stripeKeyType(secret)}, Privileges{Level: "read-restricted", Flags: []string{"restricted"}}), nil
+	case 401:
+		return dead(ep, "invalid API key (HTTP 401)"), nil
+	}
+	return Result{Endpoint: ep}, unexpected(resp, ep)
+}
+
+// stripeKeyType reads only the public prefix of the key.
+func stripeKeyType(secret string) string {
+	switch {
+	case len(secret) > 8 && secret[:8] == "rk_live_":
+		return "restricted-live"
+	case len(secret) > 8 && secret[:8] == "sk_live_":
+		return "secret-live"
+	case len(secret) > 8 && (secret[:8] == "sk_test_" || secret[:8] == "rk_test_"):
+		return "test"
+	}
+	return "unknown"
+}
