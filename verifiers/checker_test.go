@@ -63,7 +63,7 @@ func TestRegistry(t *testing.T) {
 	if _, ok := r.Lookup("aws"); ok {
 		t.Fatal("aws found")
 	}
-	want := []string{"anthropic", "digitalocean", "github", "huggingface", "npm", "openai", "sendgrid", "slack", "stripe"}
+	want := []string{"anthropic", "digitalocean", "discord", "github", "huggingface", "npm", "openai", "sendgrid", "slack", "stripe", "telegram"}
 	if got := verifiers.Default().Providers(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("Default providers = %v", got)
 	}

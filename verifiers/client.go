@@ -104,6 +104,7 @@ type ctxKey struct{}
 type callInfo struct {
 	provider string
 	hosts    []string
+	display  string // replaces the URL in Endpoint when the URL holds a secret
 }
 
 // NewClient builds the guarded client.
@@ -209,6 +210,21 @@ func checkURL(provider string, hosts []string, u *url.URL) error {
 // NewRequest builds a request of verifier v. It refuses any scheme but https
 // and any host not in v.Hosts(), before anything is sent.
 func (c *Client) NewRequest(ctx context.Context, v Verifier, method, rawURL string, body []byte) (*http.Request, error) {
+	return c.newRequest(ctx, v, method, rawURL, "", body)
+}
+
+// NewRequestSecretInURL is NewRequest for APIs that carry the credential in
+// the URL itself (Telegram bots, Discord webhooks): display (e.g.
+// "https://api.telegram.org/bot[REDACTED]/getMe") replaces the URL in
+// Endpoint, errors and logs.
+func (c *Client) NewRequestSecretInURL(ctx context.Context, v Verifier, method, rawURL, display string, body []byte) (*http.Request, error) {
+	if display == "" {
+		return nil, fmt.Errorf("%s: a display URL is required", v.Provider())
+	}
+	return c.newRequest(ctx, v, method, rawURL, display, body)
+}
+
+func (c *Client) newRequest(ctx context.Context, v Verifier, method, rawURL, display string, body []byte) (*http.Request, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("refused: %s: malformed URL", v.Provider())
@@ -221,7 +237,7 @@ func (c *Client) NewRequest(ctx context.Context, v Verifier, method, rawURL stri
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	ctx = context.WithValue(ctx, ctxKey{}, callInfo{provider: v.Provider(), hosts: slices.Clone(hosts)})
+	ctx = context.WithValue(ctx, ctxKey{}, callInfo{provider: v.Provider(), hosts: slices.Clone(hosts), display: display})
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: bad request", v.Provider())
@@ -232,8 +248,12 @@ func (c *Client) NewRequest(ctx context.Context, v Verifier, method, rawURL stri
 }
 
 // Endpoint describes req for results and logs: method, scheme, host and
-// path; never the query, headers or user info.
+// path; never the query, headers or user info. For requests built by
+// NewRequestSecretInURL it is the display URL.
 func Endpoint(req *http.Request) string {
+	if ci, ok := req.Context().Value(ctxKey{}).(callInfo); ok && ci.display != "" {
+		return req.Method + " " + ci.display
+	}
 	return req.Method + " " + req.URL.Scheme + "://" + req.URL.Host + req.URL.EscapedPath()
 }
 
@@ -344,6 +364,14 @@ func (c *Client) once(req *http.Request, ep string) (*Response, error) {
 			err = fmt.Errorf("timeout after %s", c.opts.Timeout)
 		}
 		return nil, fmt.Errorf("%s: reading body: %w", ep, err)
+	}
+	if ctx.Err() != nil {
+		// The answer arrived as the deadline or cancellation hit: not trusted.
+		err := ctxErr(ctx, ctx.Err())
+		if req.Context().Err() == nil {
+			err = fmt.Errorf("timeout after %s", c.opts.Timeout)
+		}
+		return nil, fmt.Errorf("%s: %w", ep, err)
 	}
 	c.log.Debug("verify request", "endpoint", ep, "status", hr.StatusCode, "ms", time.Since(start).Milliseconds())
 	return &Response{StatusCode: hr.StatusCode, Header: hr.Header, Body: body}, nil

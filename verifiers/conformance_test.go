@@ -33,6 +33,8 @@ var specs = map[string]spec{
 	"sendgrid":     {gen: (*fixtures.Gen).SendGridKey, identity: "scopes"},
 	"huggingface":  {gen: (*fixtures.Gen).HuggingFaceToken, identity: "name"},
 	"digitalocean": {gen: (*fixtures.Gen).DigitalOceanPAT, identity: "email"},
+	"telegram":     {gen: (*fixtures.Gen).TelegramBotToken, identity: "username"},
+	"discord":      {gen: (*fixtures.Gen).DiscordWebhook, identity: "webhook_id"},
 }
 
 // env is one fake server, one guarded client pointed at it and a captured log.
@@ -115,6 +117,7 @@ func TestConformance(t *testing.T) {
 		{name: "waf-403", setup: fault(fakeapi.WAFPage(403)), want: verifiers.Unknown, reason: "HTML"},
 		{name: "waf-503", setup: fault(fakeapi.WAFPage(503)), want: verifiers.Unknown, reason: "503"},
 		{name: "slow", setup: fault(fakeapi.Slow(3 * time.Second)), want: verifiers.Unknown, reason: "timeout"},
+		{name: "network-error", setup: func(e *env, p, s string, sp spec) { live(e, p, s, sp); e.srv.Close() }, want: verifiers.Unknown},
 		{name: "cancelled", setup: live, want: verifiers.Unknown, reason: "cancelled",
 			ctx: func() (context.Context, context.CancelFunc) {
 				ctx, cancel := context.WithCancel(context.Background())

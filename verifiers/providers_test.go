@@ -2,7 +2,9 @@ package verifiers_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"nhiscan/fixtures"
@@ -105,5 +107,51 @@ func TestUndocumentedStatusIsUnknown(t *testing.T) {
 		if r.Status != verifiers.Unknown {
 			t.Errorf("%s: HTTP 418 gave %v", p, r.Status)
 		}
+	}
+}
+
+func TestDiscordWebhookURLFromContent(t *testing.T) {
+	g := fixtures.NewGen(39)
+	hook := g.DiscordWebhook()
+	e := newEnv(t, verifiers.ClientOptions{})
+	e.srv.AddLive("discord", hook, fakeapi.Account{})
+	k := verifiers.NewChecker(verifiers.Default(), e.client)
+	ctx := context.Background()
+
+	// The legacy host spelling still goes to https://discord.com.
+	legacy := strings.Replace(hook, "https://discord.com/", "https://discordapp.com/", 1)
+	if r := k.Verify(ctx, "discord", legacy); r.Status != verifiers.Live {
+		t.Fatalf("discordapp.com webhook: %v (%s)", r.Status, r.Reason)
+	}
+	// Look-alike hosts and non-webhook values are never sent anywhere.
+	for _, s := range []string{
+		strings.Replace(hook, "https://discord.com/", "https://discord.com.evil.example/", 1),
+		strings.Replace(hook, "https://discord.com/", "https://evil.example/discord.com/", 1),
+		g.HuggingFaceToken(), // e.g. a client secret: not verifiable alone
+	} {
+		r := k.Verify(ctx, "discord", s)
+		if r.Status != verifiers.Unknown {
+			t.Errorf("got %v for a non-webhook value", r.Status)
+		}
+		if strings.Contains(fmt.Sprintf("%#v", r), s) {
+			t.Error("result holds the value")
+		}
+	}
+	if n := e.srv.Requests("discord"); n != 1 {
+		t.Fatalf("requests = %d, want 1", n)
+	}
+}
+
+func TestTelegramTokenNeverInEndpoint(t *testing.T) {
+	s := fixtures.NewGen(40).TelegramBotToken()
+	r := verifyOne(t, "telegram", s, &fakeapi.Account{}, fakeapi.Fault{})
+	if r.Status != verifiers.Live || r.Endpoint != "GET https://api.telegram.org/bot[REDACTED]/getMe" {
+		t.Fatalf("got %v endpoint %q", r.Status, r.Endpoint)
+	}
+	// A value that would change the path is refused before any request.
+	e := newEnv(t, verifiers.ClientOptions{})
+	r = verifiers.NewChecker(verifiers.Default(), e.client).Verify(context.Background(), "telegram", "123456:AA/../../evil")
+	if r.Status != verifiers.Unknown || e.srv.Requests("telegram") != 0 {
+		t.Fatalf("got %v with %d requests", r.Status, e.srv.Requests("telegram"))
 	}
 }

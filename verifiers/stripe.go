@@ -16,13 +16,24 @@ func (v *Stripe) Verify(ctx context.Context, c *Client, secret string) (Result, 
 	if err != nil {
 		return Result{Endpoint: ep}, err
 	}
-	switch resp.StatusCode {
-	case 200:
+	var b struct {
+		Object string `json:"object"`
+		Error  *struct {
+			Type string `json:"type"`
+		} `json:"error"`
+	}
+	if resp.StatusCode == 200 || resp.StatusCode == 403 {
+		if err := decode(resp, ep, &b); err != nil {
+			return Result{Endpoint: ep}, err
+		}
+	}
+	switch {
+	case resp.StatusCode == 200 && b.Object == "list":
 		return live(ep, map[string]string{"key_type": stripeKeyType(secret)}, Privileges{Level: "read", Scopes: []string{"charges:read"}}), nil
-	case 403:
+	case resp.StatusCode == 403 && b.Error != nil:
 		// A restricted key without charge permission: authenticated, so live.
 		return live(ep, map[string]string{"key_type": stripeKeyType(secret)}, Privileges{Level: "read-restricted", Flags: []string{"restricted"}}), nil
-	case 401:
+	case resp.StatusCode == 401:
 		return dead(ep, "invalid API key (HTTP 401)"), nil
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)

@@ -130,7 +130,7 @@ func Default() *Registry {
 	r := NewRegistry()
 	for _, v := range []Verifier{
 		&GitHub{}, &Slack{}, &Stripe{}, &NPM{}, &OpenAI{}, &Anthropic{},
-		&SendGrid{}, &HuggingFace{}, &DigitalOcean{},
+		&SendGrid{}, &HuggingFace{}, &DigitalOcean{}, &Telegram{}, &Discord{},
 	} {
 		if err := r.Register(v); err != nil {
 			panic(err)
@@ -178,6 +178,14 @@ func (k *Checker) Verify(ctx context.Context, provider, secret string) Result {
 	}
 	k.mu.Unlock()
 	v, _, _ := k.group.Do(key, func() (any, error) {
+		// A flight for key may have finished between the lookup above and
+		// this one starting: look again so each secret is sent only once.
+		k.mu.Lock()
+		if r, ok := k.cache[key]; ok {
+			k.mu.Unlock()
+			return r, nil
+		}
+		k.mu.Unlock()
 		r := k.verify(ctx, provider, secret)
 		if ctx.Err() == nil {
 			k.mu.Lock()

@@ -1,0 +1,58 @@
+package verifiers
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+)
+
+// Discord verifies Discord webhook URLs with a GET of the webhook (which
+// sends nothing). The URL comes from scanned content, so only its id and
+// token are kept and the request always goes to https://discord.com. Other
+// Discord credentials (bot tokens, client secrets) are reported Unknown.
+type Discord struct{}
+
+var _ Verifier = (*Discord)(nil)
+
+func (*Discord) Provider() string { return "discord" }
+func (*Discord) Hosts() []string  { return []string{"discord.com"} }
+
+var discordWebhook = regexp.MustCompile(`^https?://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/(\d{15,22})/([A-Za-z0-9_-]{40,100})/?$`)
+
+const discordDisplay = "https://discord.com/api/webhooks/[REDACTED]"
+
+func (v *Discord) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+	ep := "GET " + discordDisplay
+	m := discordWebhook.FindStringSubmatch(secret)
+	if m == nil {
+		return Result{Status: Unknown, Reason: "discord: only webhook URLs are verified"}, nil
+	}
+	req, err := c.NewRequestSecretInURL(ctx, v, "GET", "https://discord.com/api/webhooks/"+m[1]+"/"+m[2], discordDisplay, nil)
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	resp, err := c.Do(v, req)
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	switch resp.StatusCode {
+	case 200:
+		var b struct {
+			ID        string `json:"id"`
+			Name      string `json:"name"`
+			ChannelID string `json:"channel_id"`
+			GuildID   string `json:"guild_id"`
+		}
+		if err := decode(resp, ep, &b); err != nil {
+			return Result{Endpoint: ep}, err
+		}
+		if b.ID == "" {
+			return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 without a webhook", ep)
+		}
+		return live(ep, map[string]string{"webhook_id": b.ID, "name": b.Name, "channel_id": b.ChannelID, "guild_id": b.GuildID},
+			Privileges{Level: "write", Flags: []string{"can-post", "can-delete-webhook"}}), nil
+	case 401, 403, 404:
+		return dead(ep, "unknown webhook (HTTP "+itoa(resp.StatusCode)+")"), nil
+	}
+	return Result{Endpoint: ep}, unexpected(resp, ep)
+}
