@@ -32,7 +32,7 @@ func TestEngineRuleWithoutKeywords(t *testing.T) {
 		for _, h := range e.scanLines(testCtx(t), tx, 0, tx.lines()-1, "a.txt", nil) {
 			got[h.RuleID] = h.Secret
 		}
-		for rule, want := range map[string]string{"internal-ticket-secret": "TKT-12345678-abcdef", "github-pat": tok, "generic-api-key": generic} {
+		for rule, want := range map[string]string{"internal-ticket-secret": "TKT-12345678-abcdef", "github-pat": tok, "generic-api-key": generic} { // gitleaks:allow
 			if got[rule] != want {
 				t.Errorf("depth %d: %s = %q, want %q (all: %v)", depth, rule, got[rule], want, len(got))
 			}
