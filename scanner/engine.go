@@ -245,7 +245,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		return nil
 	}
 	if e.noKeywordRules {
-		return e.detectWith(ctx, e.fullDetector(), t, from, to, path)
+		return checksummed(e.detectWith(ctx, e.fullDetector(), t, from, to, path))
 	}
 	lo, hi := t.starts[from], t.end(to)
 	bp := lowerPool.Get().(*[]byte)
@@ -336,7 +336,19 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	for _, sp := range genS.r {
 		generic = append(generic, e.detectSpan(ctx, e.generic, t, sp, path)...)
 	}
-	return shadowGeneric(append(hits, generic...))
+	return checksummed(shadowGeneric(append(hits, generic...)))
+}
+
+// checksummed drops hits whose secret fails its format's checksum (a value
+// that was never issued: a typo, a test string, a made-up example).
+func checksummed(hits []hit) []hit {
+	out := hits[:0]
+	for _, h := range hits {
+		if rules.ChecksumOK(h.Secret) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // The generic rule only ever sees byte spans around an assignment, and long
