@@ -27,6 +27,7 @@ var explicit = map[string]Meta{
 	"azure-ad-client-secret":  {Provider: "azure", Severity: "critical"},
 	"database-url-password":   {Provider: "database", Severity: "high", Remediation: "Change the database user's password and read the URL from the environment or a secret manager."},
 	"dockerhub-pat":           {Provider: "dockerhub", Severity: "high"},
+	"discord-webhook-url":     {Provider: "discord", Severity: "medium", Remediation: "Delete the webhook (DELETE on its URL) or regenerate it in the channel settings, then remove it from the code."},
 	"vault-service-token":     {Provider: "vault", Severity: "critical"},
 	"vault-batch-token":       {Provider: "vault", Severity: "high"},
 	"hashicorp-tf-api-token":  {Provider: "terraform", Severity: "high"},

@@ -277,6 +277,8 @@ func TestNHIRules(t *testing.T) {
 	dockerPAT := g.DockerHubPAT()
 	pgURL := g.PostgresURL()
 	pgPass := strings.TrimSuffix(strings.TrimPrefix(pgURL, "postgres://user:"), "@db.internal.example:5432/app")
+	hook := g.DiscordWebhook()
+	hookToken := hook[strings.LastIndex(hook, "/")+1:]
 	gcp := g.GCPServiceAccountJSON()
 	gcpKeyID := regexp.MustCompile(`"private_key_id": "([a-f0-9]{40})"`).FindStringSubmatch(gcp)
 	if gcpKeyID == nil {
@@ -320,6 +322,18 @@ func TestNHIRules(t *testing.T) {
 				"dckr_pat_short\n",
 				"DOCKER_TOKEN=" + dockerPAT + strings.Repeat("x", 10) + "\n", // body too long
 				"dckr_xxx_" + dockerPAT[9:] + "\n",
+			},
+		},
+		{
+			id: "discord-webhook-url",
+			tps: []tp{
+				{"WEBHOOK=" + hook + "\n", hookToken},
+				{`{"url": "` + strings.Replace(hook, "discord.com", "discordapp.com", 1) + `"}` + "\n", hookToken},
+			},
+			fps: []string{
+				"https://discord.com/api/webhooks/123/" + hookToken + "\n",                // id too short
+				"https://discord.com/api/webhooks/123456789012345678/short-token\n",       // token too short
+				"https://example.com/api/webhooks/123456789012345678/" + hookToken + "\n", // not discord
 			},
 		},
 		{
