@@ -43,8 +43,6 @@ type Scanner struct {
 	// Ignore drops locations listed in a .gitleaksignore (may be nil).
 	Ignore *IgnoreList
 	Log    *slog.Logger
-	// Progress, when set, is called with the bytes scanned so far.
-	Progress func(blobs int, bytes int64)
 }
 
 func (s *Scanner) workers() int {
@@ -408,9 +406,6 @@ func isBinary(data []byte) bool {
 func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 	hs.scannedBlobs.Add(1)
 	hs.scannedBytes.Add(int64(len(data)))
-	if p := hs.s.Progress; p != nil {
-		p(int(hs.scannedBlobs.Load()), hs.scannedBytes.Load())
-	}
 	if !hs.s.ScanBinary && isBinary(data) {
 		hs.skippedBin.Add(1)
 		return
