@@ -29,6 +29,56 @@ type Finding struct {
 	// InHead is true when the secret is still present at the tip of the
 	// default branch (history scans) or in the scanned tree (dir, staged).
 	InHead bool
+	// Verification is the provider's answer about the secret, nil when it
+	// was not verified (package verifiers fills it).
+	Verification *Verification
+	// Remediation is what was planned or done about the secret, nil when
+	// nothing was (package remediate fills it).
+	Remediation *Remediation
+}
+
+// Verification statuses: three-valued, never guessed.
+const (
+	StatusLive    = "live"
+	StatusDead    = "dead"
+	StatusUnknown = "unknown"
+)
+
+// Verification is the outcome of checking a secret against its provider.
+// No field ever holds the secret.
+type Verification struct {
+	Status     string            `json:"status"` // StatusLive, StatusDead or StatusUnknown
+	Reason     string            `json:"reason,omitempty"`
+	CheckedAt  time.Time         `json:"checked_at,omitzero"`
+	Identity   map[string]string `json:"identity,omitempty"` // login, account, ARN, team, email…
+	Privileges Privileges        `json:"privileges,omitzero"`
+	Endpoint   string            `json:"endpoint,omitempty"` // "METHOD https://host/path"
+}
+
+// Privileges is what a live credential may do (its blast radius).
+type Privileges struct {
+	Level  string   `json:"level,omitempty"`  // admin, write, read, unknown
+	Scopes []string `json:"scopes,omitempty"` // as the provider reports them
+	Flags  []string `json:"flags,omitempty"`  // org-admin, root-account, can-manage-keys…
+}
+
+// Remediation is the state of what was done about a secret.
+type Remediation struct {
+	// State is one of: planned, revoked, rotated, ticketed, failed.
+	State string `json:"state"`
+	// Actions are the planned or applied actions, in order, e.g. "revoke", "ticket".
+	Actions   []string  `json:"actions,omitempty"`
+	TicketURL string    `json:"ticket_url,omitempty"`
+	At        time.Time `json:"at,omitzero"`
+	Detail    string    `json:"detail,omitempty"` // secret-free
+}
+
+// Status is the verification status, "" when the secret was not verified.
+func (f *Finding) Status() string {
+	if f.Verification == nil {
+		return ""
+	}
+	return f.Verification.Status
 }
 
 // Location is one place a secret was found. For history scans it is the
