@@ -165,6 +165,7 @@ func (b *builder) put(h hit, fp string, loc Location, inHead bool) {
 			Provider: meta.Provider, Severity: meta.Severity,
 			Tags:   append(append([]string{}, rule.Tags...), meta.Tags...),
 			Secret: h.Secret, Redacted: Redact(h.Secret), Entropy: h.Entropy,
+			Context: h.Context,
 		}
 		if h.Secret == "" {
 			f.Redacted = strings.TrimPrefix(h.Match, "file detected: ")

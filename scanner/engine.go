@@ -180,6 +180,10 @@ type hit struct {
 	EndLine   int
 	EndCol    int
 	Entropy   float32
+	// Context is the text around the match (see withContext), for
+	// verifiers that need companions of a secret (an AWS key id beside its
+	// secret, an Azure tenant id beside a client secret). Never printed.
+	Context string
 }
 
 // text is content split into lines.
@@ -245,7 +249,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		return nil
 	}
 	if e.noKeywordRules {
-		return checksummed(e.detectWith(ctx, e.fullDetector(), t, from, to, path))
+		return withContext(t, checksummed(e.detectWith(ctx, e.fullDetector(), t, from, to, path)))
 	}
 	lo, hi := t.starts[from], t.end(to)
 	bp := lowerPool.Get().(*[]byte)
@@ -336,7 +340,33 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	for _, sp := range genS.r {
 		generic = append(generic, e.detectSpan(ctx, e.generic, t, sp, path)...)
 	}
-	return checksummed(shadowGeneric(append(hits, generic...)))
+	return withContext(t, checksummed(shadowGeneric(append(hits, generic...))))
+}
+
+// Context kept around a hit: contextLines lines on each side, at most
+// contextBytes bytes on each side of the matched lines.
+const (
+	contextLines = 6
+	contextBytes = 2048
+)
+
+// withContext sets the Context of each hit from t.
+func withContext(t text, hits []hit) []hit {
+	n := t.lines()
+	for i := range hits {
+		h := &hits[i]
+		first, last := h.StartLine-1, h.EndLine-1
+		if first < 0 || first >= n {
+			continue
+		}
+		last = min(max(last, first), n-1)
+		a := t.starts[max(first-contextLines, 0)]
+		b := t.end(min(last+contextLines, n-1))
+		a = max(a, t.starts[first]-contextBytes)
+		b = min(b, t.end(last)+contextBytes)
+		h.Context = string(t.data[a:b])
+	}
+	return hits
 }
 
 // checksummed drops hits whose secret fails its format's checksum (a value

@@ -23,6 +23,11 @@ type Finding struct {
 	Severity    string   // critical, high, medium, low
 	Tags        []string // rule tags
 	Secret      string   // raw secret: never log it, never store it
+	// Context is raw text around the first sighting of the secret (a few
+	// lines), for verifiers that need a companion value (an AWS key id beside
+	// its secret, an Azure tenant id beside a client secret). It is as
+	// sensitive as Secret: never log, print or store it.
+	Context string
 	Redacted    string   // Redact(Secret)
 	Entropy     float32
 	Locations   []Location
