@@ -61,6 +61,14 @@ func WriteAnnotations(w io.Writer, fs []scanner.Finding) error {
 			}
 			props = append(props, "title="+escapeProperty("nhiscan: "+f.RuleID))
 			msg := fmt.Sprintf("%s leaked (%s, fingerprint %s)", describe(f), red, f.Fingerprint)
+			if v := f.Verification; v != nil {
+				msg += "; verified " + v.Status
+				if v.Status == scanner.StatusLive {
+					msg += ": the provider accepted it"
+				} else if v.Reason != "" {
+					msg += " (" + v.Reason + ")"
+				}
+			}
 			if l.Commit != "" {
 				msg += " in commit " + shortSHA(l.Commit)
 			}
@@ -135,7 +143,17 @@ func WriteSummary(w io.Writer, p Plan, fs []scanner.Finding, stats scanner.Stats
 		return err
 	}
 	fmt.Fprintf(&b, "**%d secrets found** (%d locations).\n\n", len(fs), locs)
-	b.WriteString("| Rule | Location | Commit | Secret (redacted) |\n|---|---|---|---|\n")
+	verified := false
+	for _, f := range fs {
+		if f.Verification != nil {
+			verified = true
+		}
+	}
+	if verified {
+		b.WriteString("| Status | Rule | Location | Commit | Secret (redacted) | Identity | Privileges |\n|---|---|---|---|---|---|---|\n")
+	} else {
+		b.WriteString("| Rule | Location | Commit | Secret (redacted) |\n|---|---|---|---|\n")
+	}
 	rows := 0
 outer:
 	for _, f := range fs {
@@ -160,10 +178,40 @@ outer:
 			if commit == "" {
 				commit = "-"
 			}
+			if verified {
+				status, identity, priv := "not verified", "", ""
+				if v := f.Verification; v != nil {
+					status = v.Status
+					identity = identityOf(v)
+					priv = v.Privileges.Level
+					if len(v.Privileges.Flags) > 0 {
+						priv = strings.TrimSpace(priv + " " + strings.Join(v.Privileges.Flags, ", "))
+					}
+				}
+				if status == scanner.StatusLive {
+					status = "**live**"
+				} else {
+					status = mdEscape(status)
+				}
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", status, mdEscape(f.RuleID), where, mdEscape(commit), mdEscape(red),
+					mdEscape(identity), mdEscape(priv))
+				continue
+			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(f.RuleID), where, mdEscape(commit), mdEscape(red))
 		}
 	}
 	b.WriteString("\n" + AllowHint + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// identityOf is the most telling identity value of a verification: the
+// login, name, account or email, whichever the provider gave first.
+func identityOf(v *scanner.Verification) string {
+	for _, k := range []string{"login", "user", "name", "account", "arn", "email", "team", "id"} {
+		if x := v.Identity[k]; x != "" {
+			return k + "=" + x
+		}
+	}
+	return ""
 }

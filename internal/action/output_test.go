@@ -75,6 +75,25 @@ func TestWriteAnnotations(t *testing.T) {
 			}
 		})
 	}
+	t.Run("verified", func(t *testing.T) {
+		for _, tc := range []struct {
+			v    scanner.Verification
+			want string
+		}{
+			{scanner.Verification{Status: scanner.StatusLive}, "; verified live: the provider accepted it. "},
+			{scanner.Verification{Status: scanner.StatusUnknown, Reason: "timeout\n::x"}, "; verified unknown (timeout%0A::x). "},
+		} {
+			f := finding(secret, scanner.Location{Path: "a.env", Line: 1})
+			f.Verification = &tc.v
+			var b strings.Builder
+			if err := WriteAnnotations(&b, []scanner.Finding{f}); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), tc.want) || strings.Count(b.String(), "\n") != 1 {
+				t.Errorf("annotation %q lacks %q", b.String(), tc.want)
+			}
+		}
+	})
 	t.Run("capped", func(t *testing.T) {
 		var locs []scanner.Location
 		for i := range MaxAnnotations + 5 {
@@ -112,6 +131,18 @@ func TestWriteSummary(t *testing.T) {
 			fs:      []scanner.Finding{finding(secret, scanner.Location{Commit: commit, Path: "x|y<img src=x onerror=alert(1)>[l](http://e)\n| z", Line: 1})},
 			want:    []string{`x\|y\<img src\=x onerror\=alert\(1\)\>\[l\]\(http\://e\) \| z:1`},
 			notWant: []string{"<img", "](http"}},
+		{name: "verified", plan: plan,
+			fs: func() []scanner.Finding {
+				live := finding(secret, scanner.Location{Commit: commit, Path: "config/app.env", Line: 2})
+				live.Verification = &scanner.Verification{Status: scanner.StatusLive, Identity: map[string]string{"login": "<b>bot</b>", "id": "7"},
+					Privileges: scanner.Privileges{Level: "admin", Flags: []string{"org-admin"}}}
+				other := finding(fixtures.NewGen(5).GitHubToken("ghp_"), scanner.Location{Commit: commit, Path: "b.env", Line: 1})
+				return []scanner.Finding{live, other}
+			}(),
+			want: []string{"| Status | Rule | Location | Commit | Secret (redacted) | Identity | Privileges |",
+				`| **live** | github-pat | config/app\.env:2 | dddddddddddd | ghp\_\*\*\*\*\* | login\=\<b\>bot\</b\> | admin org-admin |`,
+				`| not verified | github-pat | b\.env:1 |`},
+			notWant: []string{"<b>"}},
 		{name: "clean", plan: plan, want: []string{"**No secrets found.**", "Scanned 0 commits"}},
 		{name: "empty range", plan: Plan{Empty: true, Description: "new branch: nothing to scan"}, want: []string{"**Nothing was scanned.**", "nothing to scan"}, notWant: []string{"| Rule"}},
 	}

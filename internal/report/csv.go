@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"nhiscan/scanner"
@@ -12,6 +13,8 @@ import (
 var csvHeader = []string{
 	"fingerprint", "rule_id", "provider", "severity", "secret",
 	"path", "line", "column", "commit", "author", "email", "date", "in_head",
+	// verification: empty when the secret was not verified
+	"status", "status_reason", "checked_at", "identity", "privilege_level", "scopes", "flags",
 }
 
 // csvCell guards a cell against formula injection: a spreadsheet evaluates
@@ -49,6 +52,7 @@ func writeCSV(w io.Writer, res scanner.Result, opts Options) error {
 			if !l.Date.IsZero() {
 				row[11] = l.Date.Format(time.RFC3339)
 			}
+			row = append(row, verificationCells(f.Verification)...)
 			for j := range row {
 				row[j] = csvCell(row[j])
 			}
@@ -66,4 +70,18 @@ func itoa(n int) string {
 		return ""
 	}
 	return strconv.Itoa(n)
+}
+
+// verificationCells are the status columns of a row: status, reason,
+// checked_at, identity (k=v; k=v), privilege level, scopes and flags.
+func verificationCells(v *scanner.Verification) []string {
+	if v == nil {
+		return []string{"", "", "", "", "", "", ""}
+	}
+	checked := ""
+	if !v.CheckedAt.IsZero() {
+		checked = v.CheckedAt.UTC().Format(time.RFC3339)
+	}
+	return []string{v.Status, v.Reason, checked, strings.ReplaceAll(identityString(v.Identity), ", ", "; "),
+		v.Privileges.Level, strings.Join(v.Privileges.Scopes, " "), strings.Join(v.Privileges.Flags, " ")}
 }

@@ -42,6 +42,12 @@ type JSONFinding struct {
 	FirstCommit   string         `json:"first_commit,omitempty"`
 	FirstSeenDate time.Time      `json:"first_seen_date,omitzero"`
 	Locations     []JSONLocation `json:"locations"`
+	// Verification is the provider's answer (status, reason, checked_at,
+	// identity, privileges, endpoint); absent when the secret was not verified.
+	Verification *scanner.Verification `json:"verification,omitempty"`
+	// Remediation is what was planned or done about the secret; absent when
+	// nothing was.
+	Remediation *scanner.Remediation `json:"remediation,omitempty"`
 	// GitleaksFingerprint is set only for findings read from a gitleaks
 	// report whose secret was redacted, so Fingerprint could not be computed.
 	GitleaksFingerprint string `json:"gitleaks_fingerprint,omitempty"`
@@ -62,6 +68,9 @@ func (j *JSONFinding) Finding() scanner.Finding {
 		Redacted:    j.Redacted,
 		Entropy:     j.Entropy,
 		InHead:      j.InHead,
+		// copies: the finding must not share maps or slices with j
+		Verification: copyVerification(j.Verification),
+		Remediation:  copyRemediation(j.Remediation),
 	}
 	if j.HasSecret() {
 		f.Secret = j.Secret
@@ -93,6 +102,9 @@ func toJSONFinding(f *scanner.Finding, opts Options) JSONFinding {
 		Entropy:     f.Entropy,
 		InHead:      f.InHead,
 		Locations:   make([]JSONLocation, 0, len(f.Locations)),
+		// normalize already copied both
+		Verification: f.Verification,
+		Remediation:  f.Remediation,
 	}
 	if math.IsNaN(float64(j.Entropy)) || math.IsInf(float64(j.Entropy), 0) {
 		j.Entropy = 0 // encoding/json cannot write NaN or Inf

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -67,6 +68,8 @@ func normalize(res scanner.Result) scanner.Result {
 	for i, f := range res.Findings {
 		f.Locations = append([]scanner.Location(nil), f.Locations...)
 		f.Tags = append([]string(nil), f.Tags...)
+		f.Verification = copyVerification(f.Verification)
+		f.Remediation = copyRemediation(f.Remediation)
 		f.SortLocations()
 		if f.Fingerprint == "" && f.Secret != "" {
 			f.Fingerprint = scanner.Fingerprint(f.RuleID, f.Secret)
@@ -163,4 +166,74 @@ func escapePath(p string) string {
 		}
 	}
 	return b.String()
+}
+
+// Verification groups, in the order text output shows them: what is live
+// first, then what could not be decided, then what the provider rejected,
+// then what was not checked.
+const notVerified = "not verified"
+
+var statusOrder = []string{scanner.StatusLive, scanner.StatusUnknown, scanner.StatusDead, notVerified}
+
+// statusGroup is the verification group of a finding: its status, or
+// notVerified when it was not checked (or carries a status this version does
+// not know).
+func statusGroup(f *scanner.Finding) string {
+	switch s := f.Status(); s {
+	case scanner.StatusLive, scanner.StatusUnknown, scanner.StatusDead:
+		return s
+	}
+	return notVerified
+}
+
+// anyVerified reports whether verification ran for at least one finding.
+func anyVerified(fs []scanner.Finding) bool {
+	for i := range fs {
+		if fs[i].Verification != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// identityString is a verification's identity as "k=v, k=v", keys sorted.
+func identityString(id map[string]string) string {
+	keys := make([]string, 0, len(id))
+	for k := range id {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+id[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// copyVerification returns a deep copy of v (nil for nil), so that a report
+// never shares maps or slices with the caller's findings.
+func copyVerification(v *scanner.Verification) *scanner.Verification {
+	if v == nil {
+		return nil
+	}
+	c := *v
+	if v.Identity != nil {
+		c.Identity = make(map[string]string, len(v.Identity))
+		for k, x := range v.Identity {
+			c.Identity[k] = x
+		}
+	}
+	c.Privileges.Scopes = append([]string(nil), v.Privileges.Scopes...)
+	c.Privileges.Flags = append([]string(nil), v.Privileges.Flags...)
+	return &c
+}
+
+// copyRemediation returns a copy of r (nil for nil).
+func copyRemediation(r *scanner.Remediation) *scanner.Remediation {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Actions = append([]string(nil), r.Actions...)
+	return &c
 }

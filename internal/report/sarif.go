@@ -102,6 +102,8 @@ type sarifResult struct {
 
 type sarifResultProps struct {
 	InHead bool `json:"in_head"`
+	// Verification is the provider's answer, absent when not verified.
+	Verification *scanner.Verification `json:"verification,omitempty"`
 }
 
 type sarifLocation struct {
@@ -308,17 +310,28 @@ func writeSARIF(w io.Writer, res scanner.Result, opts Options) error {
 		if desc == "" {
 			desc = "Secret matched rule " + f.RuleID
 		}
+		level := sarifLevel(strings.ToLower(ri.Severity))
+		text := desc + ": " + redacted(f)
+		switch f.Status() {
+		case scanner.StatusLive:
+			level = "error" // a working credential, whatever the rule's severity
+			text += " (verified live: the provider accepted it)"
+		case scanner.StatusDead:
+			text += " (verified dead: the provider rejected it)"
+		case scanner.StatusUnknown:
+			text += " (verification inconclusive)"
+		}
 		r := sarifResult{
 			RuleID:    f.RuleID,
 			RuleIndex: index[f.RuleID],
-			Level:     sarifLevel(strings.ToLower(ri.Severity)),
+			Level:     level,
 			// the redacted form only, whatever opts.ShowSecrets says: SARIF
 			// is uploaded to code scanning and read by everyone with access
-			Message:             sarifMessage{Text: desc + ": " + redacted(f)},
+			Message:             sarifMessage{Text: text},
 			Locations:           []sarifLocation{},
 			PartialFingerprints: map[string]string{sarifFingerprintID: f.Fingerprint},
 			Fingerprints:        map[string]string{sarifFingerprintID: f.Fingerprint},
-			Properties:          sarifResultProps{InHead: f.InHead},
+			Properties:          sarifResultProps{InHead: f.InHead, Verification: f.Verification},
 		}
 		// locations with a path first: code scanning shows the first one
 		var pathless []sarifLocation

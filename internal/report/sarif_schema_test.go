@@ -118,6 +118,7 @@ func TestSARIFSchema(t *testing.T) {
 		{"fixture/show-secrets", withWarnings, Options{ShowSecrets: true, Rules: fx.rules}},
 		{"no rule metadata", noRules, Options{}},
 		{"bare finding", scanner.Result{Findings: []scanner.Finding{{RuleID: "r", Secret: "s"}}}, Options{}},
+		{"verified", verifiedFixture().res, Options{Rules: fx.rules, ToolVersion: "1.2.3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -83,8 +83,30 @@ func writeText(w io.Writer, res scanner.Result, opts Options) error {
 	t := &textWriter{w: bufio.NewWriter(w), color: opts.Color}
 	locations := 0
 	blobs := map[string]bool{}
-	for i := range res.Findings {
-		f := &res.Findings[i]
+	verified := anyVerified(res.Findings)
+	order := make([]*scanner.Finding, 0, len(res.Findings))
+	counts := map[string]int{}
+	if verified {
+		// grouped by status: live first, then unknown, dead, not verified
+		for _, g := range statusOrder {
+			for i := range res.Findings {
+				if f := &res.Findings[i]; statusGroup(f) == g {
+					order = append(order, f)
+					counts[g]++
+				}
+			}
+		}
+	} else {
+		for i := range res.Findings {
+			order = append(order, &res.Findings[i])
+		}
+	}
+	group := ""
+	for _, f := range order {
+		if g := statusGroup(f); verified && g != group {
+			group = g
+			t.groupHeader(g, counts[g])
+		}
 		t.finding(f, opts)
 		locations += len(f.Locations)
 		for _, l := range f.Locations {
@@ -106,6 +128,10 @@ func writeText(w io.Writer, res scanner.Result, opts Options) error {
 		plural(s.Blobs, "blob", "blobs"),
 		float64(s.Bytes)/1e6,
 		s.MissingObjects, s.SkippedLarge, s.SkippedBinary, s.Errors)
+	if verified {
+		fmt.Fprintf(t.w, "verification: %d live, %d unknown, %d dead, %d not verified\n",
+			counts[scanner.StatusLive], counts[scanner.StatusUnknown], counts[scanner.StatusDead], counts[notVerified])
+	}
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(t.w, "%s %s\n", t.paint(ansiYellow, "warning:"), sanitize(warn))
 	}
@@ -130,12 +156,26 @@ func (t *textWriter) finding(f *scanner.Finding, opts Options) {
 		sanitize(f.Fingerprint),
 		head,
 		plural(len(f.Locations), "location", "locations"))
+	t.verification(f.Verification)
 	for i, l := range f.Locations {
 		if i == maxTextLocations {
 			fmt.Fprintf(t.w, "    … and %d more\n", len(f.Locations)-maxTextLocations)
 			break
 		}
 		t.location(l, opts)
+	}
+	if r := f.Remediation; r != nil {
+		line := "    remediation: " + sanitize(r.State)
+		if len(r.Actions) > 0 {
+			line += " (" + sanitize(strings.Join(r.Actions, ", ")) + ")"
+		}
+		if r.TicketURL != "" {
+			line += "  ticket " + sanitize(r.TicketURL)
+		}
+		if r.Detail != "" {
+			line += "  " + sanitize(r.Detail)
+		}
+		fmt.Fprintln(t.w, line)
 	}
 	if ri.Remediation != "" {
 		fmt.Fprintf(t.w, "    fix: %s\n", sanitize(ri.Remediation))
@@ -173,4 +213,66 @@ func (t *textWriter) location(l scanner.Location, opts Options) {
 		parts = append(parts, t.paint(ansiDim, sanitize(u)))
 	}
 	fmt.Fprintf(t.w, "    %s\n", strings.Join(parts, "  "))
+}
+
+// groupTitles explain each verification group in a few words.
+var groupTitles = map[string]string{
+	scanner.StatusLive:    "LIVE: the provider accepted these credentials; revoke or rotate them now",
+	scanner.StatusUnknown: "UNKNOWN: no conclusive answer from the provider; treat as live until checked",
+	scanner.StatusDead:    "DEAD: the provider rejected these credentials; still remove them from the code",
+	notVerified:           "NOT VERIFIED: no verifier for the provider, or no secret to check",
+}
+
+func (t *textWriter) groupHeader(group string, n int) {
+	title := groupTitles[group]
+	switch group {
+	case scanner.StatusLive:
+		title = t.paint(ansiBold+ansiRed, title)
+	case scanner.StatusUnknown:
+		title = t.paint(ansiYellow, title)
+	default:
+		title = t.paint(ansiBold, title)
+	}
+	fmt.Fprintf(t.w, "== %s (%d) ==\n\n", title, n)
+}
+
+// verification prints what the provider said: status and reason, identity,
+// privileges, and the endpoint asked. Every value comes from a provider's
+// answer, so each is sanitized like scanned content.
+func (t *textWriter) verification(v *scanner.Verification) {
+	if v == nil {
+		return
+	}
+	line := "    verified: " + sanitize(v.Status)
+	if v.Reason != "" {
+		line += " (" + sanitize(v.Reason) + ")"
+	}
+	if !v.CheckedAt.IsZero() {
+		line += "  at " + v.CheckedAt.UTC().Format("2006-01-02 15:04:05Z")
+	}
+	if v.Endpoint != "" {
+		line += "  via " + sanitize(v.Endpoint)
+	}
+	fmt.Fprintln(t.w, line)
+	if len(v.Identity) > 0 {
+		fmt.Fprintf(t.w, "    identity: %s\n", sanitize(identityString(v.Identity)))
+	}
+	p := v.Privileges
+	if p.Level != "" || len(p.Scopes) > 0 || len(p.Flags) > 0 {
+		level := p.Level
+		if level == "" {
+			level = "unknown"
+		}
+		line := "    privileges: " + sanitize(level)
+		if level == "admin" {
+			line = "    privileges: " + t.paint(ansiBold+ansiRed, "admin")
+		}
+		if len(p.Scopes) > 0 {
+			line += "  scopes: " + sanitize(strings.Join(p.Scopes, ", "))
+		}
+		if len(p.Flags) > 0 {
+			line += "  flags: " + sanitize(strings.Join(p.Flags, ", "))
+		}
+		fmt.Fprintln(t.w, line)
+	}
 }
