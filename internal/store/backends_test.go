@@ -1,0 +1,137 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"nhiscan/fixtures"
+	"nhiscan/internal/store"
+	"nhiscan/scanner"
+)
+
+func TestSQLiteConformance(t *testing.T) {
+	runConformance(t, func(t *testing.T) store.Store {
+		s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "state", "nhiscan.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// TestPostgresConformance runs the same suite against the Postgres DSN in
+// NHISCAN_TEST_POSTGRES (.ci/run starts a server and sets it), each test in
+// its own schema.
+func TestPostgresConformance(t *testing.T) {
+	dsn := os.Getenv("NHISCAN_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("NHISCAN_TEST_POSTGRES is not set on CI")
+		}
+		t.Skip("NHISCAN_TEST_POSTGRES not set")
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	runConformance(t, func(t *testing.T) store.Store {
+		ctx := context.Background()
+		b := make([]byte, 6)
+		rand.Read(b)
+		schema := "nhiscan_test_" + hex.EncodeToString(b)
+		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		s, err := store.Open(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			s.Close()
+			admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+		})
+		return s
+	})
+}
+
+func TestSQLiteFileModes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	path := filepath.Join(dir, "state.db")
+	s, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := fixtures.NewGen(3).GitHubToken("ghp_")
+	f := scanner.Finding{Fingerprint: scanner.Fingerprint("r", secret), RuleID: "r", Secret: secret, Redacted: scanner.Redact(secret),
+		Context: "token = " + secret, Locations: []scanner.Location{{Commit: "c", Path: "p", Line: 1}}}
+	if _, err := s.CommitRepoScan(context.Background(), store.RepoScan{Repo: store.Repo{URL: "u"}, Findings: []scanner.Finding{f}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, c := range []struct {
+		path string
+		mode os.FileMode
+	}{{dir, 0o700}, {filepath.Dir(dir), 0o700}, {path, 0o600}} {
+		fi, err := os.Stat(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != c.mode {
+			t.Errorf("%s: mode %o, want %o", c.path, got, c.mode)
+		}
+	}
+	// No file of the store holds the secret.
+	matches, _ := filepath.Glob(path + "*")
+	for _, m := range matches {
+		data, _ := os.ReadFile(m)
+		if bytes.Contains(data, []byte(secret)) {
+			t.Errorf("%s holds the raw secret", m)
+		}
+		if fi, _ := os.Stat(m); fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %o readable by others", m, fi.Mode().Perm())
+		}
+	}
+}
+
+func TestSQLiteRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere.db")
+	os.WriteFile(target, nil, 0o600)
+	link := filepath.Join(dir, "state.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip(err)
+	}
+	if _, err := store.Open(context.Background(), link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"postgres://u:hunter2@db:5432/x", "postgres://u:xxxxx@db:5432/x"},
+		{"/var/lib/state.db", "/var/lib/state.db"},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			if got := store.Redact(c.in); got != c.want {
+				t.Fatalf("Redact = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
