@@ -10,9 +10,13 @@ import (
 // evidences; a leaked credential is NHI2 (Secret Leakage).
 var nhiTags = []string{"OWASP-NHI2:secret-leakage"}
 
+// longLivedTags is nhiTags plus NHI7 (Long-Lived Secrets) for credentials
+// that stay valid until someone revokes them.
+var longLivedTags = []string{"OWASP-NHI2:secret-leakage", "OWASP-NHI7:long-lived-secrets"}
+
 // explicit holds metadata that cannot be derived from the rule id.
 var explicit = map[string]Meta{
-	"generic-api-key":         {Severity: "medium", Remediation: "Confirm what the value is; if it is a credential, revoke it at its issuer and move it to a secret manager."},
+	"generic-api-key":         {Severity: "medium", Weak: true, Remediation: "Confirm what the value is; if it is a credential, revoke it at its issuer and move it to a secret manager."},
 	"private-key":             {Provider: "privatekey", Severity: "critical", Remediation: "Replace the key pair, remove the public key wherever it is trusted, and revoke any certificate issued for it."},
 	"pkcs12-file":             {Provider: "privatekey", Severity: "high", Remediation: "Replace the certificate and key stored in this PKCS#12 file and revoke the certificate."},
 	"jwt":                     {Severity: "medium", Remediation: "Check the token's expiry and issuer; rotate the signing key if it is long-lived."},
@@ -32,7 +36,44 @@ var explicit = map[string]Meta{
 	"vault-batch-token":       {Provider: "vault", Severity: "high"},
 	"hashicorp-tf-api-token":  {Provider: "terraform", Severity: "high"},
 	"hashicorp-tf-password":   {Provider: "terraform", Severity: "high"},
+
+	// NHI pack (nhi.toml).
+	"aws-session-token":           {Provider: "aws", Severity: "high", Remediation: "Revoke the role's older sessions (an aws:TokenIssueTime deny) or wait for expiry; find and fix whatever wrote temporary credentials to the repository."},
+	"azure-storage-account-key":   {Provider: "azure-storage", Severity: "critical", Remediation: "Regenerate the storage account key (ARM regenerateKey, needs Entra RBAC, not the key), update its users, and move connection strings to Key Vault or managed identity."},
+	"azure-sas-token":             {Provider: "azure-storage", Severity: "high", Remediation: "A SAS dies only with its signing key or stored access policy: rotate the account key (or revoke user-delegation keys), then reissue short-lived SAS."},
+	"cloudflare-api-token":        {Provider: "cloudflare", Severity: "critical", Remediation: "Roll or delete the token in the Cloudflare dashboard (Cloudflare may already have revoked it if it was public)."},
+	"cloudflare-legacy-api-token": {Provider: "cloudflare", Severity: "critical", Weak: true},
+	"datadog-api-key":             {Provider: "datadog", Severity: "high"},
+	"datadog-app-key":             {Provider: "datadog", Severity: "high", Weak: true},
+	"discord-bot-token":           {Provider: "discord", Severity: "high", Remediation: "Reset the bot token in the Discord Developer Portal, then remove it from the code."},
+	"telegram-bot-token":          {Provider: "telegram", Severity: "high", Weak: true, Remediation: "Revoke the token with @BotFather (/revoke), then remove it from the code."},
+	"mailgun-api-key":             {Provider: "mailgun", Severity: "high", Weak: true},
+	"twilio-auth-token":           {Provider: "twilio", Severity: "critical", Remediation: "Rotate the auth token (promote the secondary token in the Twilio console or AuthTokens API), then remove it from the code."},
+	"twilio-account-sid":          {Provider: "twilio", Severity: "low", Remediation: "An account SID alone is an identifier; check the same file and history for its auth token or API key secret."},
+	"putty-private-key":           {Provider: "privatekey", Severity: "critical", Remediation: "Replace the key pair and remove the public key from every authorized_keys and service it is registered with."},
+	"broker-url-password":         {Provider: "database", Severity: "high", Remediation: "Change the service user's password and read the URL from the environment or a secret manager."},
+	"url-password":                {Severity: "high", Weak: true, Remediation: "Change the password (or revoke the token) for that user at the URL's host, and use a credential helper instead of a URL with a password."},
+	"netrc-password":              {Severity: "high", Weak: true, Remediation: "Change the password or revoke the token for that machine, and keep .netrc out of the repository (mode 0600 in the home folder)."},
+	"pgpass-password":             {Provider: "database", Severity: "high", Remediation: "Change the database user's password and keep .pgpass out of the repository."},
+	"docker-config-auth":          {Provider: "docker-registry", Severity: "high", Remediation: "Revoke the registry token or change the password, then use a credential helper (credsStore) instead of auths in config.json."},
+	"npmrc-auth":                  {Provider: "npm", Severity: "high", Weak: true, Remediation: "Revoke the registry token (npm token revoke), and read it from ${NPM_TOKEN} in .npmrc instead."},
+	"pypirc-password":             {Provider: "pypi", Severity: "high", Weak: true, Remediation: "Revoke the token in the package index's account settings and use trusted publishing or keyring instead of .pypirc."},
+	"s3cfg-secret-key":            {Provider: "aws", Severity: "critical", Weak: true},
+	"kubeconfig-token":            {Provider: "kubernetes", Severity: "critical", Weak: true, Remediation: "Delete the service-account token Secret (or rotate the user's credentials) and keep kubeconfig files out of git."},
+	"kubeconfig-client-key":       {Provider: "kubernetes", Severity: "critical", Remediation: "Revoke the client certificate (rotate the cluster CA if it cannot be revoked) and issue a new key pair; keep kubeconfig files out of git."},
+	"htpasswd-hash":               {Severity: "medium", Remediation: "Change these users' passwords: the hashes can be cracked offline. Keep .htpasswd out of the repository."},
+	"rails-master-key":            {Provider: "rails", Severity: "critical", Remediation: "Rotate every secret in config/credentials.yml.enc, then generate a new master key; keep master.key out of git (RAILS_MASTER_KEY)."},
+	"django-secret-key":           {Provider: "django", Severity: "high", Remediation: "Generate a new SECRET_KEY (sessions and signed data are invalidated) and read it from the environment."},
+	"php-db-password":             {Provider: "database", Severity: "high", Remediation: "Change the database user's password and read it from the environment (getenv) instead of the PHP file."},
+	"spring-datasource-password":  {Provider: "database", Severity: "high", Remediation: "Change the database user's password and use ${DB_PASSWORD} or Spring Cloud Config / Vault instead."},
+	"jdbc-url-password":           {Provider: "database", Severity: "high", Weak: true, Remediation: "Change the database user's password and keep it out of the JDBC URL."},
+	"terraform-state-secret":      {Provider: "terraform", Severity: "critical", Weak: true, Remediation: "Rotate the secrets in the state, move state to an encrypted remote backend, and remove .tfstate files from git."},
+	"filezilla-password":          {Provider: "ftp", Severity: "high", Remediation: "Change the FTP/SFTP password for that site (FileZilla stores it only base64-encoded) and keep sitemanager.xml out of git."},
+	"winscp-password":             {Provider: "ftp", Severity: "high", Remediation: "Change the password for that session (WinSCP's storage is obfuscation, not encryption) and keep WinSCP.ini out of git."},
 }
+
+// shortLived lists rules whose credentials expire on their own within hours.
+var shortLived = map[string]bool{"aws-session-token": true, "github-app-token": true, "jwt": true, "jwt-base64": true}
 
 // providerAlias maps the first word of a gitleaks rule id to a provider id
 // where they differ.
@@ -45,7 +86,8 @@ var providerAlias = map[string]string{
 }
 
 // notProvider lists first words of rule ids that name no provider.
-var notProvider = map[string]bool{"generic": true, "jwt": true, "curl": true, "private": true, "pkcs12": true, "kubernetes": true}
+var notProvider = map[string]bool{"generic": true, "jwt": true, "curl": true, "private": true, "pkcs12": true, "kubernetes": true,
+	"url": true, "netrc": true, "htpasswd": true}
 
 func deriveMeta(ruleID string) Meta {
 	m := explicit[ruleID]
@@ -68,7 +110,10 @@ func deriveMeta(ruleID string) Meta {
 		}
 		m.Remediation = "Revoke or rotate this credential at " + name + ", then remove it from the code and history; read it from a secret manager."
 	}
-	m.Tags = nhiTags
+	m.Tags = longLivedTags
+	if shortLived[ruleID] {
+		m.Tags = nhiTags
+	}
 	return m
 }
 

@@ -29,6 +29,12 @@ type Meta struct {
 	Severity    string   // critical, high, medium, low
 	Remediation string   // one-line hint shown in reports
 	Tags        []string // e.g. OWASP NHI Top 10 ids
+	// Weak rules are broad fallbacks (a credential file's password line, a
+	// URL with a password, a bare prefix where gitleaks wants a keyword): on
+	// the same line, a finding of another rule holding the same secret wins,
+	// so a secret is reported once, under the most specific rule id. They
+	// are also the rules dropped in noisy paths (see NoisyPath).
+	Weak bool
 }
 
 // Ruleset is a validated gitleaks config plus nhiscan metadata. It is
@@ -113,15 +119,29 @@ func gitleaksDefault() (parsed, error) {
 // ships (gitleaks' default or the NHI pack). Matching shortcuts that depend
 // on a regex's shape are only safe for those.
 func IsBuiltinRegex(id, regex string) bool {
-	def, err := gitleaksDefault()
+	b, err := builtinOnce()
 	if err != nil {
 		return false
 	}
-	r, ok := def.cfg.Rules[id]
+	r, ok := b.Rules[id]
 	return ok && r.Regex != nil && r.Regex.String() == regex
 }
 
-// builtin returns gitleaks' default config extended by the NHI pack.
+var (
+	builtinDo  sync.Once
+	builtinCfg config.Config
+	builtinErr error
+)
+
+// builtinOnce is builtin, computed once. The Config is shared: callers copy
+// before changing its maps.
+func builtinOnce() (config.Config, error) {
+	builtinDo.Do(func() { builtinCfg, builtinErr = builtin() })
+	return builtinCfg, builtinErr
+}
+
+// builtin returns gitleaks' default config extended by the NHI pack, with
+// the global allowlist reviewed (see globalAllowlists).
 func builtin() (config.Config, error) {
 	def, err := gitleaksDefault()
 	if err != nil {
@@ -131,7 +151,9 @@ func builtin() (config.Config, error) {
 	if err != nil {
 		return config.Config{}, err
 	}
-	return merge(def.cfg, nhi.cfg, nil), nil
+	c := merge(def.cfg, nhi.cfg, nil)
+	c.Allowlists = reviewGlobalAllowlists(c.Allowlists)
+	return c, nil
 }
 
 type parsed struct {

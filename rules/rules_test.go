@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -284,12 +285,7 @@ func TestNHIRules(t *testing.T) {
 	if gcpKeyID == nil {
 		t.Fatal("generated service-account JSON has no private_key_id")
 	}
-	type tp struct{ text, secret string }
-	cases := []struct {
-		id  string
-		tps []tp
-		fps []string
-	}{
+	cases := []nhiCase{
 		{
 			id: "aws-secret-access-key",
 			tps: []tp{
@@ -348,6 +344,7 @@ func TestNHIRules(t *testing.T) {
 			},
 		},
 	}
+	cases = append(cases, moreNHICases(t, fixtures.NewGen(32))...)
 	// Every rule of nhi.toml must have a case.
 	covered := map[string]bool{}
 	for _, tc := range cases {
@@ -366,7 +363,7 @@ func TestNHIRules(t *testing.T) {
 			}
 			d := detect.NewDetector(rs.Config)
 			for i, p := range tc.tps {
-				fs := d.DetectString(p.text)
+				fs := d.DetectContext(context.Background(), detect.Fragment{Raw: p.text, FilePath: tc.path})
 				if len(fs) != 1 || fs[0].RuleID != tc.id || fs[0].Secret != p.secret {
 					var got []string
 					for _, f := range fs {
@@ -376,7 +373,7 @@ func TestNHIRules(t *testing.T) {
 				}
 			}
 			for i, fp := range tc.fps {
-				if fs := d.DetectString(fp); len(fs) != 0 {
+				if fs := d.DetectContext(context.Background(), detect.Fragment{Raw: fp, FilePath: tc.path}); len(fs) != 0 {
 					t.Errorf("false positive %d %q: reported %s", i, fp, redact(fs[0].Secret))
 				}
 			}
