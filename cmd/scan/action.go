@@ -16,14 +16,9 @@ import (
 	"nhiscan/scanner"
 )
 
-// failOnLevels are the --fail-on values: any finding, none, or a finding of
-// at least this severity.
-var failOnLevels = []string{"any", "none", "critical", "high", "medium", "low"}
-
 func newActionCmd(g *globalOpts) *cobra.Command {
 	var (
-		eventName, eventPath, workspace, sarifPath, summaryPath, failOn string
-		verify                                                          bool
+		eventName, eventPath, workspace, sarifPath, summaryPath string
 	)
 	cmd := &cobra.Command{
 		Use:   "action",
@@ -45,15 +40,12 @@ actions/checkout with fetch-depth: 0. It writes error annotations (file,
 line, rule; secrets redacted), a job summary to GITHUB_STEP_SUMMARY, the
 report to stdout, and SARIF to --sarif for github/codeql-action/upload-sarif.`,
 		Example: `  scan action --sarif nhiscan.sarif
-  GITHUB_EVENT_NAME=push GITHUB_EVENT_PATH=event.json scan action --fail-on high`,
+  GITHUB_EVENT_NAME=push GITHUB_EVENT_PATH=event.json scan action --fail-on high
+  scan action --verify --fail-on live       # fail only on credentials that work`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			failOn = strings.ToLower(strings.TrimSpace(failOn))
-			if failOn == "" {
-				failOn = "any"
-			}
-			if !contains(failOnLevels, failOn) {
-				return fmt.Errorf("--fail-on %q: choose one of %s", failOn, strings.Join(failOnLevels, ", "))
+			if err := g.checkVerifyFlags(); err != nil {
+				return err
 			}
 			if eventName == "" || eventPath == "" {
 				return errors.New("GITHUB_EVENT_NAME and GITHUB_EVENT_PATH are not set (or pass --event-name and --event): `scan action` runs inside GitHub Actions; elsewhere use `scan git --range A..B`")
@@ -62,9 +54,6 @@ report to stdout, and SARIF to --sarif for github/codeql-action/upload-sarif.`,
 				workspace = "."
 			}
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-			if verify {
-				fmt.Fprintln(out, "::warning title=nhiscan::verify is not available yet (it lands with issue 4); findings are reported unverified")
-			}
 			f, err := os.Open(eventPath)
 			if err != nil {
 				return fmt.Errorf("event payload: %w", err)
@@ -98,8 +87,10 @@ report to stdout, and SARIF to --sarif for github/codeql-action/upload-sarif.`,
 			if err != nil {
 				return err
 			}
-			// finish applies the baseline (in place) and prints the report;
-			// the exit code is decided by --fail-on below.
+			// finish applies the baseline (in place), verifies (--verify),
+			// keeps live findings only (--only-verified) and prints the
+			// report; the exit code is decided by --fail-on below, once the
+			// SARIF file, annotations and summary are written.
 			// Text from the repository (paths, authors) must not be read as
 			// workflow commands: stop command processing around the report.
 			token := stopToken()
@@ -120,7 +111,7 @@ report to stdout, and SARIF to --sarif for github/codeql-action/upload-sarif.`,
 			if err := writeSummaryFile(summaryPath, plan, res.Findings, res.Stats); err != nil {
 				return err
 			}
-			if failing(res.Findings, failOn, ruleInfos(s.Engine.Rules())) {
+			if g.failing(res.Findings, ruleInfos(s.Engine.Rules())) {
 				code := g.exitCode
 				if code == 0 {
 					code = 1
@@ -136,8 +127,6 @@ report to stdout, and SARIF to --sarif for github/codeql-action/upload-sarif.`,
 	fl.StringVar(&workspace, "workspace", os.Getenv("GITHUB_WORKSPACE"), "the checkout to scan (default $GITHUB_WORKSPACE, else .)")
 	fl.StringVar(&summaryPath, "summary", os.Getenv("GITHUB_STEP_SUMMARY"), "append a markdown job summary to this file (default $GITHUB_STEP_SUMMARY)")
 	fl.StringVar(&sarifPath, "sarif", "", "also write a SARIF report to this file (for github/codeql-action/upload-sarif)")
-	fl.StringVar(&failOn, "fail-on", "any", "fail (exit code --exit-code) on: any finding, none, or a finding of at least critical|high|medium|low severity")
-	fl.BoolVar(&verify, "verify", false, "verify findings with their providers (not available yet: lands with issue 4; accepted and ignored with a warning)")
 	return cmd
 }
 
@@ -147,39 +136,8 @@ func stopToken() string {
 	return "nhiscan-" + hex.EncodeToString(b)
 }
 
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func escapeData(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-var severityRank = map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1}
-
-// failing applies --fail-on to the (baseline-filtered) findings.
-func failing(fs []scanner.Finding, failOn string, meta map[string]report.RuleInfo) bool {
-	switch failOn {
-	case "none":
-		return false
-	case "any":
-		return len(fs) > 0
-	}
-	for _, f := range fs {
-		sev := f.Severity
-		if sev == "" {
-			sev = meta[f.RuleID].Severity
-		}
-		if severityRank[strings.ToLower(sev)] >= severityRank[failOn] {
-			return true
-		}
-	}
-	return false
 }
 
 func writeSARIFFile(path string, g *globalOpts, s *scanner.Scanner, res *scanner.Result) error {

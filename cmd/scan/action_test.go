@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,6 +106,7 @@ type actionRun struct {
 type runner struct {
 	temp  string
 	built bool
+	env   []string // added to every step's environment
 }
 
 // runAction runs action.yml's steps as a runner would: env values with their
@@ -129,6 +131,7 @@ func runAction(t *testing.T, rn *runner, a actionFile, inputs map[string]string,
 	}
 	base := append(os.Environ(), "GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME="+eventName, "GITHUB_EVENT_PATH="+eventPath,
 		"GITHUB_WORKSPACE="+workspace, "GITHUB_STEP_SUMMARY="+summary, "RUNNER_TEMP="+ctx["runner.temp"])
+	base = append(base, rn.env...)
 	var res actionRun
 	for i, s := range a.Runs.Steps {
 		if rn.built && i < len(a.Runs.Steps)-1 {
@@ -194,6 +197,7 @@ func TestActionSteps(t *testing.T) {
 		t.Skip("bash not on PATH")
 	}
 	a := loadAction(t)
+	proxyEnv, proxied := refusingProxy(t)
 	g := fixtures.NewGen(31)
 	tok := g.GitHubToken("ghp_")
 	r := fixtures.NewRepo(t)
@@ -283,8 +287,23 @@ func TestActionSteps(t *testing.T) {
 			checks: []check{has("stdout", "::notice title=nhiscan::Nothing to scan"), has("summary", "**Nothing was scanned.**")}},
 		{name: "args are passed", inputs: map[string]string{"args": "--enable-rule private-key  --max-target-megabytes 5"},
 			eventName: "push", event: pushPayload("refs/heads/feature", base, tip), code: 0, checks: []check{has("summary", "**No secrets found.**")}},
-		{name: "verify warns until issue 4", inputs: map[string]string{"verify": "true"},
-			eventName: "push", event: pushPayload("refs/heads/feature", base, tip), code: 1, checks: []check{has("stdout", "::warning title=nhiscan::verify is not available yet")}},
+		// verification goes through a proxy that refuses every connection
+		// (see refusingProxy): the secret is unknown, never sent anywhere
+		{name: "verify with fail-on live passes an unknown secret", inputs: map[string]string{"verify": "true", "fail-on": "live", "sarif": "v.sarif"},
+			eventName: "push", event: pushPayload("refs/heads/feature", base, tip), code: 0,
+			checks: []check{has("stdout", "== UNKNOWN", "verified: unknown", "; verified unknown ("), has("summary", "| Status | Rule |", "| unknown | github-pat |"),
+				func(t *testing.T, res actionRun) {
+					if !strings.Contains(res.sarif, `"verification": {`) || !strings.Contains(res.sarif, `"status": "unknown"`) {
+						t.Errorf("sarif lacks the verification:\n%s", res.sarif)
+					}
+					if got := proxied(); !slices.Contains(got, "CONNECT api.github.com:443") {
+						t.Errorf("the proxy saw %v, want a CONNECT to api.github.com:443 only", got)
+					}
+				}}},
+		{name: "verify with fail-on any fails", inputs: map[string]string{"verify": "true"},
+			eventName: "push", event: pushPayload("refs/heads/feature", base, tip), code: 1, checks: []check{findingOut}},
+		{name: "fail-on live without verify is an error", inputs: map[string]string{"fail-on": "live"},
+			eventName: "push", event: pushPayload("refs/heads/feature", base, tip), code: 2, checks: []check{has("stderr", "--fail-on live needs --verify")}},
 		{name: "baseline hides known secrets", inputs: map[string]string{"baseline": "baseline.json"},
 			eventName: "push", event: pushPayload("refs/heads/feature", base, tip), code: 0, checks: []check{has("summary", "**No secrets found.**")}},
 		{name: "config replaces the rules", inputs: map[string]string{"config": "custom.toml"},
@@ -304,7 +323,7 @@ func TestActionSteps(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(r.Dir(), ".git", "custom.toml"), []byte(custom), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rn := &runner{temp: t.TempDir()}
+	rn := &runner{temp: t.TempDir(), env: proxyEnv}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, k := range []string{"baseline", "config"} {

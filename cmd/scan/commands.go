@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -145,9 +146,16 @@ before the first commit): exactly what the next commit records. Exits 1 when
 a secret is staged, so a pre-commit hook blocks the commit.
 
 To allow a false positive, add "gitleaks:allow" in a comment on its line, or
-add its fingerprint to .gitleaksignore.`,
+add its fingerprint to .gitleaksignore.
+
+With --verify (the nhiscan-verify pre-commit hook), the staged secrets are
+checked with their providers within --verify-timeout; with --fail-on
+live,unverified only a live secret, or one no verifier covers, blocks the
+commit: an unknown answer (timeout, no network, rate limit) or a dead
+secret lets it through with a warning.`,
 		Example: `  scan staged
-  scan staged --repo path/to/repo`,
+  scan staged --repo path/to/repo
+  scan staged --verify --verify-timeout 3s --fail-on live,unverified`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			top := dir
@@ -160,8 +168,12 @@ add its fingerprint to .gitleaksignore.`,
 				return err
 			}
 			err = g.finish(cmd, s, res)
-			if len(res.Findings) > 0 {
+			var ec exitCodeError
+			switch {
+			case errors.As(err, &ec) && ec.code != 0:
 				stagedFooter(cmd.ErrOrStderr())
+			case err == nil && len(res.Findings) > 0:
+				stagedAllowedFooter(cmd.ErrOrStderr(), res.Findings)
 			}
 			return err
 		},

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"nhiscan/internal/action"
+	"nhiscan/scanner"
 )
 
 // stagedFooter tells the committer what to do about a blocked commit. It
@@ -22,6 +23,19 @@ import (
 func stagedFooter(w io.Writer) {
 	fmt.Fprintln(w, "nhiscan: commit blocked: the staged changes add a secret (file, line and rule above).")
 	fmt.Fprintln(w, "Revoke or rotate a real credential first; removing it from the commit does not make a leaked one safe.")
+	fmt.Fprintln(w, action.AllowHint)
+}
+
+// stagedAllowedFooter explains why a commit with staged secrets was let
+// through (--fail-on did not hold: unknown or dead under --verify).
+func stagedAllowedFooter(w io.Writer, fs []scanner.Finding) {
+	n := map[string]int{}
+	for i := range fs {
+		n[fs[i].Status()]++
+	}
+	fmt.Fprintf(w, "nhiscan: commit allowed: the staged changes add %d secret(s) that --fail-on does not block (%d unknown, %d dead, %d not verified).\n",
+		len(fs), n[scanner.StatusUnknown], n[scanner.StatusDead], n[""])
+	fmt.Fprintln(w, "An unknown one may still work: remove it before pushing, and revoke it if it is real.")
 	fmt.Fprintln(w, action.AllowHint)
 }
 

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,12 +90,14 @@ func TestPreCommitFramework(t *testing.T) {
 		t.Fatalf("pre-commit install: %v\n%s", err, out)
 	}
 	secrets := []string{tok1, tok2}
+	proxyEnv, proxied := refusingProxy(t)
 	steps := []struct {
 		name    string
 		stage   map[string]string
 		env     []string
 		cmd     []string // git commit when empty
 		blocked bool
+		verify  bool // the hook must have tried its provider (through the proxy)
 		want    []string
 	}{
 		{name: "clean commit passes", stage: map[string]string{".pre-commit-config.yaml": config, "main.go": "package main\n"},
@@ -103,8 +106,12 @@ func TestPreCommitFramework(t *testing.T) {
 			want: []string{"config/app.env:2:", "github-pat", "gitleaks:allow", ".gitleaksignore", "Failed"}},
 		{name: "try-repo runs the hook from the checkout", cmd: []string{"pre-commit", "try-repo", src, "nhiscan", "--ref", rev}, blocked: true,
 			want: []string{"config/app.env:2:", "github-pat"}},
-		{name: "try-repo of the verify variant", cmd: []string{"pre-commit", "try-repo", src, "nhiscan-verify", "--ref", rev}, blocked: true,
-			want: []string{"config/app.env:2:"}},
+		// The verify variant checks the staged token through a proxy that
+		// refuses every connection: the answer is unknown, which must not
+		// block the commit (and no secret leaves the machine).
+		{name: "try-repo of the verify variant lets an unknown secret through", cmd: []string{"pre-commit", "try-repo", src, "nhiscan-verify", "--ref", rev},
+			env: proxyEnv, verify: true,
+			want: []string{"config/app.env:2:", "verified: unknown", "commit allowed", "Passed"}},
 		{name: "SKIP=nhiscan lets it through", env: []string{"SKIP=nhiscan"}, want: []string{"Skipped"}},
 		{name: "gitleaks:allow lets it through", stage: map[string]string{"test/fixture.env": "TOKEN=" + tok2 + " # gitleaks:allow\n"},
 			want: []string{"Passed"}},
@@ -133,6 +140,11 @@ func TestPreCommitFramework(t *testing.T) {
 			for _, sec := range secrets {
 				if strings.Contains(out, sec) {
 					t.Error("output holds a raw secret")
+				}
+			}
+			if s.verify {
+				if got := proxied(); !slices.Contains(got, "CONNECT api.github.com:443") {
+					t.Errorf("the verify hook did not try its provider: the proxy saw %v", got)
 				}
 			}
 			if moved := r.Head() != before; cmd[0] == "git" && moved == s.blocked {

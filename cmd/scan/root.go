@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -48,6 +49,17 @@ type globalOpts struct {
 	scanBinary    bool
 	enableRules   []string
 	noIgnoreFiles bool
+
+	// verification (see verify.go)
+	verify        bool
+	onlyVerified  bool
+	failOn        string
+	verifyTimeout time.Duration // the whole verification phase
+	verifyRequest time.Duration // one request
+	verifyMax     int           // request budget
+	verifyWorkers int
+
+	log *slog.Logger // set by setup
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -75,11 +87,17 @@ in a working tree, or in the changes staged for the next commit.
 It reports one finding per secret, with every place the secret was added.
 Secrets are redacted in every output unless --show-secrets is given.
 
-Exit codes: 0 no findings, 1 findings (see --exit-code), 2 error.`,
+With --verify, each secret is checked once against its own provider's
+official API (live, dead or unknown) and the report shows who it belongs to
+and what it may do.
+
+Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`,
 		Example: `  scan git .                         # whole history of the repo here, every ref
   scan git --range origin/main..HEAD  # only the commits of a branch or PR
   scan dir ./deploy --format json     # files on disk
-  scan staged                         # pre-commit: lines added in the index`,
+  scan staged                         # pre-commit: lines added in the index
+  scan git . --verify --fail-on live  # check each secret; fail only on live ones
+  scan verify old-report.json --repo . # re-check an earlier report`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -100,8 +118,9 @@ Exit codes: 0 no findings, 1 findings (see --exit-code), 2 error.`,
 	pf.IntVar(&g.maxDecode, "max-decode-depth", 5, "decode base64/hex/percent-encoded text up to this many layers before matching (0 = off)")
 	pf.BoolVar(&g.scanBinary, "scan-binary", false, "also scan binary files (NUL byte in the first 8000 bytes); by default they are counted and skipped")
 	pf.StringSliceVar(&g.enableRules, "enable-rule", nil, "only use these rule ids (repeatable)")
+	g.addVerifyFlags(pf)
 
-	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd())
+	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(), newVerifyCmd(g))
 	return root
 }
 
@@ -121,14 +140,7 @@ func newVersionCmd() *cobra.Command {
 // setup builds the scanner the flags describe. target is the scanned folder,
 // where a .gitleaksignore is looked for by default.
 func (g *globalOpts) setup(cmd *cobra.Command, target string) (*scanner.Scanner, error) {
-	level := slog.LevelWarn
-	if g.verbose {
-		level = slog.LevelInfo
-	}
-	if g.quiet {
-		level = slog.LevelError
-	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	log := g.logger(cmd)
 	if !validFormat(g.format) {
 		return nil, fmt.Errorf("--format %q: choose one of %s", g.format, strings.Join(report.Formats, ", "))
 	}
@@ -137,6 +149,9 @@ func (g *globalOpts) setup(cmd *cobra.Command, target string) (*scanner.Scanner,
 	}
 	if g.maxTargetMB < 0 || g.maxDecode < 0 || g.workers < 0 {
 		return nil, errors.New("--max-target-megabytes, --max-decode-depth and --workers must not be negative")
+	}
+	if err := g.checkVerifyFlags(); err != nil {
+		return nil, err
 	}
 	rs, err := rules.Load(rules.Options{ConfigPath: g.configPath, EnableRules: g.enableRules})
 	if err != nil {
@@ -178,8 +193,41 @@ func (g *globalOpts) ignoreList(target string) (*scanner.IgnoreList, error) {
 	return scanner.LoadIgnoreFile(p)
 }
 
-// finish applies the baseline, writes the report and picks the exit code.
+// logger is the run's logger (stderr; warnings, or progress with -v). setup
+// sets g.log; commands that do not scan call it directly.
+func (g *globalOpts) logger(cmd *cobra.Command) *slog.Logger {
+	if g.log != nil {
+		return g.log
+	}
+	level := slog.LevelWarn
+	if g.verbose {
+		level = slog.LevelInfo
+	}
+	if g.quiet {
+		level = slog.LevelError
+	}
+	g.log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	return g.log
+}
+
+// finish applies the baseline, verifies the findings (--verify), keeps only
+// live ones (--only-verified), writes the report and picks the exit code
+// (--fail-on, --exit-code).
 func (g *globalOpts) finish(cmd *cobra.Command, s *scanner.Scanner, res *scanner.Result) error {
+	if err := g.applyBaseline(res); err != nil {
+		return err
+	}
+	if g.verify {
+		if err := g.verifyFindings(cmd.Context(), res); err != nil {
+			return err
+		}
+	}
+	return g.output(cmd, ruleInfos(s.Engine.Rules()), res)
+}
+
+// applyBaseline drops the findings (and locations) an earlier report
+// already holds.
+func (g *globalOpts) applyBaseline(res *scanner.Result) error {
 	if g.baseline != "" {
 		known, knownLocs, err := loadBaseline(g.baseline)
 		if err != nil {
@@ -205,10 +253,19 @@ func (g *globalOpts) finish(cmd *cobra.Command, s *scanner.Scanner, res *scanner
 		}
 		res.Findings = kept
 	}
+	return nil
+}
+
+// output applies --only-verified, writes the report (to --report or
+// stdout) and returns the exit code --fail-on and --exit-code choose.
+func (g *globalOpts) output(cmd *cobra.Command, meta map[string]report.RuleInfo, res *scanner.Result) error {
+	if g.onlyVerified {
+		res.Findings = onlyLive(res.Findings)
+	}
 	opts := report.Options{
 		ShowSecrets: g.showSecrets,
 		ToolVersion: toolVersion(),
-		Rules:       ruleInfos(s.Engine.Rules()),
+		Rules:       meta,
 	}
 	out := cmd.OutOrStdout()
 	if g.reportPath != "" {
@@ -233,7 +290,7 @@ func (g *globalOpts) finish(cmd *cobra.Command, s *scanner.Scanner, res *scanner
 			return err
 		}
 	}
-	if len(res.Findings) > 0 {
+	if g.failing(res.Findings, meta) {
 		return exitCodeError{g.exitCode}
 	}
 	return nil

@@ -33,7 +33,7 @@ type Options struct {
 }
 
 // Formats lists the formats Write accepts.
-var Formats = []string{"text", "json", "jsonl", "sarif", "csv"}
+var Formats = []string{"text", "json", "jsonl", "sarif", "csv", "html"}
 
 // ToolName is the tool name written in json and sarif reports.
 const ToolName = "nhiscan"
@@ -56,6 +56,8 @@ func Write(w io.Writer, format string, res scanner.Result, opts Options) error {
 		return writeSARIF(w, res, opts)
 	case "csv":
 		return writeCSV(w, res, opts)
+	case "html":
+		return writeHTML(w, res, opts)
 	}
 	return fmt.Errorf("report: unknown format %q (valid: %s)", format, strings.Join(Formats, ", "))
 }

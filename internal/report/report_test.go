@@ -138,7 +138,7 @@ func TestRedaction(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				out := string(write(t, format, fx.res, Options{ShowSecrets: show, Rules: fx.rules, ToolVersion: "1.2.3"}))
-				wantRaw := show && format != "sarif"
+				wantRaw := show && format != "sarif" && format != "html" // neither ever holds a raw secret
 				for _, s := range fx.secrets {
 					// the secret's body, past any prefix Redact keeps visible
 					body := s

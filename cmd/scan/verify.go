@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"nhiscan/internal/report"
+	"nhiscan/rules"
+	"nhiscan/scanner"
+	"nhiscan/verifiers"
+)
+
+// Verification defaults: a whole run's verification phase is bounded by
+// --verify-timeout, each request by --verify-request-timeout, and the number
+// of requests by --verify-max-requests.
+const (
+	defaultVerifyTimeout = 2 * time.Minute
+	defaultVerifyRequest = 10 * time.Second
+	defaultVerifyMax     = 1000
+	defaultVerifyWorkers = 16
+)
+
+// failOnValues are the conditions --fail-on accepts (a comma-separated list
+// fails when any one holds).
+var failOnValues = []string{"any", "none", "live", "unknown", "unverified", "critical", "high", "medium", "low"}
+
+var severityRank = map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+// verifyClientOptions, when set (by tests only, from _test files), adjusts
+// the verifiers client options: tests point the client's dialer at the fake
+// provider servers. No flag, environment variable or scanned content can
+// reach it.
+var verifyClientOptions func(*verifiers.ClientOptions)
+
+func (g *globalOpts) addVerifyFlags(pf *pflag.FlagSet) {
+	pf.BoolVar(&g.verify, "verify", false, "check each secret once against its own provider's official API (live, dead or unknown; identity and privileges of live ones). Secrets go only to their provider's fixed official hosts, over HTTPS")
+	pf.BoolVar(&g.onlyVerified, "only-verified", false, "report only secrets verified live (needs --verify)")
+	pf.StringVar(&g.failOn, "fail-on", "any", "exit with --exit-code when: any (a finding is reported), live (a secret is verified live), unknown (a verification could not decide), unverified (a secret no verifier covers), none, or a severity critical|high|medium|low (at least that severe); live, unknown and unverified need --verify. A comma-separated list fails when any one holds, e.g. live,unverified")
+	pf.DurationVar(&g.verifyTimeout, "verify-timeout", defaultVerifyTimeout, "time allowed for the whole verification phase; secrets not answered by then are unknown")
+	pf.DurationVar(&g.verifyRequest, "verify-request-timeout", defaultVerifyRequest, "time allowed for one verification request")
+	pf.IntVar(&g.verifyMax, "verify-max-requests", defaultVerifyMax, "request budget of the run; once spent, the remaining secrets are unknown")
+	pf.IntVar(&g.verifyWorkers, "verify-workers", defaultVerifyWorkers, "secrets checked at once (each provider also limits its own concurrency)")
+}
+
+// failOnConditions parses --fail-on.
+func (g *globalOpts) failOnConditions() ([]string, error) {
+	var out []string
+	for _, c := range strings.Split(strings.ToLower(g.failOn), ",") {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if !slices.Contains(failOnValues, c) {
+			return nil, fmt.Errorf("--fail-on %q: choose from %s (comma-separated)", g.failOn, strings.Join(failOnValues, ", "))
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		out = []string{"any"}
+	}
+	if slices.Contains(out, "none") && len(out) > 1 {
+		return nil, fmt.Errorf("--fail-on %q: none cannot be combined", g.failOn)
+	}
+	return out, nil
+}
+
+// checkVerifyFlags validates the verification flags before any work.
+func (g *globalOpts) checkVerifyFlags() error {
+	conds, err := g.failOnConditions()
+	if err != nil {
+		return err
+	}
+	if !g.verify {
+		for _, c := range conds {
+			if c == "live" || c == "unknown" || c == "unverified" {
+				return fmt.Errorf("--fail-on %s needs --verify", c)
+			}
+		}
+		if g.onlyVerified {
+			return errors.New("--only-verified needs --verify")
+		}
+	}
+	if g.verifyTimeout <= 0 || g.verifyRequest <= 0 {
+		return errors.New("--verify-timeout and --verify-request-timeout must be positive")
+	}
+	if g.verifyMax <= 0 || g.verifyWorkers <= 0 {
+		return errors.New("--verify-max-requests and --verify-workers must be positive")
+	}
+	return nil
+}
+
+// failing applies --fail-on to the findings that are reported.
+func (g *globalOpts) failing(fs []scanner.Finding, meta map[string]report.RuleInfo) bool {
+	conds, err := g.failOnConditions()
+	if err != nil { // validated before the scan
+		conds = []string{"any"}
+	}
+	for _, c := range conds {
+		for i := range fs {
+			f := &fs[i]
+			switch c {
+			case "none":
+				return false
+			case "any":
+				return true
+			case "live", "unknown":
+				if f.Status() == c {
+					return true
+				}
+			case "unverified":
+				if f.Verification == nil {
+					return true
+				}
+			default:
+				sev := f.Severity
+				if sev == "" {
+					sev = meta[f.RuleID].Severity
+				}
+				if severityRank[strings.ToLower(sev)] >= severityRank[c] {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// onlyLive keeps the findings verified live.
+func onlyLive(fs []scanner.Finding) []scanner.Finding {
+	out := fs[:0:0]
+	for _, f := range fs {
+		if f.Status() == scanner.StatusLive {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// checker builds the run's verifier: the default registry and the one
+// guarded client, bounded by the --verify-* flags.
+func (g *globalOpts) checker() (*verifiers.Checker, error) {
+	opts := verifiers.ClientOptions{
+		Timeout:     g.verifyRequest,
+		MaxRequests: g.verifyMax,
+		UserAgent:   "nhiscan/" + toolVersion(),
+		Logger:      g.log,
+	}
+	if verifyClientOptions != nil {
+		verifyClientOptions(&opts)
+	}
+	c, err := verifiers.NewClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	return verifiers.NewChecker(verifiers.Default(), c), nil
+}
+
+// verifyFindings checks every finding of res whose provider has a verifier
+// (each unique secret once) within --verify-timeout, and logs a secret-free
+// summary. A finding left unanswered when time runs out is unknown. Other
+// commands (the org crawl) call it after their scan.
+func (g *globalOpts) verifyFindings(ctx context.Context, res *scanner.Result) error {
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	k, err := g.checker()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.verifyTimeout)
+	defer cancel()
+	start := time.Now()
+	k.VerifyFindings(ctx, res.Findings, g.verifyWorkers)
+	timedOut := ctx.Err() != nil
+	counts := map[string]int{}
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		st := f.Status()
+		if st == "" {
+			st = "not verified"
+		}
+		counts[st]++
+		if f.Verification != nil {
+			g.log.Info("verified", "rule", f.RuleID, "fingerprint", f.Fingerprint, "status", f.Verification.Status,
+				"reason", f.Verification.Reason, "endpoint", f.Verification.Endpoint)
+		}
+	}
+	g.log.Info("verification done", "findings", len(res.Findings), "live", counts[scanner.StatusLive],
+		"unknown", counts[scanner.StatusUnknown], "dead", counts[scanner.StatusDead],
+		"not_verified", counts["not verified"], "elapsed", time.Since(start).Round(time.Millisecond))
+	if timedOut && counts[scanner.StatusUnknown] > 0 {
+		res.Stats.Warnings = append(res.Stats.Warnings, fmt.Sprintf(
+			"verification stopped after --verify-timeout %s: unanswered secrets are unknown", g.verifyTimeout))
+	}
+	return nil
+}
+
+func newVerifyCmd(g *globalOpts) *cobra.Command {
+	var repo string
+	cmd := &cobra.Command{
+		Use:   "verify REPORT.json",
+		Short: "Re-check the secrets of an earlier report against their providers",
+		Long: `Verify again the findings of an earlier JSON or JSON-lines report (nhiscan's,
+or a gitleaks report with raw secrets) and write a new report with their
+current status: live, dead or unknown.
+
+Reports are redacted by default, so the secret of each finding is taken
+from, in order:
+  - the report itself, when it was written with --show-secrets (the secret
+    must match the finding's fingerprint);
+  - the repository, with --repo PATH: the blob, or the file at the commit (or
+    on disk, for dir and staged scans), is read at the recorded line and
+    column, and a value is used only when its fingerprint matches the
+    finding's.
+A finding whose secret cannot be recovered either way is reported unknown,
+with the reason. Exit codes follow --fail-on and --exit-code as for scans.`,
+		Example: `  scan git . --format json --report scan.json
+  scan verify scan.json --repo .                  # re-read secrets from the repository
+  scan verify scan.json --repo . --fail-on live   # exit 1 only if one is still live
+  scan verify raw.json --format json --report now.json   # raw.json: written with --show-secrets`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g.verify = true
+			target := repo
+			if target == "" {
+				target = "."
+			}
+			s, err := g.setup(cmd, target)
+			if err != nil {
+				return err
+			}
+			fs, err := readReport(args[0])
+			if err != nil {
+				return err
+			}
+			res := &scanner.Result{Findings: fs}
+			var src *secretSource
+			if repo != "" {
+				src = &secretSource{dir: repo}
+			}
+			if err := g.reverify(cmd.Context(), s.Engine.Rules(), src, res); err != nil {
+				return err
+			}
+			return g.output(cmd, ruleInfos(s.Engine.Rules()), res)
+		},
+	}
+	cmd.Flags().StringVar(&repo, "repo", "", "the repository (or folder) the report was made from, to re-read redacted secrets at their recorded locations")
+	return cmd
+}
+
+// readReport reads the findings of an earlier report.
+func readReport(path string) ([]scanner.Finding, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	defer f.Close()
+	js, err := report.ReadJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", path, err)
+	}
+	fs := make([]scanner.Finding, 0, len(js))
+	for i := range js {
+		fs = append(fs, js[i].Finding())
+	}
+	return fs, nil
+}
+
+// reverify recovers the secret of each finding (from the report or src),
+// checks it, and records why when it could not.
+func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secretSource, res *scanner.Result) error {
+	reg := verifiers.Default()
+	missing := map[int]string{} // finding index -> why its secret is unknown
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		f.Verification = nil // the old answer is replaced
+		if _, ok := rs.Config.Rules[f.RuleID]; ok {
+			// the rule's own provider, not the report's say-so
+			if p := rs.Meta(f.RuleID).Provider; p != "" {
+				f.Provider = p
+			}
+		}
+		if _, ok := reg.Lookup(f.Provider); !ok {
+			f.Secret = "" // no verifier: reported as not verified
+			continue
+		}
+		if f.Secret != "" {
+			if f.Fingerprint != "" && scanner.Fingerprint(f.RuleID, f.Secret) != f.Fingerprint {
+				f.Secret = ""
+				missing[i] = "the report's secret does not match the finding's fingerprint"
+			}
+			continue
+		}
+		if f.Fingerprint == "" {
+			missing[i] = "the report has neither the secret nor its fingerprint (a redacted gitleaks report?)"
+			continue
+		}
+		if src == nil {
+			missing[i] = "the report holds no secret (redacted): pass --repo PATH to re-read it from the repository, or verify a report written with --show-secrets"
+			continue
+		}
+		secret, err := src.recover(ctx, rs, f)
+		if err != nil {
+			missing[i] = err.Error()
+			g.log.Warn("secret not recovered", "rule", f.RuleID, "fingerprint", f.Fingerprint, "reason", err.Error())
+			continue
+		}
+		f.Secret = secret
+		f.Redacted = scanner.Redact(secret)
+	}
+	if err := g.verifyFindings(ctx, res); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	for i, why := range missing {
+		res.Findings[i].Verification = &scanner.Verification{Status: scanner.StatusUnknown, Reason: "secret not available: " + why, CheckedAt: now}
+	}
+	return nil
+}
