@@ -15,7 +15,8 @@ var _ Verifier = (*Anthropic)(nil)
 func (*Anthropic) Provider() string { return "anthropic" }
 func (*Anthropic) Hosts() []string  { return []string{"api.anthropic.com"} }
 
-func (v *Anthropic) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+func (v *Anthropic) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	secret := cred.Secret
 	resp, ep, err := call(ctx, c, v, "GET", "https://api.anthropic.com/v1/models", map[string]string{
 		"x-api-key": secret, "anthropic-version": "2023-06-01",
 	})

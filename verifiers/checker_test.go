@@ -63,7 +63,9 @@ func TestRegistry(t *testing.T) {
 	if _, ok := r.Lookup("aws"); ok {
 		t.Fatal("aws found")
 	}
-	want := []string{"anthropic", "digitalocean", "discord", "github", "huggingface", "npm", "openai", "sendgrid", "slack", "stripe", "telegram"}
+	want := []string{"anthropic", "atlassian", "aws", "azure", "cloudflare", "database", "databricks", "datadog", "digitalocean", "discord",
+		"dockerhub", "gcp", "github", "gitlab", "grafana", "heroku", "huggingface", "linear", "mailgun", "npm", "openai", "postman",
+		"privatekey", "sendgrid", "slack", "stripe", "telegram", "twilio", "vault"}
 	if got := verifiers.Default().Providers(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("Default providers = %v", got)
 	}

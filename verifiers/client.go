@@ -196,12 +196,21 @@ func (g guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	return g.next.RoundTrip(req)
 }
 
+// checkURL allows only https, no user info, and a host of hosts: on port
+// 443 a bare host entry, on another port an exact "host:port" entry.
 func checkURL(provider string, hosts []string, u *url.URL) error {
 	host := u.Hostname()
 	if u.Scheme != "https" {
 		return &HostError{Provider: provider, Scheme: u.Scheme, Host: host}
 	}
-	if u.User != nil || (u.Port() != "" && u.Port() != "443") || !slices.Contains(hosts, strings.ToLower(host)) {
+	h, port := strings.ToLower(host), u.Port()
+	var ok bool
+	if port == "" || port == "443" {
+		ok = slices.Contains(hosts, h)
+	} else {
+		ok = slices.Contains(hosts, net.JoinHostPort(h, port))
+	}
+	if u.User != nil || !ok {
 		return &HostError{Provider: provider, Scheme: u.Scheme, Host: host}
 	}
 	return nil
@@ -409,4 +418,51 @@ func isHTML(r *Response) bool {
 	}
 	b := bytes.ToLower(bytes.TrimSpace(r.Body[:min(len(r.Body), 64)]))
 	return bytes.HasPrefix(b, []byte("<!doctype html")) || bytes.HasPrefix(b, []byte("<html"))
+}
+
+// HTTPClient returns an *http.Client for libraries that make their own
+// requests (go-github): every request it sends is rebuilt with NewRequest
+// for v and sent with Do, so the host allowlist, budget, limits and
+// Retry-After handling all apply, and 429, 5xx and HTML answers come back
+// as errors.
+func (c *Client) HTTPClient(v Verifier) *http.Client {
+	return &http.Client{Transport: adapter{c: c, v: v}, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse // Do has already followed allowed redirects
+	}}
+}
+
+type adapter struct {
+	c *Client
+	v Verifier
+}
+
+func (a adapter) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+		req.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading request body: %w", a.v.Provider(), err)
+		}
+		body = b
+	}
+	r, err := a.c.NewRequest(req.Context(), a.v, req.Method, req.URL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range req.Header {
+		if k == "User-Agent" {
+			continue
+		}
+		r.Header[k] = vs
+	}
+	resp, err := a.c.Do(a.v, r)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Response{
+		Status: fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)), StatusCode: resp.StatusCode,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: resp.Header, Body: io.NopCloser(bytes.NewReader(resp.Body)), ContentLength: int64(len(resp.Body)), Request: req,
+	}, nil
 }

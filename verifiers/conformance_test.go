@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,28 +16,6 @@ import (
 	"nhiscan/fixtures/fakeapi"
 	"nhiscan/verifiers"
 )
-
-// spec is what the conformance suite needs to know about one provider. Every
-// registered verifier must have one.
-type spec struct {
-	gen      func(*fixtures.Gen) string
-	account  fakeapi.Account
-	identity string // an Identity key a live result must carry
-}
-
-var specs = map[string]spec{
-	"github":       {gen: func(g *fixtures.Gen) string { return g.GitHubToken("ghp_") }, account: fakeapi.Account{Scopes: []string{"repo", "read:org"}}, identity: "login"},
-	"slack":        {gen: (*fixtures.Gen).SlackBotToken, identity: "team"},
-	"stripe":       {gen: (*fixtures.Gen).StripeSecretKey, identity: "key_type"},
-	"npm":          {gen: (*fixtures.Gen).NPMToken, identity: "username"},
-	"openai":       {gen: (*fixtures.Gen).OpenAIKey, identity: "email"},
-	"anthropic":    {gen: (*fixtures.Gen).AnthropicKey, identity: "models"},
-	"sendgrid":     {gen: (*fixtures.Gen).SendGridKey, identity: "scopes"},
-	"huggingface":  {gen: (*fixtures.Gen).HuggingFaceToken, identity: "name"},
-	"digitalocean": {gen: (*fixtures.Gen).DigitalOceanPAT, identity: "email"},
-	"telegram":     {gen: (*fixtures.Gen).TelegramBotToken, identity: "username"},
-	"discord":      {gen: (*fixtures.Gen).DiscordWebhook, identity: "webhook_id"},
-}
 
 // env is one fake server, one guarded client pointed at it and a captured log.
 type env struct {
@@ -78,46 +58,97 @@ func newEnv(t testing.TB, opts verifiers.ClientOptions) *env {
 	return &env{srv: srv, client: c, logs: logs}
 }
 
-// noSecret fails when secret appears in any of the texts.
-func noSecret(t *testing.T, secret string, texts map[string]string) {
+// testRegistry holds every verifier, configured with the fakes' self-hosted hosts.
+func testRegistry(t testing.TB) *verifiers.Registry {
+	t.Helper()
+	reg, err := verifiers.New(selfHostedConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+// addLive makes the sample's credential live at the fake: its secret is
+// the paired credential's secret, its parts the sample's truth.
+func addLive(e *env, sp spec, cred verifiers.Credential, smp sample) {
+	a := sp.account
+	a.Parts = maps.Clone(a.Parts)
+	if a.Parts == nil {
+		a.Parts = map[string]string{}
+	}
+	maps.Copy(a.Parts, smp.parts)
+	e.srv.AddLive(sp.provider, cred.Secret, a)
+}
+
+// noSecret fails when any secret appears in any of the texts.
+func noSecret(t *testing.T, secrets []string, texts map[string]string) {
 	t.Helper()
 	for name, s := range texts {
-		if strings.Contains(s, secret) {
-			t.Errorf("secret leaked into %s: %s", name, strings.ReplaceAll(s, secret, "<SECRET>"))
+		for _, secret := range secrets {
+			if secret != "" && strings.Contains(s, secret) {
+				t.Errorf("secret leaked into %s: %s", name, strings.ReplaceAll(s, secret, "<SECRET>"))
+			}
 		}
 	}
 }
 
+func secretsOf(smp sample, cred verifiers.Credential) []string {
+	out := append(cred.Secrets(), smp.hidden...)
+	if !slices.Contains([]string{"aws-access-token", "gcp-service-account-key", "twilio-api-key"}, smp.rule) {
+		out = append(out, smp.secret) // the finding's value is itself a secret
+	}
+	return out
+}
+
+// notLive is a pseudo-status for cases where Dead and Unknown are both
+// acceptable (a bare 401/403 means dead for some providers only).
+const notLive = verifiers.Status(-1)
+
 func TestConformance(t *testing.T) {
-	reg := verifiers.Default()
+	reg := testRegistry(t)
+	covered := map[string]bool{}
+	for _, sp := range specs {
+		covered[sp.provider] = true
+	}
 	for _, p := range reg.Providers() {
-		if _, ok := specs[p]; !ok {
+		if !covered[p] {
 			t.Errorf("provider %s has no conformance spec", p)
 		}
 	}
 	type tc struct {
 		name   string
-		setup  func(e *env, provider, secret string, sp spec)
+		setup  func(e *env, sp spec, cred verifiers.Credential, smp sample)
 		ctx    func() (context.Context, context.CancelFunc)
 		want   verifiers.Status
 		reason string // substring of Reason
 	}
-	live := func(e *env, p, s string, sp spec) { e.srv.AddLive(p, s, sp.account) }
-	fault := func(f fakeapi.Fault) func(*env, string, string, spec) {
-		return func(e *env, p, s string, sp spec) { live(e, p, s, sp); e.srv.SetFault(p, f) }
+	live := func(e *env, sp spec, cred verifiers.Credential, smp sample) { addLive(e, sp, cred, smp) }
+	fault := func(f fakeapi.Fault) func(*env, spec, verifiers.Credential, sample) {
+		return func(e *env, sp spec, cred verifiers.Credential, smp sample) {
+			live(e, sp, cred, smp)
+			e.srv.SetFault(sp.provider, f)
+		}
 	}
 	cases := []tc{
 		{name: "live", setup: live, want: verifiers.Live},
-		{name: "revoked", setup: func(e *env, p, s string, sp spec) { live(e, p, s, sp); e.srv.Revoke(s) }, want: verifiers.Dead},
-		{name: "invalid", setup: func(*env, string, string, spec) {}, want: verifiers.Dead},
-		{name: "429-retry-after", setup: fault(fakeapi.RateLimited(30)), want: verifiers.Unknown, reason: "rate limited, retry after 30s"},
+		{name: "revoked", setup: func(e *env, sp spec, cred verifiers.Credential, smp sample) {
+			live(e, sp, cred, smp)
+			e.srv.Revoke(cred.Secret)
+		}, want: verifiers.Dead},
+		{name: "invalid", setup: func(*env, spec, verifiers.Credential, sample) {}, want: verifiers.Dead},
+		{name: "401", setup: fault(fakeapi.ServerError(401)), want: notLive},
+		{name: "403", setup: fault(fakeapi.ServerError(403)), want: notLive},
+		{name: "429-retry-after", setup: fault(fakeapi.RateLimited(30)), want: verifiers.Unknown, reason: "rate limited"},
 		{name: "500", setup: fault(fakeapi.ServerError(500)), want: verifiers.Unknown, reason: "HTTP 500"},
 		{name: "503", setup: fault(fakeapi.ServerError(503)), want: verifiers.Unknown, reason: "HTTP 503"},
 		{name: "waf-200", setup: fault(fakeapi.WAFPage(200)), want: verifiers.Unknown, reason: "HTML"},
 		{name: "waf-403", setup: fault(fakeapi.WAFPage(403)), want: verifiers.Unknown, reason: "HTML"},
 		{name: "waf-503", setup: fault(fakeapi.WAFPage(503)), want: verifiers.Unknown, reason: "503"},
 		{name: "slow", setup: fault(fakeapi.Slow(3 * time.Second)), want: verifiers.Unknown, reason: "timeout"},
-		{name: "network-error", setup: func(e *env, p, s string, sp spec) { live(e, p, s, sp); e.srv.Close() }, want: verifiers.Unknown},
+		{name: "network-error", setup: func(e *env, sp spec, cred verifiers.Credential, smp sample) {
+			live(e, sp, cred, smp)
+			e.srv.Close()
+		}, want: verifiers.Unknown},
 		{name: "cancelled", setup: live, want: verifiers.Unknown, reason: "cancelled",
 			ctx: func() (context.Context, context.CancelFunc) {
 				ctx, cancel := context.WithCancel(context.Background())
@@ -125,48 +156,72 @@ func TestConformance(t *testing.T) {
 				return ctx, func() {}
 			}},
 	}
-	for i, p := range reg.Providers() {
-		sp, ok := specs[p]
+	for i, sp := range specs {
+		v, ok := reg.Lookup(sp.provider)
 		if !ok {
+			t.Errorf("%s: no verifier", sp.provider)
 			continue
 		}
-		v, _ := reg.Lookup(p)
 		for j, c := range cases {
-			t.Run(p+"/"+c.name, func(t *testing.T) {
+			t.Run(sp.name+"/"+c.name, func(t *testing.T) {
 				t.Parallel()
-				secret := sp.gen(fixtures.NewGen(uint64(1000*i + j + 1)))
-				e := newEnv(t, verifiers.ClientOptions{Timeout: 300 * time.Millisecond})
-				c.setup(e, p, secret, sp)
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				smp := sp.gen(fixtures.NewGen(uint64(1000*i + j + 1)))
+				timeout := 5 * time.Second // a loaded CI machine must not turn live into unknown
+				if c.name == "slow" {
+					timeout = 300 * time.Millisecond
+				}
+				e := newEnv(t, verifiers.ClientOptions{Timeout: timeout})
+				sight := verifiers.Sighting{RuleID: smp.rule, Secret: smp.secret, Context: smp.context}
+				cred := verifiers.PairSighting(v, sight)
+				for k, want := range smp.parts {
+					if got := cred.Get(k); got != want {
+						t.Fatalf("Pair: companion %s = %q, want %q", k, got, want)
+					}
+				}
+				want := c.want
+				if sp.offline {
+					want = verifiers.Unknown
+				}
+				c.setup(e, sp, cred, smp)
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
 				if c.ctx != nil {
 					var cc context.CancelFunc
 					ctx, cc = c.ctx()
 					defer cc()
 				}
+				match := func(got verifiers.Status) bool {
+					if want == notLive {
+						return got != verifiers.Live
+					}
+					return got == want
+				}
 
 				// The Verifier contract, called directly.
-				direct, err := v.Verify(ctx, e.client, secret)
+				direct, err := v.Verify(ctx, e.client, cred)
 				errText := ""
 				if err != nil {
 					errText = err.Error()
-					if c.want != verifiers.Unknown {
-						t.Fatalf("Verify error %v, want %v", err, c.want)
+					if want != verifiers.Unknown && want != notLive {
+						t.Fatalf("Verify error %v, want %v", err, want)
 					}
-				} else if direct.Status != c.want {
-					t.Fatalf("Verify = %v (%s), want %v", direct.Status, direct.Reason, c.want)
+				} else if !match(direct.Status) {
+					t.Fatalf("Verify = %v (%s), want %v", direct.Status, direct.Reason, want)
 				}
 
-				// Through the Checker.
-				res := verifiers.NewChecker(reg, e.client).Verify(ctx, p, secret)
-				if res.Status != c.want {
-					t.Fatalf("Checker.Verify = %v (%s), want %v", res.Status, res.Reason, c.want)
+				// Through the Checker, from the finding as the scanner reports it.
+				res := verifiers.NewChecker(reg, e.client).VerifySighting(ctx, sp.provider, sight)
+				if !match(res.Status) {
+					t.Fatalf("Checker = %v (%s), want %v", res.Status, res.Reason, want)
 				}
-				if c.reason != "" && !strings.Contains(res.Reason, c.reason) {
+				if c.reason != "" && !sp.offline && !strings.Contains(res.Reason, c.reason) {
 					t.Errorf("reason %q does not contain %q", res.Reason, c.reason)
 				}
-				if res.Status == verifiers.Live && res.Identity[sp.identity] == "" {
-					t.Errorf("live without identity %q: %v", sp.identity, res.Identity)
+				if sp.offline && res.Reason != "offline analysis only" {
+					t.Errorf("offline reason %q", res.Reason)
+				}
+				if (res.Status == verifiers.Live || (sp.offline && c.name == "live")) && res.Identity[sp.identity] == "" {
+					t.Errorf("no identity %q: %v", sp.identity, res.Identity)
 				}
 				if res.Status == verifiers.Unknown && res.Reason == "" {
 					t.Error("unknown without a reason")
@@ -174,10 +229,16 @@ func TestConformance(t *testing.T) {
 				if res.CheckedAt.IsZero() {
 					t.Error("CheckedAt not set")
 				}
-				if res.Endpoint != "" && !strings.HasPrefix(strings.SplitN(res.Endpoint, " ", 2)[1], "https://"+v.Hosts()[0]) {
-					t.Errorf("endpoint %q is not on %s", res.Endpoint, v.Hosts()[0])
+				if res.Endpoint != "" {
+					host := strings.SplitN(strings.SplitN(res.Endpoint, "://", 2)[1], "/", 2)[0]
+					if !slices.Contains(v.Hosts(), host) {
+						t.Errorf("endpoint %q is not on a host of %v", res.Endpoint, v.Hosts())
+					}
 				}
-				noSecret(t, secret, map[string]string{
+				if sp.offline && e.srv.TotalRequests() != 0 {
+					t.Errorf("offline verifier sent %d requests", e.srv.TotalRequests())
+				}
+				noSecret(t, secretsOf(smp, cred), map[string]string{
 					"error": errText, "direct result": fmt.Sprintf("%#v", direct),
 					"result": fmt.Sprintf("%#v", res), "log": e.logs.String(),
 				})

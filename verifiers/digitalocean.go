@@ -15,7 +15,8 @@ var _ Verifier = (*DigitalOcean)(nil)
 func (*DigitalOcean) Provider() string { return "digitalocean" }
 func (*DigitalOcean) Hosts() []string  { return []string{"api.digitalocean.com"} }
 
-func (v *DigitalOcean) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+func (v *DigitalOcean) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	secret := cred.Secret
 	resp, ep, err := call(ctx, c, v, "GET", "https://api.digitalocean.com/v2/account", map[string]string{"Authorization": "Bearer " + secret})
 	if err != nil {
 		return Result{Endpoint: ep}, err

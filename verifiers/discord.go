@@ -21,7 +21,8 @@ var discordWebhook = regexp.MustCompile(`^https?://(?:(?:ptb|canary)\.)?discord(
 
 const discordDisplay = "https://discord.com/api/webhooks/[REDACTED]"
 
-func (v *Discord) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+func (v *Discord) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	secret := cred.Secret
 	ep := "GET " + discordDisplay
 	m := discordWebhook.FindStringSubmatch(secret)
 	if m == nil {

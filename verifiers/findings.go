@@ -10,13 +10,17 @@ import (
 
 // VerifyFindings verifies every finding of fs that has a provider with a
 // verifier and sets its Verification; findings without one are left nil
-// (not verified). At most parallel checks run at once (default 16); each
-// unique secret is still sent only once (see Checker). Secrets are never
-// copied into the result.
+// (not verified). Each finding is paired first (see Pairer) with its
+// Context and the findings that share a blob (or, without blobs, a file)
+// with it, so an AWS key id and its secret found apart still make one
+// credential. At most parallel checks run at once (default 16); each
+// unique credential is sent only once (see Checker). Secrets and
+// contexts are never copied into the result.
 func (k *Checker) VerifyFindings(ctx context.Context, fs []scanner.Finding, parallel int) {
 	if parallel <= 0 {
 		parallel = 16
 	}
+	sibs := siblings(fs)
 	var g errgroup.Group
 	g.SetLimit(parallel)
 	for i := range fs {
@@ -24,16 +28,53 @@ func (k *Checker) VerifyFindings(ctx context.Context, fs []scanner.Finding, para
 		if f.Secret == "" || f.Provider == "" {
 			continue
 		}
-		if _, ok := k.reg.Lookup(f.Provider); !ok {
+		v, ok := k.reg.Lookup(f.Provider)
+		if !ok {
 			continue
 		}
+		s := Sighting{RuleID: f.RuleID, Secret: f.Secret, Context: f.Context, Siblings: sibs(i)}
 		g.Go(func() error {
-			r := k.Verify(ctx, f.Provider, f.Secret)
+			r := k.VerifyCredential(ctx, f.Provider, PairSighting(v, s))
 			f.Verification = ToFinding(r)
 			return nil
 		})
 	}
 	_ = g.Wait()
+}
+
+// siblings indexes fs by blob (history) or commit and path (trees): the
+// returned function lists the other findings that share one with fs[i].
+func siblings(fs []scanner.Finding) func(i int) []Sibling {
+	groups := map[string][]int{}
+	keys := make([][]string, len(fs))
+	for i := range fs {
+		seen := map[string]bool{}
+		for _, l := range fs[i].Locations {
+			key := "b:" + l.Blob
+			if l.Blob == "" {
+				key = "p:" + l.Commit + "\x00" + l.Path
+			}
+			if !seen[key] {
+				seen[key] = true
+				groups[key] = append(groups[key], i)
+				keys[i] = append(keys[i], key)
+			}
+		}
+	}
+	return func(i int) []Sibling {
+		var out []Sibling
+		done := map[int]bool{i: true}
+		for _, key := range keys[i] {
+			for _, j := range groups[key] {
+				if done[j] {
+					continue
+				}
+				done[j] = true
+				out = append(out, Sibling{RuleID: fs[j].RuleID, Provider: fs[j].Provider, Secret: fs[j].Secret})
+			}
+		}
+		return out
+	}
 }
 
 // ToFinding converts a Result to the scanner model.

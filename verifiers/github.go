@@ -2,61 +2,153 @@ package verifiers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/google/go-github/v60/github"
 )
 
-// GitHub verifies GitHub tokens with GET https://api.github.com/user.
-type GitHub struct{}
+// GitHub verifies GitHub tokens through go-github: installation tokens
+// (ghs_) with GET /installation/repositories, every other kind with
+// GET /user; classic scopes come from the X-OAuth-Scopes header. The host is
+// api.github.com, or a GitHub Enterprise Server named in the operator's
+// config (verify.hosts.github) when the token's context names that server.
+type GitHub struct {
+	// Enterprise are the GitHub Enterprise Server hosts of the operator's
+	// config; their API is https://HOST/api/v3/.
+	Enterprise []string
+}
 
 var _ Verifier = (*GitHub)(nil)
+var _ Pairer = (*GitHub)(nil)
 
 func (*GitHub) Provider() string { return "github" }
-func (*GitHub) Hosts() []string  { return []string{"api.github.com"} }
+func (v *GitHub) Hosts() []string {
+	return append([]string{"api.github.com"}, v.Enterprise...)
+}
 
-func (v *GitHub) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
-	resp, ep, err := call(ctx, c, v, "GET", "https://api.github.com/user", map[string]string{
-		"Authorization": "token " + secret, "Accept": "application/vnd.github+json",
-	})
-	if err != nil {
-		return Result{Endpoint: ep}, err
+// Pair keeps the token and, when its context names a configured Enterprise
+// server, that server (only then: a single configured server is not
+// assumed, since github.com tokens look the same).
+func (v *GitHub) Pair(s Sighting) Credential {
+	host := ""
+	if len(v.Enterprise) > 0 {
+		host = configuredHost(s.Context, s.Secret, append([]string{"\x00"}, v.Enterprise...))
+		if host == "\x00" {
+			host = ""
+		}
 	}
-	switch resp.StatusCode {
-	case 200:
-		var u struct {
-			Login     string `json:"login"`
-			ID        int64  `json:"id"`
-			Type      string `json:"type"`
-			SiteAdmin bool   `json:"site_admin"`
-			Email     string `json:"email"`
+	return Credential{Secret: s.Secret, Companions: companions("host", host)}
+}
+
+func (v *GitHub) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	secret := cred.Secret
+	base := "https://api.github.com/"
+	if h := cred.Companions["host"]; h != "" {
+		if !slices.Contains(v.Enterprise, h) {
+			return unknown("github: host " + quote(h) + " is not configured"), nil
 		}
-		if err := decode(resp, ep, &u); err != nil {
-			return Result{Endpoint: ep}, err
-		}
-		if u.Login == "" {
-			return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 without a login", ep)
-		}
-		var scopes []string
-		for s := range strings.SplitSeq(resp.Header.Get("X-OAuth-Scopes"), ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				scopes = append(scopes, s)
-			}
-		}
-		p := Privileges{Scopes: scopes, Level: githubLevel(scopes, u.SiteAdmin)}
-		for _, s := range scopes {
-			if s == "admin:org" {
-				p.Flags = append(p.Flags, "org-admin")
-			}
-		}
-		if u.SiteAdmin {
-			p.Flags = append(p.Flags, "site-admin")
-		}
-		return live(ep, map[string]string{"login": u.Login, "id": strconv.FormatInt(u.ID, 10), "type": u.Type, "email": u.Email}, p), nil
-	case 401:
-		return dead(ep, "bad credentials (HTTP 401)"), nil
+		base = "https://" + h + "/api/v3/"
 	}
-	return Result{Endpoint: ep}, unexpected(resp, ep)
+	gh := github.NewClient(c.HTTPClient(v)).WithAuthToken(secret)
+	if base != "https://api.github.com/" {
+		var err error
+		if gh, err = gh.WithEnterpriseURLs(base, base); err != nil {
+			return Result{}, fmt.Errorf("github: enterprise URL: %w", err)
+		}
+	}
+	if strings.HasPrefix(secret, "ghs_") {
+		return v.installation(ctx, gh, base)
+	}
+	ep := "GET " + base + "user"
+	u, resp, err := gh.Users.Get(ctx, "")
+	if r, done, err := githubOutcome(ep, resp, err); done {
+		return r, err
+	}
+	login := u.GetLogin()
+	if login == "" {
+		return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 without a login", ep)
+	}
+	scopes := splitScopes(resp.Header.Get("X-OAuth-Scopes"))
+	p := Privileges{Scopes: scopes, Level: githubLevel(scopes, u.GetSiteAdmin())}
+	for _, s := range scopes {
+		switch s {
+		case "admin:org":
+			p.Flags = append(p.Flags, "org-admin")
+		case "admin:public_key", "admin:gpg_key", "admin:ssh_signing_key":
+			p.Flags = append(p.Flags, "can-manage-keys")
+		}
+	}
+	if u.GetSiteAdmin() {
+		p.Flags = append(p.Flags, "site-admin")
+	}
+	id := map[string]string{"login": login, "id": strconv.FormatInt(u.GetID(), 10), "type": u.GetType(), "email": u.GetEmail()}
+	if exp := resp.Header.Get("GitHub-Authentication-Token-Expiration"); exp != "" {
+		id["expires"] = exp
+	}
+	if base != "https://api.github.com/" {
+		id["host"] = cred.Companions["host"]
+	}
+	return live(ep, id, p), nil
+}
+
+// installation checks an installation token (ghs_): it cannot call /user.
+func (v *GitHub) installation(ctx context.Context, gh *github.Client, base string) (Result, error) {
+	ep := "GET " + base + "installation/repositories"
+	repos, resp, err := gh.Apps.ListRepos(ctx, &github.ListOptions{PerPage: 1})
+	if r, done, err := githubOutcome(ep, resp, err); done {
+		return r, err
+	}
+	id := map[string]string{"type": "installation", "repositories": strconv.Itoa(repos.GetTotalCount())}
+	if len(repos.Repositories) > 0 {
+		id["owner"] = repos.Repositories[0].GetOwner().GetLogin()
+	}
+	p := Privileges{Level: "unknown"}
+	if perms := resp.Header.Get("X-Accepted-GitHub-Permissions"); perms != "" {
+		p.Scopes = splitScopes(perms)
+	}
+	return live(ep, id, p), nil
+}
+
+// githubOutcome maps go-github's answer: done is true when the result is
+// final (dead, or an error meaning unknown).
+func githubOutcome(ep string, resp *github.Response, err error) (Result, bool, error) {
+	if err == nil {
+		if resp == nil || resp.StatusCode != http.StatusOK {
+			code := 0
+			if resp != nil {
+				code = resp.StatusCode
+			}
+			return Result{Endpoint: ep}, true, fmt.Errorf("%s: unexpected HTTP %d", ep, code)
+		}
+		return Result{}, false, nil
+	}
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		if er.Response.StatusCode == http.StatusUnauthorized {
+			return dead(ep, "bad credentials (HTTP 401)"), true, nil
+		}
+		return Result{Endpoint: ep}, true, fmt.Errorf("%s: unexpected HTTP %d", ep, er.Response.StatusCode)
+	}
+	var rl *github.RateLimitError
+	var arl *github.AbuseRateLimitError
+	if errors.As(err, &rl) || errors.As(err, &arl) {
+		return Result{Endpoint: ep}, true, fmt.Errorf("%s: rate limited", ep)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // our Client's error already names the endpoint
+		return Result{Endpoint: ep}, true, err
+	}
+	if errors.Is(err, context.Canceled) {
+		return Result{Endpoint: ep}, true, fmt.Errorf("%s: cancelled", ep)
+	}
+	return Result{Endpoint: ep}, true, err
 }
 
 // githubLevel maps classic OAuth scopes to a privilege level. Fine-grained

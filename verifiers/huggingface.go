@@ -14,7 +14,8 @@ var _ Verifier = (*HuggingFace)(nil)
 func (*HuggingFace) Provider() string { return "huggingface" }
 func (*HuggingFace) Hosts() []string  { return []string{"huggingface.co"} }
 
-func (v *HuggingFace) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+func (v *HuggingFace) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	secret := cred.Secret
 	resp, ep, err := call(ctx, c, v, "GET", "https://huggingface.co/api/whoami-v2", map[string]string{"Authorization": "Bearer " + secret})
 	if err != nil {
 		return Result{Endpoint: ep}, err

@@ -13,7 +13,8 @@ var _ Verifier = (*NPM)(nil)
 func (*NPM) Provider() string { return "npm" }
 func (*NPM) Hosts() []string  { return []string{"registry.npmjs.org"} }
 
-func (v *NPM) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+func (v *NPM) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	secret := cred.Secret
 	resp, ep, err := call(ctx, c, v, "GET", "https://registry.npmjs.org/-/whoami", map[string]string{"Authorization": "Bearer " + secret})
 	if err != nil {
 		return Result{Endpoint: ep}, err

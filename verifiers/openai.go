@@ -16,7 +16,8 @@ var _ Verifier = (*OpenAI)(nil)
 func (*OpenAI) Provider() string { return "openai" }
 func (*OpenAI) Hosts() []string  { return []string{"api.openai.com"} }
 
-func (v *OpenAI) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+func (v *OpenAI) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	secret := cred.Secret
 	resp, ep, err := call(ctx, c, v, "GET", "https://api.openai.com/v1/me", map[string]string{"Authorization": "Bearer " + secret})
 	var rl *RateLimitError
 	if errors.As(err, &rl) && rl.Response != nil {

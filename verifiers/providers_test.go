@@ -19,7 +19,7 @@ func verifyOne(t *testing.T, provider, secret string, a *fakeapi.Account, f fake
 		e.srv.AddLive(provider, secret, *a)
 	}
 	e.srv.SetFault(provider, f)
-	r := verifiers.NewChecker(verifiers.Default(), e.client).Verify(context.Background(), provider, secret)
+	r := verifiers.NewChecker(testRegistry(t), e.client).Verify(context.Background(), provider, secret)
 	if pr := e.srv.Problems(); len(pr) > 0 {
 		t.Errorf("requests did not match the real API: %v", pr)
 	}
@@ -99,13 +99,19 @@ func TestSendGridKeyManager(t *testing.T) {
 
 func TestUndocumentedStatusIsUnknown(t *testing.T) {
 	g := fixtures.NewGen(38)
-	for p, sp := range specs {
-		if p == "slack" { // slack answers everything with 200
+	reg := testRegistry(t)
+	for _, sp := range specs {
+		if sp.provider == "slack" || sp.offline { // slack answers everything with 200
 			continue
 		}
-		r := verifyOne(t, p, sp.gen(g), &fakeapi.Account{}, fakeapi.Fault{Status: 418})
-		if r.Status != verifiers.Unknown {
-			t.Errorf("%s: HTTP 418 gave %v", p, r.Status)
+		e := newEnv(t, verifiers.ClientOptions{})
+		smp := sp.gen(g)
+		v, _ := reg.Lookup(sp.provider)
+		sight := verifiers.Sighting{RuleID: smp.rule, Secret: smp.secret, Context: smp.context}
+		addLive(e, sp, verifiers.PairSighting(v, sight), smp)
+		e.srv.SetFault(sp.provider, fakeapi.Fault{Status: 418})
+		if r := verifiers.NewChecker(reg, e.client).VerifySighting(context.Background(), sp.provider, sight); r.Status != verifiers.Unknown {
+			t.Errorf("%s: HTTP 418 gave %v", sp.name, r.Status)
 		}
 	}
 }

@@ -14,7 +14,8 @@ var _ Verifier = (*SendGrid)(nil)
 func (*SendGrid) Provider() string { return "sendgrid" }
 func (*SendGrid) Hosts() []string  { return []string{"api.sendgrid.com"} }
 
-func (v *SendGrid) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+func (v *SendGrid) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	secret := cred.Secret
 	resp, ep, err := call(ctx, c, v, "GET", "https://api.sendgrid.com/v3/scopes", map[string]string{"Authorization": "Bearer " + secret})
 	if err != nil {
 		return Result{Endpoint: ep}, err

@@ -12,7 +12,8 @@ func (*Slack) Hosts() []string  { return []string{"slack.com"} }
 
 var slackDead = map[string]bool{"invalid_auth": true, "token_revoked": true, "account_inactive": true, "not_authed": true, "token_expired": true}
 
-func (v *Slack) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+func (v *Slack) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	secret := cred.Secret
 	resp, ep, err := call(ctx, c, v, "POST", "https://slack.com/api/auth.test", map[string]string{"Authorization": "Bearer " + secret})
 	if err != nil {
 		return Result{Endpoint: ep}, err

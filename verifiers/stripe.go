@@ -11,7 +11,8 @@ var _ Verifier = (*Stripe)(nil)
 func (*Stripe) Provider() string { return "stripe" }
 func (*Stripe) Hosts() []string  { return []string{"api.stripe.com"} }
 
-func (v *Stripe) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+func (v *Stripe) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	secret := cred.Secret
 	resp, ep, err := call(ctx, c, v, "GET", "https://api.stripe.com/v1/charges?limit=1", map[string]string{"Authorization": "Bearer " + secret})
 	if err != nil {
 		return Result{Endpoint: ep}, err

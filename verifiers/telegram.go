@@ -22,7 +22,8 @@ var telegramToken = regexp.MustCompile(`^\d{5,12}:[A-Za-z0-9_-]{30,40}$`)
 
 const telegramDisplay = "https://api.telegram.org/bot[REDACTED]/getMe"
 
-func (v *Telegram) Verify(ctx context.Context, c *Client, secret string) (Result, error) {
+func (v *Telegram) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	secret := cred.Secret
 	ep := "GET " + telegramDisplay
 	if !telegramToken.MatchString(secret) {
 		// Never splice anything but a well-formed token into the path.

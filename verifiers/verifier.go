@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -51,34 +52,152 @@ type Privileges struct {
 	Flags  []string // e.g. org-admin, root-account, can-manage-keys, quota-exhausted, restricted
 }
 
-// Result is the outcome of one verification. No field ever holds the secret.
+// Result is the outcome of one verification. No field ever holds a secret.
 type Result struct {
-	Status     Status
-	Reason     string            // why, in a few words (always set for Unknown)
-	Identity   map[string]string // login, id, account, email, team… (Live only)
+	Status Status
+	Reason string // why, in a few words (always set for Unknown)
+	// Identity is who the credential belongs to: login, id, account, ARN,
+	// team, email… as the provider returns it (Live), or what offline
+	// analysis or the credential's own format tells (key type and
+	// fingerprint, an AWS account decoded from a key id) for other statuses.
+	Identity   map[string]string
 	Privileges Privileges
 	Endpoint   string // "METHOD https://host/path", never with a secret
 	CheckedAt  time.Time
+}
+
+// Credential is what one verification checks: the secret and the companion
+// values its provider needs beside it (an AWS key id, an Azure tenant and
+// client id, a Twilio account SID, a Docker Hub username, a self-hosted host
+// taken from operator config). A Pairer builds it from a Sighting.
+type Credential struct {
+	// Secret is the credential's secret part (for AWS the secret access
+	// key, for GCP the service account's private key).
+	Secret string
+	// Companions are values that are not secrets themselves, by
+	// provider-defined name ("key_id", "tenant_id", "host", "username"…).
+	// They may appear in a Result (an account id, a host).
+	Companions map[string]string
+	// SecretCompanions are further secret parts (a Datadog application key,
+	// an AWS session token): scrubbed from every output like Secret.
+	SecretCompanions map[string]string
+}
+
+// Get returns the companion named name, secret or not.
+func (c Credential) Get(name string) string {
+	if v, ok := c.Companions[name]; ok {
+		return v
+	}
+	return c.SecretCompanions[name]
+}
+
+// Secrets returns every secret value of c (Secret and SecretCompanions),
+// longest first, for scrubbing.
+func (c Credential) Secrets() []string {
+	var out []string
+	if c.Secret != "" {
+		out = append(out, c.Secret)
+	}
+	for _, v := range c.SecretCompanions {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// empty reports whether c holds nothing to check.
+func (c Credential) empty() bool {
+	return c.Secret == "" && len(c.Companions) == 0 && len(c.SecretCompanions) == 0
+}
+
+// key is the cache key of c for provider: hex SHA-256 of the provider, the
+// secret and every companion in name order. It never holds a secret.
+func (c Credential) key(provider string) string {
+	h := sha256.New()
+	h.Write([]byte(provider))
+	h.Write([]byte{0})
+	h.Write([]byte(c.Secret))
+	for _, m := range []map[string]string{c.Companions, c.SecretCompanions} {
+		h.Write([]byte{1})
+		names := make([]string, 0, len(m))
+		for n := range m {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			h.Write([]byte(n))
+			h.Write([]byte{0})
+			h.Write([]byte(m[n]))
+			h.Write([]byte{0})
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Sighting is what a Pairer sees of one finding. Its fields are as
+// sensitive as the secret: never log, print or store them.
+type Sighting struct {
+	RuleID string
+	Secret string
+	// Context is raw text around the first sighting of Secret
+	// (scanner.Finding.Context).
+	Context string
+	// Siblings are the other findings of the same blob (or file).
+	Siblings []Sibling
+}
+
+// Sibling is another finding that shares a blob with a Sighting.
+type Sibling struct {
+	RuleID, Provider, Secret string
+}
+
+// Pairer is implemented by verifiers whose credentials have several parts
+// or need a value found beside the secret. Verifiers without it check
+// Credential{Secret: s.Secret}.
+type Pairer interface {
+	// Pair builds the credential of s from s.Secret, s.Context and
+	// s.Siblings. It reads companions only from those and from the
+	// verifier's own operator configuration; a host read from scanned
+	// content is used only when that configuration names it. Pair never
+	// does I/O and never fails: what it cannot find it leaves out, and
+	// Verify then answers Unknown with a reason.
+	Pair(s Sighting) Credential
+}
+
+// PairSighting is the credential v checks for s.
+func PairSighting(v Verifier, s Sighting) Credential {
+	if p, ok := v.(Pairer); ok {
+		return p.Pair(s)
+	}
+	return Credential{Secret: s.Secret}
 }
 
 // Verifier checks credentials of one provider.
 type Verifier interface {
 	// Provider is the provider id (see rules/meta.go), e.g. "github".
 	Provider() string
-	// Hosts are the fixed official host names this verifier may call. The
-	// Client refuses any other host; nothing read from scanned content may
-	// add one.
+	// Hosts are the host names this verifier may call: the provider's
+	// fixed official hosts plus, for self-hosted products, the hosts the
+	// operator's Config names. The Client refuses any other host; nothing
+	// read from scanned content may add one. Offline verifiers have none.
 	Hosts() []string
-	// Verify checks secret with one free, read-only identity call made
-	// through c (never a call that sends, charges, creates or revokes).
+	// Verify checks cred with at most a few free, read-only identity calls
+	// made through c (never a call that sends, charges, creates or
+	// revokes).
 	//
 	// Contract:
 	//   - Live and Dead are returned only on the provider's documented
 	//     answers; anything else is Unknown.
-	//   - A non-nil error means Unknown; the Result is then ignored.
-	//   - Neither the error text nor any Result field contains the secret.
+	//   - A missing companion (no key id, no tenant id, no configured host)
+	//     is Unknown with a reason, and nothing is sent.
+	//   - A non-nil error means Unknown; the Result is then ignored except
+	//     for its Endpoint.
+	//   - Neither the error text nor any Result field contains cred.Secret
+	//     or a SecretCompanions value.
 	//   - Verify is idempotent and has no side effect at the provider.
-	Verify(ctx context.Context, c *Client, secret string) (Result, error)
+	Verify(ctx context.Context, c *Client, cred Credential) (Result, error)
 }
 
 // Registry maps provider ids to verifiers. It is safe for concurrent use.
@@ -93,8 +212,13 @@ func NewRegistry() *Registry { return &Registry{m: map[string]Verifier{}} }
 // Register adds v; registering a provider twice is an error.
 func (r *Registry) Register(v Verifier) error {
 	p := v.Provider()
-	if p == "" || len(v.Hosts()) == 0 {
-		return fmt.Errorf("verifiers: %q: provider id and hosts are required", p)
+	if p == "" {
+		return fmt.Errorf("verifiers: a provider id is required")
+	}
+	for _, h := range v.Hosts() {
+		if err := validHost(h); err != nil {
+			return fmt.Errorf("verifiers: %s: %w", p, err)
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -125,23 +249,45 @@ func (r *Registry) Providers() []string {
 	return out
 }
 
-// Default returns a new registry holding every built-in verifier.
+// Default returns a new registry holding every built-in verifier with no
+// operator configuration: self-hosted products (Vault, Databricks, Grafana,
+// Jira) are then Unknown "no configured host", and GitHub and GitLab only
+// reach github.com and gitlab.com.
 func Default() *Registry {
-	r := NewRegistry()
-	for _, v := range []Verifier{
-		&GitHub{}, &Slack{}, &Stripe{}, &NPM{}, &OpenAI{}, &Anthropic{},
-		&SendGrid{}, &HuggingFace{}, &DigitalOcean{}, &Telegram{}, &Discord{},
-	} {
-		if err := r.Register(v); err != nil {
-			panic(err)
-		}
+	r, err := New(Config{})
+	if err != nil {
+		panic(err)
 	}
 	return r
 }
 
-// Checker verifies findings for one run: each unique (provider, secret) is
-// checked at most once (results are cached by SHA-256 of provider and
-// secret), and concurrent checks of the same pair share one request.
+// New returns a registry holding every built-in verifier, configured by
+// cfg (self-hosted hosts, extra canary accounts). cfg is validated first.
+func New(cfg Config) (*Registry, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := NewRegistry()
+	for _, v := range []Verifier{
+		&GitHub{Enterprise: cfg.hosts("github")}, &Slack{}, &Stripe{}, &NPM{}, &OpenAI{}, &Anthropic{},
+		&SendGrid{}, &HuggingFace{}, &DigitalOcean{}, &Telegram{}, &Discord{},
+		&AWS{Canaries: cfg.CanaryAWSAccounts}, &GCP{}, &Azure{}, &GitLab{SelfManaged: cfg.hosts("gitlab")},
+		&Cloudflare{}, &Twilio{}, &DockerHub{}, &Datadog{}, &Mailgun{}, &Postman{}, &Linear{}, &Heroku{},
+		&Vault{Servers: cfg.hosts("vault")}, &Databricks{Workspaces: cfg.hosts("databricks")},
+		&Grafana{Instances: cfg.hosts("grafana")}, &Jira{Sites: cfg.hosts("jira")},
+		&PrivateKey{}, &Database{},
+	} {
+		if err := r.Register(v); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Checker verifies findings for one run: each unique credential (provider,
+// secret and companions) is checked at most once (results are cached by a
+// SHA-256 of them), and concurrent checks of the same credential share one
+// flight.
 type Checker struct {
 	reg    *Registry
 	client *Client
@@ -157,20 +303,35 @@ func NewChecker(reg *Registry, c *Client) *Checker {
 	return &Checker{reg: reg, client: c, log: c.log, cache: map[string]Result{}}
 }
 
-// Key is the cache key of (provider, secret): hex SHA-256 of provider NUL secret.
+// Key is the cache key of a single-part credential (provider, secret): hex
+// SHA-256; it never holds the secret.
 func Key(provider, secret string) string {
-	h := sha256.New()
-	h.Write([]byte(provider))
-	h.Write([]byte{0})
-	h.Write([]byte(secret))
-	return hex.EncodeToString(h.Sum(nil))
+	return Credential{Secret: secret}.key(provider)
 }
 
-// Verify checks secret with provider's verifier. It never fails: any error
-// becomes Status Unknown with the error text (secret-free) as Reason.
-// Results obtained while ctx was cancelled are not cached.
+// Verify checks secret, alone, with provider's verifier: it is
+// VerifySighting with no context. It never fails: any error becomes
+// Status Unknown with the error text (secret-free) as Reason.
 func (k *Checker) Verify(ctx context.Context, provider, secret string) Result {
-	key := Key(provider, secret)
+	return k.VerifySighting(ctx, provider, Sighting{Secret: secret})
+}
+
+// VerifySighting pairs s into a credential with provider's verifier (see
+// Pairer) and checks it.
+func (k *Checker) VerifySighting(ctx context.Context, provider string, s Sighting) Result {
+	v, ok := k.reg.Lookup(provider)
+	if !ok {
+		return Result{Status: Unknown, Reason: "no verifier for provider " + quote(provider), CheckedAt: time.Now().UTC()}
+	}
+	return k.VerifyCredential(ctx, provider, PairSighting(v, s))
+}
+
+// VerifyCredential checks cred with provider's verifier, at most once per
+// run for the same credential. It never fails: any error becomes Status
+// Unknown with the error text (secret-free) as Reason. Results obtained
+// while ctx was cancelled are not cached.
+func (k *Checker) VerifyCredential(ctx context.Context, provider string, cred Credential) Result {
+	key := cred.key(provider)
 	k.mu.Lock()
 	if r, ok := k.cache[key]; ok {
 		k.mu.Unlock()
@@ -186,7 +347,7 @@ func (k *Checker) Verify(ctx context.Context, provider, secret string) Result {
 			return r, nil
 		}
 		k.mu.Unlock()
-		r := k.verify(ctx, provider, secret)
+		r := k.verify(ctx, provider, cred, key)
 		if ctx.Err() == nil {
 			k.mu.Lock()
 			k.cache[key] = r
@@ -197,37 +358,37 @@ func (k *Checker) Verify(ctx context.Context, provider, secret string) Result {
 	return v.(Result)
 }
 
-func (k *Checker) verify(ctx context.Context, provider, secret string) Result {
+func (k *Checker) verify(ctx context.Context, provider string, cred Credential, key string) Result {
 	now := time.Now().UTC()
 	v, ok := k.reg.Lookup(provider)
 	if !ok {
 		return Result{Status: Unknown, Reason: "no verifier for provider " + quote(provider), CheckedAt: now}
 	}
-	if secret == "" {
+	if cred.empty() {
 		return Result{Status: Unknown, Reason: "empty secret", CheckedAt: now}
 	}
-	r, err := v.Verify(ctx, k.client, secret)
+	r, err := v.Verify(ctx, k.client, cred)
 	if err != nil {
-		r = Result{Status: Unknown, Reason: err.Error(), Endpoint: r.Endpoint}
+		r = Result{Status: Unknown, Reason: err.Error(), Endpoint: r.Endpoint, Identity: r.Identity, Privileges: r.Privileges}
 	}
 	if r.Status == Unknown && r.Reason == "" {
 		r.Reason = "no conclusive answer"
 	}
-	r = scrub(r, secret)
+	r = scrub(r, cred.Secrets())
 	r.CheckedAt = now
-	k.log.Debug("verified", "provider", provider, "key", key8(provider, secret), "status", r.Status.String(), "reason", r.Reason, "endpoint", r.Endpoint)
+	k.log.Debug("verified", "provider", provider, "key", key[:8], "status", r.Status.String(), "reason", r.Reason, "endpoint", r.Endpoint)
 	return r
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
 
-func key8(provider, secret string) string { return Key(provider, secret)[:8] }
-
-// scrub is defence in depth: it removes secret from every string of r.
-func scrub(r Result, secret string) Result {
+// scrub is defence in depth: it removes every secret from every string of r.
+func scrub(r Result, secrets []string) Result {
 	clean := func(s string) string {
-		if secret != "" && strings.Contains(s, secret) {
-			return strings.ReplaceAll(s, secret, "[REDACTED]")
+		for _, secret := range secrets {
+			if secret != "" && strings.Contains(s, secret) {
+				s = strings.ReplaceAll(s, secret, "[REDACTED]")
+			}
 		}
 		return s
 	}
@@ -241,9 +402,11 @@ func scrub(r Result, secret string) Result {
 		r.Identity = id
 	}
 	r.Privileges.Level = clean(r.Privileges.Level)
+	r.Privileges.Scopes = slices.Clone(r.Privileges.Scopes)
 	for i := range r.Privileges.Scopes {
 		r.Privileges.Scopes[i] = clean(r.Privileges.Scopes[i])
 	}
+	r.Privileges.Flags = slices.Clone(r.Privileges.Flags)
 	for i := range r.Privileges.Flags {
 		r.Privileges.Flags[i] = clean(r.Privileges.Flags[i])
 	}

@@ -1,0 +1,227 @@
+package verifiers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// AWS verifies access key pairs with STS GetCallerIdentity, signed with
+// SigV4 (aws-sdk-go-v2's signer) for us-east-1 / sts. The call needs no
+// permission and cannot be denied, so 200 means the pair works. Key ids
+// whose account (decoded from the id itself, offline) is a known canary
+// (honeytoken) account are flagged "canary" and never called: calling
+// them would alert their owner and tell nothing.
+type AWS struct {
+	// Canaries are extra canary account ids (operator config).
+	Canaries []string
+}
+
+var _ Verifier = (*AWS)(nil)
+var _ Pairer = (*AWS)(nil)
+
+func (*AWS) Provider() string { return "aws" }
+func (*AWS) Hosts() []string  { return []string{"sts.amazonaws.com"} }
+
+// canaryAWSAccounts are accounts known to issue honeytoken keys: Thinkst's
+// canarytokens.org and look-alike services (public lists).
+var canaryAWSAccounts = []string{
+	"052310077262", "171436882533", "534261010715", "595918472158", "717712589309",
+	"819147034852", "992382622183", "730335385048", "266735846894", "893192397702",
+	"044858866125", "251535659677", "344043088457", "351906852752", "390477818340",
+	"426127672474", "427150556519", "439872796651", "445142720921", "465867158099",
+	"637958123769", "693412236332", "732624840810", "735421457923", "959235150393",
+	"982842642351",
+}
+
+var (
+	awsKeyID       = regexp.MustCompile(`\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b`)
+	awsKeyIDExact  = regexp.MustCompile(`^(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}$`)
+	awsSecretNamed = labelled(`secret`, `[A-Za-z0-9/+]{40}`)
+	awsSecretAny   = regexp.MustCompile(`(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`)
+	awsSession     = labelled(`session_?token|security_?token`, `[A-Za-z0-9/+=]{100,1000}`)
+)
+
+// Pair finds the other half of an AWS key pair beside s: the secret
+// access key when s is a key id, the key id when s is a secret; a session
+// token too for ASIA (temporary) key ids.
+func (*AWS) Pair(s Sighting) Credential {
+	var id, secret string
+	if strings.HasPrefix(s.Secret, "ABSK") || strings.HasPrefix(s.Secret, "bedrock-api-key-") {
+		return Credential{Secret: s.Secret, Companions: companions("kind", "bedrock")}
+	}
+	if awsKeyIDExact.MatchString(s.Secret) {
+		id = s.Secret
+		secret = nearest(s.Context, s.Secret, awsSecretNamed)
+		if secret == "" {
+			secret = nearest(s.Context, s.Secret, awsSecretAny)
+		}
+		if secret == "" {
+			secret = sibling(s, func(sb Sibling) bool { return sb.RuleID == "aws-secret-access-key" })
+		}
+	} else {
+		secret = s.Secret
+		id = nearest(s.Context, s.Secret, awsKeyID)
+		if id == "" {
+			id = sibling(s, func(sb Sibling) bool { return sb.Provider == "aws" && awsKeyIDExact.MatchString(sb.Secret) })
+		}
+	}
+	cred := Credential{Secret: secret, Companions: companions("key_id", id)}
+	if strings.HasPrefix(id, "ASIA") {
+		cred.SecretCompanions = companions("session_token", nearest(s.Context, s.Secret, awsSession))
+	}
+	return cred
+}
+
+// AWSAccountFromKeyID decodes the account id that access key ids of the
+// current format carry (base32 of the 16 characters after the prefix:
+// bits 1..40 of the first six bytes). It returns "" for ids it cannot
+// decode, e.g. the older AKIAI… / AKIAJ… ones.
+func AWSAccountFromKeyID(id string) string {
+	if !awsKeyIDExact.MatchString(id) || id[4] == 'I' || id[4] == 'J' {
+		return ""
+	}
+	b, err := base32.StdEncoding.DecodeString(id[4:])
+	if err != nil || len(b) < 6 {
+		return ""
+	}
+	var w [8]byte
+	copy(w[2:], b[:6])
+	z := binary.BigEndian.Uint64(w[:])
+	return fmt.Sprintf("%012d", (z&0x7fffffffff80)>>7)
+}
+
+func (v *AWS) canary(account string) bool {
+	return account != "" && (slices.Contains(canaryAWSAccounts, account) || slices.Contains(v.Canaries, account))
+}
+
+const awsSTS = "https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"
+
+func (v *AWS) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	id := cred.Companions["key_id"]
+	if cred.Companions["kind"] == "bedrock" {
+		return unknown("aws: Bedrock API keys are not verified"), nil
+	}
+	account := AWSAccountFromKeyID(id)
+	ident := companions("account", account)
+	if v.canary(account) {
+		return Result{Status: Unknown, Reason: "aws: canary (honeytoken) account " + account + ": not called",
+			Identity: ident, Privileges: Privileges{Level: "unknown", Flags: []string{"canary"}}}, nil
+	}
+	switch {
+	case id == "":
+		return unknown("aws: no access key id beside the secret"), nil
+	case cred.Secret == "":
+		r := unknown("aws: no secret access key beside the key id")
+		r.Identity = ident
+		return r, nil
+	case strings.HasPrefix(id, "ASIA") && cred.SecretCompanions["session_token"] == "":
+		r := unknown("aws: temporary (ASIA) key without its session token")
+		r.Identity = ident
+		return r, nil
+	}
+	req, err := c.NewRequest(ctx, v, "GET", awsSTS, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	ep := Endpoint(req)
+	req.Header.Set("Accept", "application/json")
+	empty := sha256.Sum256(nil)
+	creds := aws.Credentials{AccessKeyID: id, SecretAccessKey: cred.Secret, SessionToken: cred.SecretCompanions["session_token"]}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(empty[:]), "sts", "us-east-1", time.Now().UTC()); err != nil {
+		return Result{Endpoint: ep}, fmt.Errorf("%s: signing failed", ep)
+	}
+	resp, err := c.Do(v, req)
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	switch resp.StatusCode {
+	case 200:
+		who, err := parseCallerIdentity(resp.Body)
+		if err != nil || who.Arn == "" {
+			return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 without a caller identity", ep)
+		}
+		p := Privileges{Level: "unknown"}
+		if strings.HasSuffix(who.Arn, ":root") {
+			p.Level = "admin"
+			p.Flags = append(p.Flags, "root-account")
+		}
+		if v.canary(who.Account) {
+			p.Flags = append(p.Flags, "canary")
+		}
+		return live(ep, map[string]string{"account": who.Account, "arn": who.Arn, "user_id": who.UserID}, p), nil
+	case 400, 403:
+		switch code := awsErrorCode(resp.Body); code {
+		case "InvalidClientTokenId":
+			return dead(ep, "aws: InvalidClientTokenId (no such active key id)"), nil
+		case "SignatureDoesNotMatch":
+			return dead(ep, "aws: SignatureDoesNotMatch (the secret does not belong to the key id)"), nil
+		case "ExpiredToken":
+			return dead(ep, "aws: ExpiredToken"), nil
+		case "":
+		default:
+			return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP %d %s", ep, resp.StatusCode, code)
+		}
+	}
+	return Result{Endpoint: ep}, unexpected(resp, ep)
+}
+
+type callerIdentity struct{ Account, Arn, UserID string }
+
+// parseCallerIdentity reads STS's JSON answer (asked for with Accept) or
+// its default XML one.
+func parseCallerIdentity(body []byte) (callerIdentity, error) {
+	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '<' {
+		var x struct {
+			Result struct {
+				Account string `xml:"Account"`
+				Arn     string `xml:"Arn"`
+				UserID  string `xml:"UserId"`
+			} `xml:"GetCallerIdentityResult"`
+		}
+		err := xml.Unmarshal(b, &x)
+		return callerIdentity{x.Result.Account, x.Result.Arn, x.Result.UserID}, err
+	}
+	var j struct {
+		R struct {
+			Result struct {
+				Account string `json:"Account"`
+				Arn     string `json:"Arn"`
+				UserID  string `json:"UserId"`
+			} `json:"GetCallerIdentityResult"`
+		} `json:"GetCallerIdentityResponse"`
+	}
+	err := json.Unmarshal(body, &j)
+	return callerIdentity{j.R.Result.Account, j.R.Result.Arn, j.R.Result.UserID}, err
+}
+
+// awsErrorCode reads Error.Code of an STS error in JSON or XML ("" if none).
+func awsErrorCode(body []byte) string {
+	if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '<' {
+		var x struct {
+			Code string `xml:"Error>Code"`
+		}
+		_ = xml.Unmarshal(b, &x)
+		return x.Code
+	}
+	var j struct {
+		Error struct {
+			Code string `json:"Code"`
+		} `json:"Error"`
+	}
+	_ = json.Unmarshal(body, &j)
+	return j.Error.Code
+}

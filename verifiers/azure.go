@@ -1,0 +1,139 @@
+package verifiers
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Azure verifies Entra ID (Azure AD) application client secrets with a
+// client-credentials token request to
+// https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token. The tenant
+// and client (application) ids must be found beside the secret; without
+// them nothing is sent. The tenant only ever goes into the path as a GUID.
+type Azure struct{}
+
+var _ Verifier = (*Azure)(nil)
+var _ Pairer = (*Azure)(nil)
+
+func (*Azure) Provider() string { return "azure" }
+func (*Azure) Hosts() []string  { return []string{"login.microsoftonline.com"} }
+
+const guid = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
+
+var (
+	azureTenant    = labelled(`tenant|directory`, guid)
+	azureTenantURL = regexp.MustCompile(`login\.microsoftonline\.com/(` + guid + `)`)
+	azureClient    = labelled(`client_?id|clientid|app_?id|appid|application_?id|applicationid`, guid)
+	guidExact      = regexp.MustCompile(`^` + guid + `$`)
+)
+
+// Pair finds the tenant and client ids near the secret.
+func (*Azure) Pair(s Sighting) Credential {
+	tenant := nearest(s.Context, s.Secret, azureTenant)
+	if tenant == "" {
+		tenant = nearest(s.Context, s.Secret, azureTenantURL)
+	}
+	client := nearest(s.Context, s.Secret, azureClient, tenant)
+	return Credential{Secret: s.Secret, Companions: companions("tenant_id", strings.ToLower(tenant), "client_id", strings.ToLower(client))}
+}
+
+// azureDead are the AADSTS codes that reject the secret, the app or the tenant.
+var azureDead = map[int]string{
+	7000215: "invalid client secret",
+	7000222: "client secret expired",
+	700016:  "application not found in the tenant",
+	90002:   "tenant not found",
+	700023:  "invalid tenant",
+	7000216: "client assertion or secret required",
+}
+
+// azureAdminRoles are Graph application roles that can change credentials
+// or the directory.
+var azureAdminRoles = []string{"Application.ReadWrite.All", "Application.ReadWrite.OwnedBy", "Directory.ReadWrite.All", "RoleManagement.ReadWrite.Directory", "AppRoleAssignment.ReadWrite.All"}
+
+func (v *Azure) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	tenant, client := cred.Companions["tenant_id"], cred.Companions["client_id"]
+	if !guidExact.MatchString(tenant) || !guidExact.MatchString(client) {
+		return unknown("azure: no tenant/client id beside the secret"), nil
+	}
+	u := "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token"
+	ep := "POST " + u
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {client}, "client_secret": {cred.Secret}, "scope": {"https://graph.microsoft.com/.default"}}
+	req, err := c.NewRequest(ctx, v, "POST", u, []byte(form.Encode()))
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(v, req)
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	var b struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error"`
+		Codes       []int  `json:"error_codes"`
+	}
+	if err := decode(resp, ep, &b); err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	ident := map[string]string{"tenant_id": tenant, "client_id": client}
+	switch {
+	case resp.StatusCode == 200 && b.AccessToken != "":
+		claims := jwtClaims(b.AccessToken)
+		ident["app_name"], _ = claims["app_displayname"].(string)
+		var roles []string
+		if rs, ok := claims["roles"].([]any); ok {
+			for _, r := range rs {
+				if s, ok := r.(string); ok {
+					roles = append(roles, s)
+				}
+			}
+		}
+		p := Privileges{Level: "unknown", Scopes: roles}
+		if len(roles) > 0 {
+			p.Level = "read"
+		}
+		for _, r := range roles {
+			if strings.Contains(r, ".ReadWrite.") && p.Level == "read" {
+				p.Level = "write"
+			}
+			if slices.Contains(azureAdminRoles, r) {
+				p.Level = "admin"
+				if !slices.Contains(p.Flags, "can-manage-keys") {
+					p.Flags = append(p.Flags, "can-manage-keys")
+				}
+			}
+		}
+		return live(ep, ident, p), nil
+	case resp.StatusCode == 400 || resp.StatusCode == 401:
+		for _, code := range b.Codes {
+			if why, ok := azureDead[code]; ok {
+				return dead(ep, fmt.Sprintf("azure: AADSTS%d %s", code, why)), nil
+			}
+		}
+	}
+	return Result{Endpoint: ep}, unexpected(resp, ep)
+}
+
+// jwtClaims decodes a JWT's payload without checking it (identity only).
+func jwtClaims(tok string) map[string]any {
+	parts := strings.Split(tok, ".")
+	if len(parts) < 2 {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	return m
+}

@@ -1,0 +1,126 @@
+package verifiers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Datadog verifies API keys with GET https://api.{site}/api/v1/validate
+// (header DD-API-KEY) on every Datadog site, starting with the one the
+// key's context names: a key is live on the first site that accepts it
+// and dead only when every site rejects it. With an application key beside
+// it, the owner is read from GET /api/v2/current_user on that site.
+type Datadog struct{}
+
+var _ Verifier = (*Datadog)(nil)
+var _ Pairer = (*Datadog)(nil)
+
+func (*Datadog) Provider() string { return "datadog" }
+
+// datadogSites are the API hosts of every Datadog site.
+var datadogSites = []string{
+	"api.datadoghq.com", "api.datadoghq.eu", "api.us3.datadoghq.com", "api.us5.datadoghq.com",
+	"api.ap1.datadoghq.com", "api.ap2.datadoghq.com", "api.ddog-gov.com",
+}
+
+func (*Datadog) Hosts() []string { return slices.Clone(datadogSites) }
+
+var (
+	ddAPIKeyExact = regexp.MustCompile(`^[a-f0-9]{32}$`)
+	ddAppKeyExact = regexp.MustCompile(`^[a-f0-9]{40}$`)
+	ddAPIKey      = labelled(`api_?key|apikey|dd_api|datadog`, `[a-f0-9]{32}`)
+	ddAppKey      = labelled(`app(?:lication)?_?key|appkey|dd_app`, `[a-f0-9]{40}`)
+	ddSite        = regexp.MustCompile(`\b((?:us3\.|us5\.|ap1\.|ap2\.)?datadoghq\.(?:com|eu)|ddog-gov\.com)\b`)
+)
+
+// Pair makes the API key the secret and the application key a secret
+// companion, whichever of the two the rule reported, and notes the site
+// the context names.
+func (*Datadog) Pair(s Sighting) Credential {
+	var api, app string
+	switch {
+	case ddAppKeyExact.MatchString(s.Secret):
+		app, api = s.Secret, nearest(s.Context, s.Secret, ddAPIKey)
+	default:
+		api, app = s.Secret, nearest(s.Context, s.Secret, ddAppKey)
+	}
+	site := ""
+	if m := nearest(s.Context, s.Secret, ddSite); m != "" {
+		site = "api." + strings.ToLower(m)
+		if !slices.Contains(datadogSites, site) {
+			site = ""
+		}
+	}
+	return Credential{Secret: api, Companions: companions("site", site), SecretCompanions: companions("app_key", app)}
+}
+
+func (v *Datadog) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	if !ddAPIKeyExact.MatchString(cred.Secret) {
+		return unknown("datadog: no API key (an application key alone cannot be checked)"), nil
+	}
+	sites := datadogSites
+	if s := cred.Companions["site"]; s != "" {
+		sites = append([]string{s}, slices.DeleteFunc(slices.Clone(datadogSites), func(x string) bool { return x == s })...)
+	}
+	var unknownErr error
+	for _, site := range sites {
+		resp, ep, err := call(ctx, c, v, "GET", "https://"+site+"/api/v1/validate", map[string]string{"DD-API-KEY": cred.Secret})
+		if err != nil {
+			if ctx.Err() != nil {
+				return Result{Endpoint: ep}, err
+			}
+			unknownErr = err // this site gave no answer: the key cannot be called dead
+			continue
+		}
+		var b struct {
+			Valid bool `json:"valid"`
+		}
+		switch {
+		case resp.StatusCode == 200 && json.Unmarshal(resp.Body, &b) == nil && b.Valid:
+			return v.live(ctx, c, cred, site, ep), nil
+		case resp.StatusCode == 403 || resp.StatusCode == 401:
+			continue
+		default:
+			unknownErr = unexpected(resp, ep)
+		}
+	}
+	if unknownErr != nil {
+		return Result{}, unknownErr
+	}
+	return dead("GET https://api.datadoghq.com/api/v1/validate", fmt.Sprintf("datadog: rejected by all %d sites", len(sites))), nil
+}
+
+// live reads the owner with the application key when there is one; its
+// failure does not change the verdict on the API key.
+func (v *Datadog) live(ctx context.Context, c *Client, cred Credential, site, ep string) Result {
+	id := map[string]string{"site": strings.TrimPrefix(site, "api.")}
+	app := cred.SecretCompanions["app_key"]
+	if app == "" {
+		return live(ep, id, Privileges{Level: "write", Flags: []string{"can-submit-data"}})
+	}
+	resp, _, err := call(ctx, c, v, "GET", "https://"+site+"/api/v2/current_user", map[string]string{"DD-API-KEY": cred.Secret, "DD-APPLICATION-KEY": app})
+	p := Privileges{Level: "write", Flags: []string{"can-submit-data"}}
+	if err == nil && resp.StatusCode == 200 {
+		var b struct {
+			Data struct {
+				ID         string `json:"id"`
+				Attributes struct {
+					Email  string `json:"email"`
+					Handle string `json:"handle"`
+				} `json:"attributes"`
+			} `json:"data"`
+		}
+		if json.Unmarshal(resp.Body, &b) == nil {
+			id["user_id"], id["email"], id["handle"] = b.Data.ID, b.Data.Attributes.Email, b.Data.Attributes.Handle
+			id["app_key"] = "valid"
+			p.Flags = append(p.Flags, "can-read-api")
+		}
+	} else if err == nil && (resp.StatusCode == 403 || resp.StatusCode == 401) {
+		id["app_key"] = "rejected"
+	}
+	return live(ep, id, p)
+}

@@ -1,0 +1,91 @@
+package verifiers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+)
+
+// DockerHub verifies personal and organisation access tokens by
+// exchanging them, with their username, at
+// POST https://hub.docker.com/v2/auth/token (the token the answer carries
+// is dropped unused). The username must be found beside the token.
+type DockerHub struct{}
+
+var _ Verifier = (*DockerHub)(nil)
+var _ Pairer = (*DockerHub)(nil)
+
+func (*DockerHub) Provider() string { return "dockerhub" }
+func (*DockerHub) Hosts() []string  { return []string{"hub.docker.com"} }
+
+var (
+	dockerUser      = labelled(`docker_?hub_?user(?:name)?|docker_?user(?:name)?|docker_?login|registry_?user(?:name)?|username|user|identifier`, `[a-z0-9][a-z0-9._-]{1,38}`)
+	dockerLoginFlag = regexp.MustCompile(`docker\s+login\b[^\n]*?\s(?:-u|--username)[ =]["']?([a-z0-9][a-z0-9._-]{1,38})`)
+)
+
+// Pair finds the Docker Hub username near the token.
+func (*DockerHub) Pair(s Sighting) Credential {
+	user := nearest(s.Context, s.Secret, dockerLoginFlag)
+	if user == "" {
+		user = nearest(s.Context, s.Secret, dockerUser)
+	}
+	return Credential{Secret: s.Secret, Companions: companions("username", user)}
+}
+
+func (v *DockerHub) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	user := cred.Companions["username"]
+	if user == "" {
+		return unknown("dockerhub: no username beside the token"), nil
+	}
+	body, _ := json.Marshal(map[string]string{"identifier": user, "secret": cred.Secret})
+	req, err := c.NewRequest(ctx, v, "POST", "https://hub.docker.com/v2/auth/token", body)
+	if err != nil {
+		return Result{}, err
+	}
+	ep := Endpoint(req)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(v, req)
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	var b struct {
+		AccessToken string `json:"access_token"`
+		TwoFA       string `json:"login_2fa_token"`
+	}
+	switch resp.StatusCode {
+	case 200:
+		if err := decode(resp, ep, &b); err != nil {
+			return Result{Endpoint: ep}, err
+		}
+		if b.AccessToken == "" {
+			return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 without a token", ep)
+		}
+		p := Privileges{Level: "unknown"}
+		if scope, _ := jwtClaims(b.AccessToken)["scope"].(string); scope != "" {
+			p.Scopes = splitScopes(scope)
+			p.Level = dockerLevel(p.Scopes)
+		}
+		return live(ep, map[string]string{"username": user}, p), nil
+	case 401:
+		if json.Unmarshal(resp.Body, &b) == nil && b.TwoFA != "" {
+			// The secret was accepted; a second factor is asked for.
+			return live(ep, map[string]string{"username": user}, Privileges{Level: "unknown", Flags: []string{"2fa-required"}}), nil
+		}
+		return dead(ep, "dockerhub: incorrect username or token (HTTP 401)"), nil
+	}
+	return Result{Endpoint: ep}, unexpected(resp, ep)
+}
+
+func dockerLevel(scopes []string) string {
+	level := "read"
+	for _, s := range scopes {
+		switch s {
+		case "repo:admin":
+			return "admin"
+		case "repo:write":
+			level = "write"
+		}
+	}
+	return level
+}

@@ -1,0 +1,156 @@
+package verifiers
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// GCP verifies service-account keys with the OAuth 2.0 JWT-bearer grant:
+// an RS256 assertion signed with the key (iss = client_email, aud = the
+// token endpoint, scope cloud-platform) is exchanged at
+// https://oauth2.googleapis.com/token. An access token back means the key
+// works; it is dropped unused. The key file's own token_uri is ignored:
+// the assertion only ever goes to Google's official endpoint.
+type GCP struct{}
+
+var _ Verifier = (*GCP)(nil)
+var _ Pairer = (*GCP)(nil)
+
+func (*GCP) Provider() string { return "gcp" }
+func (*GCP) Hosts() []string  { return []string{"oauth2.googleapis.com"} }
+
+const gcpTokenURL = "https://oauth2.googleapis.com/token"
+
+var (
+	gcpField = func(name string) *regexp.Regexp {
+		return regexp.MustCompile(`"` + name + `"\s*:\s*"((?:[^"\\]|\\.)*)"`)
+	}
+	gcpKeyID    = gcpField("private_key_id")
+	gcpKey      = gcpField("private_key")
+	gcpEmail    = gcpField("client_email")
+	gcpProject  = gcpField("project_id")
+	gcpAPIKey   = regexp.MustCompile(`^AIza[0-9A-Za-z_-]{35}$`)
+	gcpHexKeyID = regexp.MustCompile(`^[a-f0-9]{40}$`)
+)
+
+// Pair reads the key file's fields around the finding: the rule reports
+// the private_key_id, the private key and client_email sit beside it.
+func (*GCP) Pair(s Sighting) Credential {
+	if gcpAPIKey.MatchString(s.Secret) {
+		return Credential{Secret: s.Secret, Companions: companions("kind", "api-key")}
+	}
+	field := func(re *regexp.Regexp) string {
+		var v string
+		if err := json.Unmarshal([]byte(`"`+nearest(s.Context, s.Secret, re)+`"`), &v); err != nil {
+			return ""
+		}
+		return v
+	}
+	keyID := ""
+	if gcpHexKeyID.MatchString(s.Secret) {
+		keyID = s.Secret
+	} else {
+		keyID = field(gcpKeyID)
+	}
+	key := field(gcpKey)
+	if key == "" {
+		key = sibling(s, func(sb Sibling) bool {
+			return sb.Provider == "privatekey" && strings.Contains(sb.Secret, "PRIVATE KEY")
+		})
+		key = strings.ReplaceAll(key, `\n`, "\n")
+	}
+	return Credential{Secret: key, Companions: companions("private_key_id", keyID, "client_email", field(gcpEmail), "project_id", field(gcpProject))}
+}
+
+func (v *GCP) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	ep := "POST " + gcpTokenURL
+	email, keyID := cred.Companions["client_email"], cred.Companions["private_key_id"]
+	ident := companions("client_email", email, "project_id", cred.Companions["project_id"], "private_key_id", keyID)
+	switch {
+	case cred.Companions["kind"] == "api-key":
+		return unknown("gcp: API keys are not verified (no free identity call)"), nil
+	case cred.Secret == "" || email == "":
+		r := unknown("gcp: no private key and client_email beside the key id")
+		r.Identity = ident
+		return r, nil
+	}
+	key, err := parseRSAKey(cred.Secret)
+	if err != nil {
+		r := unknown("gcp: private key is not an RSA key")
+		r.Identity = ident
+		return r, nil
+	}
+	now := time.Now()
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+		"iss": email, "scope": "https://www.googleapis.com/auth/cloud-platform", "aud": gcpTokenURL,
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	})
+	if keyID != "" {
+		tok.Header["kid"] = keyID
+	}
+	assertion, err := tok.SignedString(key)
+	if err != nil {
+		return Result{Endpoint: ep}, fmt.Errorf("gcp: signing the assertion failed")
+	}
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}
+	req, err := c.NewRequest(ctx, v, "POST", gcpTokenURL, []byte(form.Encode()))
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(v, req)
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	var b struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if err := decode(resp, ep, &b); err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	switch {
+	case resp.StatusCode == 200 && b.AccessToken != "":
+		return live(ep, ident, Privileges{Level: "unknown", Scopes: []string{"cloud-platform"}}), nil
+	case (resp.StatusCode == 400 && b.Error == "invalid_grant") || (resp.StatusCode == 401 && b.Error == "invalid_client"):
+		r := dead(ep, "gcp: "+b.Error+gcpDescription(b.Description))
+		r.Identity = ident
+		return r, nil
+	}
+	return Result{Endpoint: ep}, unexpected(resp, ep)
+}
+
+// gcpDescription keeps Google's short error descriptions ("Invalid JWT
+// Signature.") and nothing long.
+func gcpDescription(d string) string {
+	if d == "" || len(d) > 80 {
+		return ""
+	}
+	return " (" + d + ")"
+}
+
+// parseRSAKey reads a PEM RSA private key (PKCS#8 or PKCS#1).
+func parseRSAKey(p string) (*rsa.PrivateKey, error) {
+	blk, _ := pem.Decode([]byte(strings.ReplaceAll(p, `\n`, "\n")))
+	if blk == nil {
+		return nil, fmt.Errorf("no PEM block")
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(blk.Bytes); err == nil {
+		if rk, ok := k.(*rsa.PrivateKey); ok {
+			return rk, nil
+		}
+		return nil, fmt.Errorf("not RSA")
+	}
+	return x509.ParsePKCS1PrivateKey(blk.Bytes)
+}

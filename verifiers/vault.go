@@ -1,0 +1,65 @@
+package verifiers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Vault verifies HashiCorp Vault tokens with
+// GET https://{host}/v1/auth/token/lookup-self (X-Vault-Token). Vault has
+// no official public host: only servers named in the operator's config
+// (verify.hosts.vault) are used.
+type Vault struct {
+	// Servers are the Vault hosts ("vault.example.com:8200") of the operator's config.
+	Servers []string
+}
+
+var _ Verifier = (*Vault)(nil)
+var _ Pairer = (*Vault)(nil)
+
+func (*Vault) Provider() string             { return "vault" }
+func (v *Vault) Hosts() []string            { return slices.Clone(v.Servers) }
+func (v *Vault) Pair(s Sighting) Credential { return selfHostedPair(s, v.Servers) }
+
+func (v *Vault) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	host, r := selfHostedHost("vault", cred, v.Servers)
+	if r != nil {
+		return *r, nil
+	}
+	resp, ep, err := call(ctx, c, v, "GET", "https://"+host+"/v1/auth/token/lookup-self", map[string]string{"X-Vault-Token": cred.Secret})
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	switch resp.StatusCode {
+	case 200:
+		var b struct {
+			Data struct {
+				DisplayName string   `json:"display_name"`
+				EntityID    string   `json:"entity_id"`
+				Policies    []string `json:"policies"`
+				ExpireTime  *string  `json:"expire_time"`
+				Orphan      bool     `json:"orphan"`
+			} `json:"data"`
+		}
+		if err := decode(resp, ep, &b); err != nil {
+			return Result{Endpoint: ep}, err
+		}
+		if b.Data.Policies == nil && b.Data.DisplayName == "" {
+			return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 without token data", ep)
+		}
+		p := Privileges{Level: "unknown", Scopes: b.Data.Policies}
+		if slices.Contains(b.Data.Policies, "root") {
+			p.Level, p.Flags = "admin", []string{"root-token"}
+		}
+		id := map[string]string{"host": host, "display_name": b.Data.DisplayName, "entity_id": b.Data.EntityID, "policies": strings.Join(b.Data.Policies, ",")}
+		if b.Data.ExpireTime != nil {
+			id["expire_time"] = *b.Data.ExpireTime
+		}
+		return live(ep, id, p), nil
+	case 403:
+		return dead(ep, "vault: permission denied (HTTP 403)"), nil
+	}
+	return Result{Endpoint: ep}, unexpected(resp, ep)
+}
