@@ -42,14 +42,24 @@ func stagedAllowedFooter(w io.Writer, fs []scanner.Finding) {
 // hookMarker identifies a hook written by install-hook.
 const hookMarker = "# nhiscan pre-commit hook (written by `scan install-hook`)"
 
+// verifyHookArgs are the arguments `scan staged` gets in a verifying hook
+// (install-hook --verify, and the nhiscan-verify pre-commit hook): a short
+// time bound, and only a live or unverifiable secret blocks the commit.
+const verifyHookArgs = "--verify --verify-timeout 3s --fail-on live,unverified"
+
 // hookScript is the pre-commit hook calling bin (an absolute path), or
-// `scan` on PATH when bin is empty or no longer executable.
-func hookScript(bin string) string {
-	return "#!/bin/sh\n" + hookMarker + "\n" +
-		"# Blocks a commit whose staged changes add a secret. Skip once: git commit --no-verify\n" +
+// `scan` on PATH when bin is empty or no longer executable. With verify, it
+// verifies the staged secrets first (verifyHookArgs).
+func hookScript(bin string, verify bool) string {
+	run := "exec \"$SCAN\" staged\n"
+	what := "# Blocks a commit whose staged changes add a secret. Skip once: git commit --no-verify\n"
+	if verify {
+		run = "exec \"$SCAN\" staged " + verifyHookArgs + "\n"
+		what = "# Blocks a commit whose staged changes add a live (or unverifiable) secret. Skip once: git commit --no-verify\n"
+	}
+	return "#!/bin/sh\n" + hookMarker + "\n" + what +
 		"SCAN=" + shQuote(bin) + "\n" +
-		"if [ -z \"$SCAN\" ] || [ ! -x \"$SCAN\" ]; then SCAN=scan; fi\n" +
-		"exec \"$SCAN\" staged\n"
+		"if [ -z \"$SCAN\" ] || [ ! -x \"$SCAN\" ]; then SCAN=scan; fi\n" + run
 }
 
 // shQuote quotes s for sh.
@@ -57,7 +67,7 @@ func shQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func newInstallHookCmd() *cobra.Command {
+func newInstallHookCmd(g *globalOpts) *cobra.Command {
 	var (
 		repo  string
 		force bool
@@ -69,10 +79,13 @@ func newInstallHookCmd() *cobra.Command {
 when set): a small sh script that runs this binary's "scan staged", or "scan"
 on PATH when this binary is moved. Running it again is harmless. A different
 existing hook is kept unless --force, which replaces it and keeps the old one
-as pre-commit.bak. With the pre-commit framework, use .pre-commit-hooks.yaml
-instead (see the README).`,
+as pre-commit.bak. With --verify, the hook runs "scan staged ` + verifyHookArgs + `":
+only a staged secret verified live, or one no verifier covers, blocks the
+commit. With the pre-commit framework, use .pre-commit-hooks.yaml instead
+(see the README).`,
 		Example: `  scan install-hook
-  scan install-hook --repo ~/src/app --force`,
+  scan install-hook --repo ~/src/app --force
+  scan install-hook --verify             # verify staged secrets; block only live ones`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			bin, err := os.Executable()
@@ -82,7 +95,7 @@ instead (see the README).`,
 			if err != nil {
 				bin = ""
 			}
-			path, status, err := installHook(cmd.Context(), repo, bin, force)
+			path, status, err := installHook(cmd.Context(), repo, bin, force, g.verify)
 			if err != nil {
 				return err
 			}
@@ -111,13 +124,13 @@ func hooksDir(ctx context.Context, repo string) (string, error) {
 
 // installHook writes the hook and says what it did: "installed",
 // "updated", "already installed" or "replaced (old hook kept as …)".
-func installHook(ctx context.Context, repo, bin string, force bool) (path, status string, err error) {
+func installHook(ctx context.Context, repo, bin string, force, verify bool) (path, status string, err error) {
 	dir, err := hooksDir(ctx, repo)
 	if err != nil {
 		return "", "", err
 	}
 	path = filepath.Join(dir, "pre-commit")
-	want := hookScript(bin)
+	want := hookScript(bin, verify)
 	old, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

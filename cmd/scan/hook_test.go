@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,15 +24,15 @@ func TestInstallHook(t *testing.T) {
 		hooksDir string // relative to the work tree; .git/hooks when empty
 		status   string
 		errSub   string
-		content  string // the hook afterwards; hookScript(bin) when empty
+		content  string // the hook afterwards; hookScript(bin, false) when empty
 		backup   string // pre-commit.bak afterwards, when set
 	}{
 		{name: "fresh repository", status: "installed"},
 		{name: "same hook already there", status: "already installed", prepare: func(t *testing.T, r *fixtures.Repo) {
-			writeHook(t, filepath.Join(r.Dir(), ".git", "hooks"), hookScript(bin))
+			writeHook(t, filepath.Join(r.Dir(), ".git", "hooks"), hookScript(bin, false))
 		}},
 		{name: "older nhiscan hook is updated", status: "updated", prepare: func(t *testing.T, r *fixtures.Repo) {
-			writeHook(t, filepath.Join(r.Dir(), ".git", "hooks"), hookScript("/old/place/scan"))
+			writeHook(t, filepath.Join(r.Dir(), ".git", "hooks"), hookScript("/old/place/scan", false))
 		}},
 		{name: "foreign hook is kept", errSub: "--force", content: foreign, prepare: func(t *testing.T, r *fixtures.Repo) {
 			writeHook(t, filepath.Join(r.Dir(), ".git", "hooks"), foreign)
@@ -58,7 +59,7 @@ func TestInstallHook(t *testing.T) {
 				dir = filepath.Join(r.Dir(), tc.hooksDir)
 			}
 			hook := filepath.Join(dir, "pre-commit")
-			path, status, err := installHook(context.Background(), r.Dir(), bin, tc.force)
+			path, status, err := installHook(context.Background(), r.Dir(), bin, tc.force, false)
 			if tc.errSub != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.errSub) {
 					t.Fatalf("error %v, want one containing %q", err, tc.errSub)
@@ -76,7 +77,7 @@ func TestInstallHook(t *testing.T) {
 			}
 			want := tc.content
 			if want == "" {
-				want = hookScript(bin)
+				want = hookScript(bin, false)
 			}
 			got, err := os.ReadFile(hook)
 			if err != nil || string(got) != want {
@@ -93,7 +94,7 @@ func TestInstallHook(t *testing.T) {
 		})
 	}
 	t.Run("not a repository", func(t *testing.T) {
-		if _, _, err := installHook(context.Background(), t.TempDir(), bin, false); err == nil || !strings.Contains(err.Error(), "not a git repository") {
+		if _, _, err := installHook(context.Background(), t.TempDir(), bin, false, false); err == nil || !strings.Contains(err.Error(), "not a git repository") {
 			t.Errorf("error %v", err)
 		}
 	})
@@ -115,6 +116,8 @@ func TestInstallHookCLI(t *testing.T) {
 		{name: "foreign hook", prepare: func() { writeHook(t, filepath.Dir(hook), "#!/bin/sh\nexit 0\n") },
 			args: []string{"install-hook", "--repo", r.Dir()}, code: 2, err: "Rerun with --force"},
 		{name: "force", args: []string{"install-hook", "--repo", r.Dir(), "--force"}, code: 0, out: "replaced (old hook kept as pre-commit.bak): "},
+		{name: "verify updates it to the verifying hook", args: []string{"install-hook", "--repo", r.Dir(), "--verify"}, code: 0, out: "updated: "},
+		{name: "verify again", args: []string{"install-hook", "--repo", r.Dir(), "--verify"}, code: 0, out: "already installed: "},
 		{name: "help", args: []string{"install-hook", "--help"}, code: 0, out: "Example"},
 	}
 	for _, s := range steps {
@@ -143,13 +146,21 @@ func TestInstallHookCommits(t *testing.T) {
 		path    bool   // put bin's folder on PATH
 		files   map[string]string
 		blocked bool
+		verify  bool     // install-hook --verify
+		want    []string // in the commit's output
 	}{
 		{name: "secret is blocked", files: map[string]string{"config/app.env": "DEBUG=1\nGITHUB_TOKEN=" + g.GitHubToken("ghp_") + "\n"}, blocked: true},
 		{name: "clean commit passes", files: map[string]string{"main.go": "package main\n"}},
 		{name: "gitleaks:allow passes", files: map[string]string{"test.env": "TOKEN=" + g.GitHubToken("ghp_") + " # gitleaks:allow\n"}},
 		{name: "moved binary falls back to PATH", hookBin: "/nonexistent/scan", path: true,
 			files: map[string]string{"config/app.env": "DEBUG=1\nGITHUB_TOKEN=" + g.GitHubToken("ghp_") + "\n"}, blocked: true},
+		// install-hook --verify, offline (a proxy refusing every
+		// connection): the token is unknown, and unknown does not block
+		{name: "verifying hook lets an unknown secret through", verify: true,
+			files: map[string]string{"config/app.env": "DEBUG=1\nGITHUB_TOKEN=" + g.GitHubToken("ghp_") + "\n"},
+			want:  []string{"verified: unknown", "commit allowed"}},
 	}
+	proxyEnv, proxied := refusingProxy(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := fixtures.NewRepo(t)
@@ -158,13 +169,20 @@ func TestInstallHookCommits(t *testing.T) {
 			if tc.path {
 				env = append(env, "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 			}
+			if tc.verify {
+				env = append(env, proxyEnv...)
+			}
 			if tc.hookBin == "" {
-				out, err := runIn(r.Dir(), env, bin, "install-hook")
+				args := []string{"install-hook"}
+				if tc.verify {
+					args = append(args, "--verify")
+				}
+				out, err := runIn(r.Dir(), env, bin, args...)
 				if err != nil || !strings.Contains(out, "installed: ") {
 					t.Fatalf("install-hook: %v\n%s", err, out)
 				}
 			} else {
-				writeHook(t, filepath.Join(r.Dir(), ".git", "hooks"), hookScript(tc.hookBin))
+				writeHook(t, filepath.Join(r.Dir(), ".git", "hooks"), hookScript(tc.hookBin, false))
 			}
 			for p, c := range tc.files {
 				r.Stage(p, c)
@@ -179,6 +197,14 @@ func TestInstallHookCommits(t *testing.T) {
 						t.Error("the hook printed the secret")
 					}
 				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("commit output lacks %q:\n%s", w, out)
+				}
+			}
+			if tc.verify && !slices.Contains(proxied(), "CONNECT api.github.com:443") {
+				t.Errorf("the verifying hook did not try the provider: %v", proxied())
 			}
 			if tc.blocked {
 				for _, w := range []string{"config/app.env:2:", "github-pat", "gitleaks:allow", ".gitleaksignore"} {

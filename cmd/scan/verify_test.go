@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -482,8 +481,8 @@ func TestPreCommitVerifyHookArgs(t *testing.T) {
 	}
 	entry := hookEntry(t, b, "nhiscan-verify")
 	args := strings.Fields(entry)
-	if args[0] != "scan" || args[1] != "staged" || !slices.Contains(args, "--verify") {
-		t.Fatalf("entry %q: want scan staged --verify …", entry)
+	if entry != "scan staged "+verifyHookArgs {
+		t.Fatalf("entry %q: want the same arguments as install-hook --verify: scan staged %s", entry, verifyHookArgs)
 	}
 	for i, a := range args {
 		if a == "--verify-timeout" {
