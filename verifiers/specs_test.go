@@ -33,8 +33,8 @@ type spec struct {
 }
 
 // Test-only value helpers built on fixtures.Gen (format-valid fakes).
-func hex32(g *fixtures.Gen) string   { return g.DigitalOceanPAT()[7:39] }
-func hex40(g *fixtures.Gen) string   { return g.DigitalOceanPAT()[7:47] }
+func hex32(g *fixtures.Gen) string { return g.DigitalOceanPAT()[7:39] }
+func hex40(g *fixtures.Gen) string { return g.DigitalOceanPAT()[7:47] }
 func letters(g *fixtures.Gen, n int) string {
 	var b strings.Builder
 	for b.Len() < n {
