@@ -1,0 +1,396 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"nhiscan/internal/store"
+	"nhiscan/scanner"
+)
+
+// HistoryScanner scans a repository's history (scanner.Scanner does).
+type HistoryScanner interface {
+	ScanHistory(ctx context.Context, dir string, opts scanner.HistoryOptions) (*scanner.Result, error)
+}
+
+// Repository outcomes of a crawl.
+const (
+	Scanned   = "scanned"   // new commits were scanned and committed
+	Unchanged = "unchanged" // no ref moved since the last committed scan
+	Failed    = "failed"    // listing, clone, fetch or scan failed; tips unchanged
+	Gone      = "gone"      // deleted upstream (or no longer visible)
+)
+
+// RepoResult is what happened to one repository.
+type RepoResult struct {
+	Repo        Repo
+	Outcome     string
+	Err         string // secret-free, when Failed
+	Incremental bool   // only commits new since the last run were scanned
+	Commits     int
+	Blobs       int
+	Findings    int
+	New         int
+	Reappeared  int
+	Duration    time.Duration
+}
+
+// Crawler crawls repositories into a store. Its fields are set once before
+// Crawl; Crawl may run once at a time.
+type Crawler struct {
+	Lister  *Lister
+	Cache   *Cache
+	Store   store.Store
+	Scanner HistoryScanner
+	// Verify, when set, verifies a repository's findings (filling their
+	// Verification) before they are recorded.
+	Verify func(ctx context.Context, res *scanner.Result) error
+	// Concurrency bounds the repositories processed at once (default 4):
+	// memory stays bounded by that many scans.
+	Concurrency int
+	Shard       Shard
+	Progress    Progress
+	Log         *slog.Logger
+	Now         func() time.Time
+}
+
+// Report is a crawl's outcome.
+type Report struct {
+	Run   store.Run
+	Scope string
+	Repos []RepoResult // sorted by name
+	// Findings are this run's findings merged by fingerprint (only the
+	// locations in commits scanned by this run).
+	Findings []scanner.Finding
+	// Changes are what is new since the last finished run of the scope.
+	Changes []store.Change
+	Counts  store.RunCounts
+}
+
+// ByOutcome counts the repositories per outcome.
+func (r *Report) ByOutcome() map[string]int {
+	m := map[string]int{}
+	for _, rr := range r.Repos {
+		m[rr.Outcome]++
+	}
+	return m
+}
+
+func (c *Crawler) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now().UTC()
+}
+
+func (c *Crawler) log() *slog.Logger {
+	if c.Log != nil {
+		return c.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Scope is the run scope of a target and shard in the store.
+func Scope(t Target, s Shard) string {
+	if s.N > 1 {
+		return t.String() + " shard " + s.String()
+	}
+	return t.String()
+}
+
+// Crawl lists the target's repositories (those of this shard that f keeps),
+// brings each mirror up to date, scans the commits no earlier run scanned
+// and commits each repository's result to the store. A repository that
+// fails is recorded and reported; the others go on. When ctx ends, Crawl
+// returns ctx's error with what was done: every repository finished before
+// is committed, and the next Crawl of the same scope resumes the same run.
+func (c *Crawler) Crawl(ctx context.Context, t Target, f Filter) (*Report, error) {
+	scope := Scope(t, c.Shard)
+	run, err := c.Store.BeginRun(ctx, scope, c.now())
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Run: run, Scope: scope}
+	if run.Resumed {
+		c.log().Info("resuming an unfinished run", "scope", scope, "run", run.ID)
+	}
+	all, err := c.Lister.List(ctx, t, f)
+	if err != nil {
+		return rep, err
+	}
+	var repos []Repo
+	for _, r := range all {
+		if c.Shard.Has(r.FullName) {
+			repos = append(repos, r)
+		}
+	}
+	rep.Counts.ReposTotal = len(repos)
+	gone, err := c.markGone(ctx, t, repos)
+	if err != nil {
+		return rep, err
+	}
+	rep.Repos = append(rep.Repos, gone...)
+
+	progress := c.Progress
+	if progress == nil {
+		progress = nopProgress{}
+	}
+	progress.Start(len(repos))
+	defer progress.Finish()
+
+	var (
+		mu       sync.Mutex
+		findings = map[string]*scanner.Finding{}
+		order    []string
+	)
+	g := &errgroup.Group{}
+	limit := c.Concurrency
+	if limit <= 0 {
+		limit = 4
+	}
+	g.SetLimit(limit)
+	for _, r := range repos {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				return nil
+			}
+			progress.Begin(r.FullName)
+			rr, res := c.crawlRepo(ctx, run.ID, r)
+			if ctx.Err() != nil && rr.Outcome == Failed {
+				return nil // interrupted, not failed: the next run redoes it
+			}
+			mu.Lock()
+			rep.Repos = append(rep.Repos, rr)
+			if res != nil {
+				for i := range res.Findings {
+					nf := res.Findings[i]
+					if have, ok := findings[nf.Fingerprint]; ok {
+						have.Locations = append(have.Locations, nf.Locations...)
+						have.InHead = have.InHead || nf.InHead
+						if have.Verification == nil {
+							have.Verification = nf.Verification
+						}
+					} else {
+						nf.Locations = slices.Clone(nf.Locations)
+						findings[nf.Fingerprint] = &nf
+						order = append(order, nf.Fingerprint)
+					}
+				}
+			}
+			mu.Unlock()
+			progress.Done(r.FullName, rr)
+			return nil
+		})
+	}
+	g.Wait()
+	sort.Strings(order)
+	for _, fp := range order {
+		rep.Findings = append(rep.Findings, *findings[fp])
+	}
+	sort.Slice(rep.Repos, func(i, j int) bool { return rep.Repos[i].Repo.FullName < rep.Repos[j].Repo.FullName })
+	for _, rr := range rep.Repos {
+		switch rr.Outcome {
+		case Scanned:
+			rep.Counts.ReposScanned++
+		case Unchanged:
+			rep.Counts.ReposSkipped++
+		case Failed:
+			rep.Counts.ReposFailed++
+		}
+	}
+	rep.Counts.Findings = len(rep.Findings)
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	if rep.Changes, err = c.Store.Changes(ctx, scope, run.PrevFinished); err != nil {
+		return rep, err
+	}
+	for _, ch := range rep.Changes {
+		switch ch.Reason {
+		case store.ChangeNew:
+			rep.Counts.NewSecrets++
+		case store.ChangeReappeared:
+			rep.Counts.Reappeared++
+		case store.ChangeLiveAgain:
+			rep.Counts.LiveAgain++
+		}
+	}
+	if err := c.Store.FinishRun(ctx, run.ID, rep.Counts, c.now()); err != nil {
+		return rep, err
+	}
+	rep.Run.FinishedAt = c.now()
+	return rep, nil
+}
+
+// markGone marks the store's repositories of the target's owners (and this
+// shard) that the listing no longer has.
+func (c *Crawler) markGone(ctx context.Context, t Target, listed []Repo) ([]RepoResult, error) {
+	owners := t.Owners()
+	if len(owners) == 0 {
+		return nil, nil
+	}
+	have := map[string]bool{}
+	for _, r := range listed {
+		have[r.CloneURL] = true
+	}
+	known, err := c.Store.Repos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []RepoResult
+	for _, k := range known {
+		owner, _, ok := strings.Cut(k.Name, "/")
+		if !ok || !slices.Contains(owners, strings.ToLower(owner)) || !c.Shard.Has(k.Name) || have[k.URL] || k.State == store.RepoDeleted {
+			continue
+		}
+		if err := c.Store.MarkRepo(ctx, k.URL, store.RepoDeleted, "no longer listed upstream", c.now()); err != nil {
+			return nil, err
+		}
+		c.log().Warn("repository no longer listed upstream; its secrets are kept", "repo", k.Name)
+		out = append(out, RepoResult{Repo: Repo{FullName: k.Name, CloneURL: k.URL}, Outcome: Gone})
+	}
+	return out, nil
+}
+
+func (c *Crawler) crawlRepo(ctx context.Context, runID int64, r Repo) (RepoResult, *scanner.Result) {
+	start := time.Now()
+	rr := RepoResult{Repo: r}
+	fail := func(err error) (RepoResult, *scanner.Result) {
+		rr.Duration = time.Since(start)
+		if errors.Is(err, ErrGone) {
+			rr.Outcome = Gone
+			rr.Err = err.Error()
+			if ctx.Err() == nil {
+				c.Store.MarkRepo(ctx, r.CloneURL, store.RepoDeleted, err.Error(), c.now())
+			}
+			return rr, nil
+		}
+		rr.Outcome, rr.Err = Failed, err.Error()
+		if ctx.Err() == nil {
+			c.log().Warn("repository failed; the others go on", "repo", r.FullName, "err", err)
+			if merr := c.Store.MarkRepo(ctx, r.CloneURL, store.RepoError, err.Error(), c.now()); merr != nil {
+				c.log().Error("cannot record the failure", "repo", r.FullName, "err", merr)
+			}
+		}
+		return rr, nil
+	}
+	dir, _, err := c.Cache.Sync(ctx, r)
+	if err != nil {
+		return fail(err)
+	}
+	tips, err := Tips(dir)
+	if err != nil {
+		return fail(err)
+	}
+	prev, err := c.Store.Repo(ctx, r.CloneURL)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fail(err)
+	}
+	known := err == nil && !prev.ScannedAt.IsZero()
+	if known && maps.Equal(prev.Tips, tips) {
+		if prev.State != store.RepoOK {
+			// A repository that failed before and has nothing new: ok again.
+			if _, err := c.Store.CommitRepoScan(ctx, store.RepoScan{RunID: runID, Repo: repoRow(r, tips), At: c.now()}); err != nil {
+				return fail(err)
+			}
+		}
+		rr.Outcome, rr.Duration = Unchanged, time.Since(start)
+		return rr, nil
+	}
+	res := &scanner.Result{}
+	if len(tips) > 0 {
+		var revs []string
+		if known {
+			olds := slices.Sorted(maps.Values(prev.Tips))
+			olds = slices.Compact(olds)
+			if olds = present(dir, olds); len(olds) > 0 {
+				revs = append(revs, "--all")
+				for _, o := range olds {
+					revs = append(revs, "^"+o)
+				}
+				rr.Incremental = true
+			}
+		}
+		res, err = c.Scanner.ScanHistory(ctx, dir, scanner.HistoryOptions{Revs: revs})
+		if err != nil {
+			return fail(fmt.Errorf("scan %s: %w", r.FullName, err))
+		}
+		if c.Verify != nil && len(res.Findings) > 0 {
+			if err := c.Verify(ctx, res); err != nil {
+				c.log().Warn("verification failed; findings kept unverified", "repo", r.FullName, "err", err)
+			}
+		}
+	}
+	d, err := c.Store.CommitRepoScan(ctx, store.RepoScan{RunID: runID, Repo: repoRow(r, tips), Findings: res.Findings, At: c.now()})
+	if err != nil {
+		return fail(err)
+	}
+	for _, f := range res.Findings {
+		if f.Verification != nil && f.Verification.Status != "" {
+			if _, err := c.Store.RecordVerification(ctx, runID, f.Fingerprint, *f.Verification); err != nil {
+				c.log().Warn("cannot record a verification", "fingerprint", f.Fingerprint, "err", err)
+			}
+		}
+	}
+	rr.Outcome = Scanned
+	rr.Commits, rr.Blobs, rr.Findings = res.Stats.Commits, res.Stats.Blobs, len(res.Findings)
+	rr.New, rr.Reappeared = len(d.New), len(d.Reappeared)
+	rr.Duration = time.Since(start)
+	c.log().Info("repository scanned", "repo", r.FullName, "incremental", rr.Incremental, "commits", rr.Commits,
+		"findings", rr.Findings, "new", rr.New)
+	return rr, res
+}
+
+func repoRow(r Repo, tips map[string]string) store.Repo {
+	return store.Repo{URL: r.CloneURL, Name: r.FullName, DefaultBranch: r.DefaultBranch, Tips: tips}
+}
+
+// FindingsOf turns a report's changes into findings for a since-last-run
+// report: from this run's findings when it has them, otherwise rebuilt from
+// the store (found by an earlier, interrupted part of the run; no raw
+// secret, only the redacted form).
+func FindingsOf(ctx context.Context, st store.Store, rep *Report) ([]scanner.Finding, error) {
+	have := map[string]*scanner.Finding{}
+	for i := range rep.Findings {
+		have[rep.Findings[i].Fingerprint] = &rep.Findings[i]
+	}
+	var out []scanner.Finding
+	for _, ch := range rep.Changes {
+		if f, ok := have[ch.Fingerprint]; ok {
+			out = append(out, *f)
+			continue
+		}
+		sec, err := st.Secret(ctx, ch.Fingerprint)
+		if err != nil {
+			return nil, err
+		}
+		locs, err := st.Locations(ctx, ch.Fingerprint)
+		if err != nil {
+			return nil, err
+		}
+		f := scanner.Finding{Fingerprint: sec.Fingerprint, RuleID: sec.RuleID, Provider: sec.Provider, Severity: sec.Severity,
+			Redacted: sec.Redacted, InHead: sec.InHead}
+		for _, l := range locs {
+			f.Locations = append(f.Locations, scanner.Location{Commit: l.Commit, Path: l.Path, Line: l.Line, Column: l.Column,
+				Author: l.Author, Email: l.Email, Date: l.Date})
+		}
+		if sec.Status != store.StatusUnverified {
+			f.Verification = &scanner.Verification{Status: sec.Status, CheckedAt: sec.VerifiedAt, Identity: sec.Identity, Privileges: sec.Privilege}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
