@@ -120,7 +120,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 	pf.StringSliceVar(&g.enableRules, "enable-rule", nil, "only use these rule ids (repeatable)")
 	g.addVerifyFlags(pf)
 
-	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(g), newVerifyCmd(g))
+	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(g), newVerifyCmd(g), newRemediateCmd(g))
 	return root
 }
 

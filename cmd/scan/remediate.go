@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"nhiscan/remediate"
+	"nhiscan/scanner"
+)
+
+// remediateClientOptions lets tests point remediation traffic at the fakes.
+var remediateClientOptions func(*remediate.ClientOptions)
+
+func newRemediateCmd(g *globalOpts) *cobra.Command {
+	var (
+		plan, apply           bool
+		policyPath, auditPath string
+		repo, format          string
+	)
+	cmd := &cobra.Command{
+		Use:   "remediate REPORT.json",
+		Short: "Plan (default) or apply revocation, rotation and tickets for the secrets of a report",
+		Long: `Remediate the findings of an earlier JSON report, as the policy says.
+
+--plan (the default) makes no call to any provider or tracker: it prints,
+finding by finding, exactly which API calls would be made and why, and
+records the plan in the audit trail. --apply executes it: revoke (or
+rotate) each credential, re-verify it, open or update its ticket, and record
+every step with its evidence. Applying twice does no harm.
+
+Without --policy the built-in policy is used: live → revoke (ticket when that
+is refused), unknown → ticket, dead but still in the tree → ticket (low); its
+mode is plan, so --apply needs a policy file that says mode = "apply".
+
+Secrets come from a report written with --show-secrets, or are re-read from
+the repository with --repo (only values matching the finding's fingerprint).
+The audit trail (--audit, created 0600) never holds a secret.`,
+		Example: `  scan git . --verify --show-secrets --format json --report raw.json
+  scan remediate raw.json                          # the plan, nothing changes
+  scan remediate raw.json --policy policy.toml --apply --audit audit.jsonl
+  scan remediate scan.json --repo . --policy policy.toml --apply`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if plan && apply {
+				return errors.New("--plan and --apply: choose one")
+			}
+			target := repo
+			if target == "" {
+				target = "."
+			}
+			s, err := g.setup(cmd, target)
+			if err != nil {
+				return err
+			}
+			fs, err := readReport(args[0])
+			if err != nil {
+				return err
+			}
+			rs := s.Engine.Rules()
+			var src *secretSource
+			if repo != "" {
+				src = &secretSource{dir: repo}
+			}
+			for i := range fs {
+				f := &fs[i]
+				if _, ok := rs.Config.Rules[f.RuleID]; ok {
+					if p := rs.Meta(f.RuleID).Provider; p != "" {
+						f.Provider = p
+					}
+				}
+				if f.Secret != "" && scanner.Fingerprint(f.RuleID, f.Secret) != f.Fingerprint {
+					f.Secret = ""
+				}
+				if f.Secret == "" && src != nil && f.Fingerprint != "" {
+					if secret, err := src.recover(cmd.Context(), rs, f); err == nil {
+						f.Secret, f.Redacted = secret, scanner.Redact(secret)
+					}
+				}
+			}
+			pol := remediate.DefaultPolicy()
+			if policyPath != "" {
+				if pol, err = remediate.LoadPolicy(policyPath); err != nil {
+					return err
+				}
+			}
+			if apply && pol.Mode != remediate.ModeApply {
+				return fmt.Errorf("--apply: policy %s is in mode %q; set mode = \"apply\" in a policy file to act", pol.Source, pol.Mode)
+			}
+			opts := remediate.ClientOptions{UserAgent: "nhiscan/" + toolVersion(), Logger: g.log}
+			if remediateClientOptions != nil {
+				remediateClientOptions(&opts)
+			}
+			client, err := remediate.NewClient(opts)
+			if err != nil {
+				return err
+			}
+			env := remediate.NewEnv(client, &pol.Providers)
+			if g.log != nil {
+				env.Log = g.log
+			}
+			audit, err := remediate.OpenAudit(auditPath)
+			if err != nil {
+				return err
+			}
+			defer audit.Close()
+			env.Budget = audit
+			planner := &remediate.Planner{Policy: pol, Env: env, Audit: audit}
+			// Trackers and destinations need operator tokens only to act.
+			if planner.Tracker, err = remediate.NewTracker(env, &pol.Ticket); err != nil && apply {
+				return err
+			}
+			if env.Destination, err = remediate.NewDestination(env, pol.Rotate); err != nil && apply {
+				return err
+			}
+			applier := &remediate.Applier{Planner: planner, RepoDir: repo}
+			pl := planner.Plan(fs)
+			if err := applier.RecordPlan(cmd.Context(), pl); err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if !apply {
+				if format == "json" {
+					return writeJSONTo(out, pl)
+				}
+				return pl.WriteText(out)
+			}
+			if _, err := g.checker(); err != nil {
+				return err
+			}
+			applier.Verifier = g.verifierFor()
+			results, err := applier.Apply(cmd.Context(), pl)
+			if format == "json" {
+				if werr := writeJSONTo(out, results); werr != nil {
+					return werr
+				}
+			} else {
+				writeResults(out, results)
+			}
+			if err != nil {
+				return fmt.Errorf("remediate: %w", err)
+			}
+			for _, r := range results {
+				if r.Outcome == remediate.Failed {
+					return exitCodeError{1}
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&plan, "plan", false, "print what would be done; change nothing (the default)")
+	f.BoolVar(&apply, "apply", false, "do it: revoke, rotate, ticket, re-verify, record (needs a policy with mode = \"apply\")")
+	f.StringVar(&policyPath, "policy", "", "policy TOML `FILE` (rules, provider endpoints, tracker, rotation destination); default: built-in, plan only")
+	f.StringVar(&auditPath, "audit", "nhiscan-audit.jsonl", "audit trail `FILE` (JSON lines, 0600, appended); it also queues deferred work for the next run")
+	f.StringVar(&repo, "repo", "", "the repository the report was made from: re-read redacted secrets, and CODEOWNERS for assignees")
+	f.StringVar(&format, "output", "text", "text or json")
+	return cmd
+}
+
+// verifierFor re-verifies through the run's guarded verification client,
+// with a fresh cache for every check.
+func (g *globalOpts) verifierFor() remediate.Verifier {
+	return remediate.VerifierFunc(func(ctx context.Context, f *scanner.Finding) *scanner.Verification {
+		k, err := g.checker()
+		if err != nil {
+			return nil
+		}
+		fs := []scanner.Finding{*f}
+		fs[0].Verification = nil
+		k.VerifyFindings(ctx, fs, 1)
+		return fs[0].Verification
+	})
+}
+
+func writeJSONTo(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func writeResults(w io.Writer, rs []remediate.Result) {
+	last := ""
+	for _, r := range rs {
+		if r.Step.Fingerprint != last {
+			last = r.Step.Fingerprint
+			fmt.Fprintf(w, "\n%s  %s  %s\n", r.Step.Fingerprint, r.Step.Provider, r.Step.Target)
+		}
+		fmt.Fprintf(w, "  %-7s %-8s %s\n", r.Step.Kind, r.Outcome, r.Detail)
+		for _, e := range r.Evidence {
+			fmt.Fprintf(w, "          %s\n", e)
+		}
+		if r.After != nil {
+			fmt.Fprintf(w, "          re-verified: %s\n", r.After.Status)
+		}
+		if r.TicketURL != "" {
+			fmt.Fprintf(w, "          ticket: %s\n", r.TicketURL)
+		}
+	}
+	counts := map[remediate.Outcome]int{}
+	for _, r := range rs {
+		counts[r.Outcome]++
+	}
+	var parts []string
+	for _, o := range []remediate.Outcome{remediate.Done, remediate.Already, remediate.Deferred, remediate.Denied, remediate.Skipped, remediate.Failed} {
+		if counts[o] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
+		}
+	}
+	fmt.Fprintf(w, "\nremediation: %s\n", strings.Join(parts, ", "))
+}
