@@ -121,6 +121,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 	g.addVerifyFlags(pf)
 
 	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(g), newVerifyCmd(g), newRemediateCmd(g))
+	root.AddCommand(newOrgCmd(g)) // org.go: the nightly org crawl (issue 6)
 	return root
 }
 

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"nhiscan/internal/store"
+	"nhiscan/scanner"
+	"nhiscan/scanner/github"
+)
+
+// orgOpts are the flags of `scan org`.
+type orgOpts struct {
+	users, repos          []string
+	apiURL                string
+	appID, appInstall     int64
+	appKeyFile            string
+	cacheDir, state       string
+	concurrency           int
+	shard                 string
+	sinceLastRun          bool
+	skipForks, skipArch   bool
+	visibility, topics    []string
+	include, exclude      []string
+	progress              string
+	noConditionalRequests bool
+}
+
+func newOrgCmd(g *globalOpts) *cobra.Command {
+	o := &orgOpts{}
+	cmd := &cobra.Command{
+		Use:   "org [ORG]",
+		Short: "Crawl every repository of a GitHub organisation (incremental, resumable, nightly)",
+		Long: `Crawl the repositories of a GitHub organisation (or --user, or --repo
+OWNER/NAME), keeping bare mirrors in a clone cache and state in a store, so a
+nightly run fetches and scans only the commits pushed since the last one.
+
+Credentials: the GITHUB_TOKEN environment variable, or a GitHub App
+(--app-id and --app-key-file; the installation is found from the org, user
+or repo unless --app-installation-id). Never a token on the command line.
+Without either, only public repositories are reachable, with a small API
+budget.
+
+State: --state is an SQLite file (default ~/.local/state/nhiscan/state.db) or
+a postgres:// URL shared by several crawlers (--shard K/N each). Put the
+Postgres password in PGPASSWORD or ~/.pgpass, or in NHISCAN_STATE instead of
+the flag. Each repository's result is committed on its own: a killed crawl
+started again resumes the same run and rescans nothing that was finished.
+
+Rate limits are waited out (primary: until X-RateLimit-Reset; secondary:
+Retry-After), and listings are conditional requests (ETag) cached in the
+cache folder.
+
+The report holds this run's findings, or with --since-last-run only what is
+new since the last finished run: secrets never seen before, known secrets at
+new places, and secrets live again. A summary line per crawl goes to stderr.`,
+		Example: `  GITHUB_TOKEN=... scan org acme                       # crawl, report this run's findings
+  scan org acme --since-last-run --format sarif -r new.sarif
+  scan org acme --verify --since-last-run              # check new secrets with their providers
+  scan org acme --shard 0/4 --state postgres://crawler@db/nhiscan
+  scan org --user octocat --repo acme/api --repo acme/web
+  scan org acme --skip-forks --skip-archived --exclude 'sandbox-*'
+  scan org acme --api-url https://ghe.example.com/api/v3/ --app-id 12 --app-key-file app.pem`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t := github.Target{User: firstOf(o.users), Repos: o.repos}
+			if len(args) == 1 {
+				t.Org = args[0]
+			}
+			if len(o.users) > 1 {
+				return errors.New("--user: give one user per crawl")
+			}
+			if t.Org == "" && t.User == "" && len(t.Repos) == 0 {
+				return errors.New("name an organisation, or --user NAME, or --repo OWNER/NAME")
+			}
+			return runOrg(cmd, g, o, t)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.users, "user", nil, "crawl the repositories a user owns instead of (or besides) an org")
+	f.StringArrayVar(&o.repos, "repo", nil, "crawl this repository, OWNER/NAME (repeatable)")
+	f.StringVar(&o.apiURL, "api-url", "", "REST API base for GitHub Enterprise Server, e.g. https://ghe.example.com/api/v3/")
+	f.Int64Var(&o.appID, "app-id", 0, "authenticate as this GitHub App (with --app-key-file) instead of GITHUB_TOKEN")
+	f.StringVar(&o.appKeyFile, "app-key-file", "", "the GitHub App's private key (PEM file)")
+	f.Int64Var(&o.appInstall, "app-installation-id", 0, "the App's installation id (default: looked up for the org, user or first repo)")
+	f.StringVar(&o.cacheDir, "cache-dir", "", "clone cache of bare mirrors, created 0700 (default: the user cache folder's nhiscan/mirrors)")
+	f.StringVar(&o.state, "state", "", "store: an SQLite file, or postgres://… (default: $NHISCAN_STATE, else ~/.local/state/nhiscan/state.db)")
+	f.IntVar(&o.concurrency, "concurrency", 4, "repositories fetched and scanned at once (bounds memory)")
+	f.StringVar(&o.shard, "shard", "", "crawl only shard K of N (K/N, 0 <= K < N; stable by name hash), e.g. a Kubernetes JOB_COMPLETION_INDEX")
+	f.BoolVar(&o.sinceLastRun, "since-last-run", false, "report only what is new since the last finished run: new secrets, reappearances, secrets live again")
+	f.BoolVar(&o.skipForks, "skip-forks", false, "leave forks out")
+	f.BoolVar(&o.skipArch, "skip-archived", false, "leave archived repositories out")
+	f.StringSliceVar(&o.visibility, "visibility", nil, "keep only these visibilities: public, private, internal (repeatable)")
+	f.StringSliceVar(&o.topics, "topic", nil, "keep only repositories with one of these topics (repeatable)")
+	f.StringSliceVar(&o.include, "include", nil, "keep only repositories whose name (or OWNER/NAME) matches one of these globs")
+	f.StringSliceVar(&o.exclude, "exclude", nil, "leave out repositories whose name (or OWNER/NAME) matches one of these globs")
+	f.StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, log lines otherwise), bar, lines, none")
+	f.BoolVar(&o.noConditionalRequests, "no-conditional-requests", false, "do not cache API answers for ETag conditional requests")
+	return cmd
+}
+
+func firstOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) error {
+	ctx := cmd.Context()
+	start := time.Now()
+	shard, err := github.ParseShard(o.shard)
+	if err != nil {
+		return err
+	}
+	filter := github.Filter{SkipForks: o.skipForks, SkipArchived: o.skipArch, Visibility: o.visibility, Topics: o.topics,
+		Include: o.include, Exclude: o.exclude}
+	if err := filter.ValidateGlobs(); err != nil {
+		return err
+	}
+	if o.concurrency < 1 {
+		return errors.New("--concurrency must be at least 1")
+	}
+	cacheDir := o.cacheDir
+	if cacheDir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return fmt.Errorf("--cache-dir: no user cache folder: %w", err)
+		}
+		cacheDir = filepath.Join(base, "nhiscan", "mirrors")
+	}
+	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
+		return fmt.Errorf("--cache-dir: %w", err)
+	}
+	// No scanned tree here: a .gitleaksignore comes only from
+	// --gitleaks-ignore-path (or the cache folder's root).
+	s, err := g.setup(cmd, cacheDir)
+	if err != nil {
+		return err
+	}
+	log := g.logger(cmd)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	location := o.state
+	if location == "" {
+		location = os.Getenv("NHISCAN_STATE")
+	}
+	if location == "" {
+		if location, err = store.DefaultPath(); err != nil {
+			return err
+		}
+	}
+	st, err := store.Open(ctx, location)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	apiHost := "api.github.com"
+	apiBase := "https://api.github.com/"
+	if o.apiURL != "" {
+		u, err := url.Parse(o.apiURL)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("--api-url %q: want https://HOST/api/v3/", o.apiURL)
+		}
+		apiHost, apiBase = u.Host, strings.TrimSuffix(o.apiURL, "/")+"/"
+	}
+	var tokens github.TokenSource
+	switch {
+	case o.appID != 0 || o.appKeyFile != "":
+		if o.appID == 0 || o.appKeyFile == "" {
+			return errors.New("a GitHub App needs both --app-id and --app-key-file")
+		}
+		key, err := github.LoadAppKey(o.appKeyFile)
+		if err != nil {
+			return err
+		}
+		tokens = &github.App{ID: o.appID, Key: key, InstallationID: o.appInstall, Org: t.Org, User: t.User,
+			Repo: firstOf(t.Repos), APIURL: apiBase}
+	default:
+		if tk := github.TokenFromEnv(); tk != nil {
+			tokens = tk
+		} else {
+			log.Warn("GITHUB_TOKEN is not set: anonymous access, public repositories only")
+		}
+	}
+	var base http.RoundTripper = http.DefaultTransport
+	var etags *github.ETagCache
+	if !o.noConditionalRequests {
+		etags = &github.ETagCache{Base: base, Dir: filepath.Join(cacheDir, ".api")}
+		base = etags
+	}
+	tr := &github.Transport{Base: base, Tokens: tokens, Host: apiHost}
+	client, err := github.NewClient(&http.Client{Transport: tr}, o.apiURL)
+	if err != nil {
+		return err
+	}
+	waiter := &github.Waiter{OnWait: func(reason string, d time.Duration) {
+		log.Warn("waiting for the GitHub API", "reason", reason, "for", d.Round(time.Second))
+	}}
+	c := &github.Crawler{
+		Lister:      &github.Lister{Client: client, Wait: waiter},
+		Cache:       &github.Cache{Dir: cacheDir, Tokens: tokens},
+		Store:       st,
+		Scanner:     s,
+		Concurrency: o.concurrency,
+		Shard:       shard,
+		Log:         log,
+		Progress:    orgProgress(cmd, g, o.progress),
+	}
+	if g.verify {
+		c.Verify = g.verifyFindings
+	}
+	rep, err := c.Crawl(ctx, t, filter)
+	if rep != nil && !g.quiet {
+		fmt.Fprintln(cmd.ErrOrStderr(), summaryLine(rep, tr, etags, time.Since(start)))
+	}
+	if err != nil {
+		if rep != nil && ctx.Err() != nil {
+			return fmt.Errorf("crawl interrupted (%v): finished repositories are saved; run the same command again to resume", ctx.Err())
+		}
+		return err
+	}
+	res := &scanner.Result{Findings: rep.Findings}
+	if o.sinceLastRun {
+		if res.Findings, err = github.FindingsOf(ctx, st, rep); err != nil {
+			return err
+		}
+	}
+	for _, rr := range rep.Repos {
+		res.Stats.Commits += rr.Commits
+		res.Stats.Blobs += rr.Blobs
+		switch rr.Outcome {
+		case github.Failed:
+			res.Stats.Errors++
+			res.Stats.Warnings = append(res.Stats.Warnings, fmt.Sprintf("%s: %s", rr.Repo.FullName, rr.Err))
+		case github.Gone:
+			res.Stats.Warnings = append(res.Stats.Warnings, fmt.Sprintf("%s: deleted upstream (its secrets are kept in the store)", rr.Repo.FullName))
+		}
+	}
+	return g.output(cmd, ruleInfos(s.Engine.Rules()), res)
+}
+
+// summaryLine is the one line per crawl: what happened to the repositories,
+// what was found, what the API cost.
+func summaryLine(rep *github.Report, tr *github.Transport, etags *github.ETagCache, took time.Duration) string {
+	by := rep.ByOutcome()
+	api := fmt.Sprintf("%d API requests", tr.Requests())
+	if etags != nil && etags.NotModified() > 0 {
+		api += fmt.Sprintf(" (%d not modified)", etags.NotModified())
+	}
+	return fmt.Sprintf("%s: %d repositories (%d scanned, %d unchanged, %d failed, %d gone); %d findings, %d new secrets, %d reappeared, %d live again; %s; %s",
+		rep.Scope, rep.Counts.ReposTotal, by[github.Scanned], by[github.Unchanged], by[github.Failed], by[github.Gone],
+		len(rep.Findings), rep.Counts.NewSecrets, rep.Counts.Reappeared, rep.Counts.LiveAgain, api, took.Round(time.Millisecond))
+}
+
+func orgProgress(cmd *cobra.Command, g *globalOpts, mode string) github.Progress {
+	w := cmd.ErrOrStderr()
+	switch mode {
+	case "none":
+		return nil
+	case "bar":
+		return github.NewProgress(w, true)
+	case "lines":
+		return github.NewProgress(w, false)
+	}
+	if g.quiet {
+		return nil
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return github.NewProgress(w, false)
+	}
+	fi, err := f.Stat()
+	return github.NewProgress(w, err == nil && fi.Mode()&os.ModeCharDevice != 0)
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"nhiscan/fixtures"
+	"nhiscan/fixtures/fakegithub"
+	"nhiscan/scanner"
+)
+
+func TestRunOrg(t *testing.T) {
+	const token = "org-test-token-not-a-secret"
+	gh := fakegithub.New(t)
+	gh.RequireToken(token)
+	gen := fixtures.NewGen(9)
+	work := map[string]*fixtures.Repo{}
+	served := map[string]*fakegithub.Repo{}
+	secrets := map[string]string{}
+	for _, name := range []string{"api", "web"} {
+		w := fixtures.NewRepo(t)
+		secrets[name] = gen.GitHubToken("ghp_")
+		w.CommitFiles("init", map[string]string{"app.env": "GITHUB_TOKEN=" + secrets[name] + "\n"})
+		work[name] = w
+		served[name] = gh.Add(fakegithub.Repo{Owner: "acme", Name: name}, w.Dir())
+	}
+	t.Setenv("GITHUB_TOKEN", token)
+	dir := t.TempDir()
+	args := func(extra ...string) []string {
+		return append([]string{"org", "acme", "--api-url", gh.APIURL(), "--state", filepath.Join(dir, "state.db"),
+			"--cache-dir", filepath.Join(dir, "cache"), "--progress", "lines", "--format", "json"}, extra...)
+	}
+	fp := func(secret string) string { return scanner.Fingerprint("github-pat", secret) }
+
+	code, out, errOut := cli(t, args()...)
+	if code != 1 {
+		t.Fatalf("first crawl: exit %d, stderr:\n%s", code, errOut)
+	}
+	for name, s := range secrets {
+		if !strings.Contains(out, fp(s)) {
+			t.Errorf("secret of %s not in the report", name)
+		}
+		if strings.Contains(out+errOut, s) {
+			t.Errorf("raw secret of %s printed", name)
+		}
+	}
+	if !strings.Contains(errOut, "org:acme: 2 repositories (2 scanned, 0 unchanged, 0 failed, 0 gone); 2 findings, 2 new secrets") {
+		t.Errorf("summary line missing:\n%s", errOut)
+	}
+
+	code, out, errOut = cli(t, args("--since-last-run")...)
+	if code != 0 || strings.Contains(out, "ghp_") {
+		t.Fatalf("nothing new: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "(0 scanned, 2 unchanged") {
+		t.Errorf("second crawl rescanned:\n%s", errOut)
+	}
+
+	fresh := gen.GitHubToken("ghp_")
+	work["web"].CommitFiles("more", map[string]string{"deploy.sh": "export GH_TOKEN=" + fresh + "\n"})
+	gh.Push(served["web"], work["web"].Dir())
+	code, out, errOut = cli(t, args("--since-last-run")...)
+	if code != 1 || !strings.Contains(out, fp(fresh)) || strings.Contains(out, fp(secrets["api"])) || strings.Contains(out, fp(secrets["web"])) {
+		t.Fatalf("new commit: exit %d, want only the new secret:\n%s\n%s", code, out, errOut)
+	}
+
+	code, _, errOut = cli(t, "org", "--state", filepath.Join(dir, "state.db"))
+	if code != 2 || !strings.Contains(errOut, "name an organisation") {
+		t.Fatalf("no target: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = cli(t, args("--shard", "2/2")...)
+	if code != 2 || !strings.Contains(errOut, "--shard") {
+		t.Fatalf("bad shard: exit %d: %s", code, errOut)
+	}
+}
