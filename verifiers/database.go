@@ -47,9 +47,9 @@ func (*Database) Pair(s Sighting) Credential {
 }
 
 func (*Database) Verify(_ context.Context, _ *Client, cred Credential) (Result, error) {
-	r := Result{Status: Unknown, Reason: offlineOnly, Privileges: Privileges{Level: "unknown"}}
+	r := Result{Status: Unknown, Reason: OfflineOnly, Privileges: Privileges{Level: "unknown"}}
 	if cred.Companions["host"] == "" {
-		r.Reason = offlineOnly + ": no URL around the password"
+		r.Reason = OfflineOnly + ": no URL around the password"
 		return r, nil
 	}
 	r.Identity = map[string]string{}

@@ -28,11 +28,14 @@ func (*PrivateKey) Provider() string { return "privatekey" }
 // Hosts is empty: this verifier makes no request.
 func (*PrivateKey) Hosts() []string { return nil }
 
-const offlineOnly = "offline analysis only"
+// OfflineOnly is the Reason of every result of an offline verifier
+// (private keys, database URLs): nothing was sent, the status is Unknown
+// by design. Callers that gate on "unverified" can test for it.
+const OfflineOnly = "offline analysis only"
 
 func (*PrivateKey) Verify(_ context.Context, _ *Client, cred Credential) (Result, error) {
 	id := analyseKey(cred.Secret)
-	return Result{Status: Unknown, Reason: offlineOnly, Identity: id, Privileges: Privileges{Level: "unknown"}}, nil
+	return Result{Status: Unknown, Reason: OfflineOnly, Identity: id, Privileges: Privileges{Level: "unknown"}}, nil
 }
 
 // analyseKey describes the first PEM private key in text.
