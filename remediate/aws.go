@@ -161,7 +161,7 @@ func (awsRevoke) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
 	u := "https://" + iamHost + "/"
 	var calls []Call
 	if secret != "" && !env.Config.AWS.NoLeakedKey {
-		calls = append(calls, Call{Method: "POST", URL: u + " Action=UpdateAccessKey AccessKeyId=" + id + " Status=Inactive", Auth: "the leaked key itself", Why: "a key may deactivate itself when its policy allows iam:UpdateAccessKey"})
+		calls = append(calls, Call{Method: "POST", URL: u + " Action=UpdateAccessKey AccessKeyId=" + keyRef(id) + " Status=Inactive", Auth: "the leaked key itself", Why: "a key may deactivate itself when its policy allows iam:UpdateAccessKey"})
 	}
 	if env.Config.AWS.AdminProfile != "" || env.awsClients().Admin != nil {
 		why := "fallback when the key may not (e.g. AWSCompromisedKeyQuarantine denies it)"
@@ -170,11 +170,11 @@ func (awsRevoke) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
 		}
 		a := "operator admin profile " + env.Config.AWS.AdminProfile
 		calls = append(calls,
-			Call{Method: "POST", URL: u + " Action=GetAccessKeyLastUsed AccessKeyId=" + id, Auth: a, Why: why},
-			Call{Method: "POST", URL: u + " Action=UpdateAccessKey UserName={user} AccessKeyId=" + id + " Status=Inactive", Auth: a, Why: "deactivate (reversible)"})
+			Call{Method: "POST", URL: u + " Action=GetAccessKeyLastUsed AccessKeyId=" + keyRef(id), Auth: a, Why: why},
+			Call{Method: "POST", URL: u + " Action=UpdateAccessKey UserName={user} AccessKeyId=" + keyRef(id) + " Status=Inactive", Auth: a, Why: "deactivate (reversible)"})
 	}
 	if len(calls) == 0 {
-		return nil, blocked("aws: the secret half of %s is not known and no admin profile is configured ([providers.aws] admin_profile)", id)
+		return nil, blocked("aws: the secret half of %s is not known and no admin profile is configured ([providers.aws] admin_profile)", keyRef(id))
 	}
 	return calls, nil
 }
@@ -193,7 +193,7 @@ func (awsRevoke) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]str
 		_, err := iamClient(env, static(id, secret)).UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{AccessKeyId: aws.String(id), Status: iamtypes.StatusTypeInactive})
 		switch code := awsCode(err); {
 		case err == nil:
-			return append(ev, "POST https://"+iamHost+"/ UpdateAccessKey "+id+" Inactive (signed by the leaked key) -> 200"), nil
+			return append(ev, "POST https://"+iamHost+"/ UpdateAccessKey "+keyRef(id)+" Inactive (signed by the leaked key) -> 200"), nil
 		case code == "InvalidClientTokenId":
 			return append(ev, "POST https://"+iamHost+"/ UpdateAccessKey (signed by the leaked key) -> 403 InvalidClientTokenId"),
 				fmt.Errorf("aws: the key no longer signs requests (inactive or deleted): %w", ErrAlreadyDone)
@@ -221,7 +221,7 @@ func (awsRevoke) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]str
 	if _, err := c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id), Status: iamtypes.StatusTypeInactive}); err != nil {
 		return ev, awsErr("UpdateAccessKey", err)
 	}
-	return append(ev, "POST https://"+iamHost+"/ UpdateAccessKey "+id+" Inactive (admin profile) -> 200"), nil
+	return append(ev, "POST https://"+iamHost+"/ UpdateAccessKey "+keyRef(id)+" Inactive (admin profile) -> 200"), nil
 }
 
 // awsKeyState finds the key's user and whether the key is inactive.
@@ -229,12 +229,12 @@ func awsKeyState(ctx context.Context, c *iam.Client, id string) (user string, in
 	lu, err := c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
 	if err != nil {
 		if awsCode(err) == "NoSuchEntity" {
-			return "", false, ev, fmt.Errorf("aws: key %s does not exist any more: %w", id, ErrAlreadyDone)
+			return "", false, ev, fmt.Errorf("aws: key %s does not exist any more: %w", keyRef(id), ErrAlreadyDone)
 		}
 		return "", false, ev, awsErr("GetAccessKeyLastUsed", err)
 	}
 	user = aws.ToString(lu.UserName)
-	ev = append(ev, "POST https://"+iamHost+"/ GetAccessKeyLastUsed "+id+" -> 200 (user "+user+")")
+	ev = append(ev, "POST https://"+iamHost+"/ GetAccessKeyLastUsed "+keyRef(id)+" -> 200 (user "+user+")")
 	ks, err := c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
 	if err != nil {
 		return user, false, ev, awsErr("ListAccessKeys", err)
@@ -245,7 +245,7 @@ func awsKeyState(ctx context.Context, c *iam.Client, id string) (user string, in
 			return user, k.Status == iamtypes.StatusTypeInactive, ev, nil
 		}
 	}
-	return user, false, ev, fmt.Errorf("aws: key %s is not listed for %s: %w", id, user, ErrAlreadyDone)
+	return user, false, ev, fmt.Errorf("aws: key %s is not listed for %s: %w", keyRef(id), user, ErrAlreadyDone)
 }
 
 type awsRotate struct{}
@@ -267,14 +267,14 @@ func (awsRotate) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
 	u := "https://" + iamHost + "/"
 	a := "operator admin profile " + env.Config.AWS.AdminProfile
 	calls := []Call{
-		{Method: "POST", URL: u + " Action=GetAccessKeyLastUsed AccessKeyId=" + id, Auth: a, Why: "find the key's IAM user"},
+		{Method: "POST", URL: u + " Action=GetAccessKeyLastUsed AccessKeyId=" + keyRef(id), Auth: a, Why: "find the key's IAM user"},
 		{Method: "POST", URL: u + " Action=ListAccessKeys UserName={user}", Auth: a, Why: "a user holds at most two keys"},
 		{Method: "POST", URL: u + " Action=CreateAccessKey UserName={user}", Auth: a, Why: "the replacement key"},
 	}
 	calls = append(calls, env.Destination.Calls()...)
 	calls = append(calls,
 		Call{Method: "POST", URL: "https://" + stsHost + "/ Action=GetCallerIdentity", Auth: "the new key", Why: "prove the new key works before the old one stops"},
-		Call{Method: "POST", URL: u + " Action=UpdateAccessKey UserName={user} AccessKeyId=" + id + " Status=Inactive", Auth: a, Why: "disable the leaked key"},
+		Call{Method: "POST", URL: u + " Action=UpdateAccessKey UserName={user} AccessKeyId=" + keyRef(id) + " Status=Inactive", Auth: a, Why: "disable the leaked key"},
 		Call{Method: "POST", URL: u + " Action=DeleteAccessKey UserName={user} AccessKeyId={new}", Auth: a, Why: "only if a step before failed: never two live keys without a record, never zero"},
 	)
 	return calls, nil
@@ -313,10 +313,10 @@ func (awsRotate) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]str
 		_, derr := c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(newID)})
 		if derr != nil {
 			ev = append(ev, "POST https://"+iamHost+"/ DeleteAccessKey "+newID+" -> "+orDefault(awsCode(derr), "error"))
-			return ev, fmt.Errorf("rotation stopped half-way (%v); the leaked key %s is still active; the new key %s could NOT be deleted (%v): delete it by hand", cause, id, newID, awsErr("DeleteAccessKey", derr))
+			return ev, fmt.Errorf("rotation stopped half-way (%v); the leaked key %s is still active; the new key %s could NOT be deleted (%v): delete it by hand", cause, keyRef(id), newID, awsErr("DeleteAccessKey", derr))
 		}
 		ev = append(ev, "POST https://"+iamHost+"/ DeleteAccessKey "+newID+" -> 200 (rolled back)")
-		return ev, fmt.Errorf("rotation stopped half-way (%v); the new key %s was deleted; the leaked key %s is still active", cause, newID, id)
+		return ev, fmt.Errorf("rotation stopped half-way (%v); the new key %s was deleted; the leaked key %s is still active", cause, newID, keyRef(id))
 	}
 	dev, err := env.Destination.Put(ctx, map[string]string{"AWS_ACCESS_KEY_ID": newID, "AWS_SECRET_ACCESS_KEY": newSecret})
 	ev = append(ev, dev...)
@@ -341,9 +341,9 @@ func (awsRotate) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]str
 	}
 	ev = append(ev, "POST https://"+stsHost+"/ GetCallerIdentity (new key) -> 200")
 	if _, err := c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id), Status: iamtypes.StatusTypeInactive}); err != nil {
-		return ev, fmt.Errorf("the new key %s is live and stored in %s, but the leaked key %s is still ACTIVE (%v): deactivate it by hand", newID, env.Destination.Describe(), id, awsErr("UpdateAccessKey", err))
+		return ev, fmt.Errorf("the new key %s is live and stored in %s, but the leaked key %s is still ACTIVE (%v): deactivate it by hand", newID, env.Destination.Describe(), keyRef(id), awsErr("UpdateAccessKey", err))
 	}
-	return append(ev, "POST https://"+iamHost+"/ UpdateAccessKey "+id+" Inactive -> 200"), nil
+	return append(ev, "POST https://"+iamHost+"/ UpdateAccessKey "+keyRef(id)+" Inactive -> 200"), nil
 }
 
 type awsCheck struct{}
@@ -378,4 +378,13 @@ func (awsCheck) Check(ctx context.Context, env *Env, f *scanner.Finding) *scanne
 		return &scanner.Verification{Status: scanner.StatusLive, Reason: "key active (IAM)", CheckedAt: now, Endpoint: "POST https://" + iamHost + "/"}
 	}
 	return &scanner.Verification{Status: scanner.StatusUnknown, Reason: err.Error(), CheckedAt: now}
+}
+
+// keyRef names the leaked key without printing it whole: its first eight
+// characters (the type prefix and four more), as report redaction allows.
+func keyRef(id string) string {
+	if len(id) <= 8 {
+		return id
+	}
+	return id[:8] + "…"
 }

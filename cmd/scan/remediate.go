@@ -195,7 +195,7 @@ func writeResults(w io.Writer, rs []remediate.Result) {
 		for _, e := range r.Evidence {
 			fmt.Fprintf(w, "          %s\n", e)
 		}
-		if r.After != nil {
+		if r.After != nil && r.Step.Kind != remediate.Ticket && !strings.Contains(r.Detail, "re-verified") {
 			fmt.Fprintf(w, "          re-verified: %s\n", r.After.Status)
 		}
 		if r.TicketURL != "" {
