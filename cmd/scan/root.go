@@ -105,9 +105,9 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.configPath, "config", "c", "", "gitleaks-format TOML rules `FILE`; with [extend] useDefault = true it adds to the built-in rules, otherwise it replaces them")
-	pf.StringVarP(&g.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", "))
+	pf.StringVarP(&g.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", ")+"; "+report.HTMLNoSecrets)
 	pf.StringVarP(&g.reportPath, "report", "r", "", "write the report to this file (created 0600) instead of stdout; a text summary still goes to stderr unless --quiet")
-	pf.BoolVar(&g.showSecrets, "show-secrets", false, "print raw secrets in text/json/jsonl/csv output (never in SARIF); off by default")
+	pf.BoolVar(&g.showSecrets, "show-secrets", false, "print raw secrets in text/json/jsonl/csv output (never in SARIF or HTML); off by default")
 	pf.IntVar(&g.exitCode, "exit-code", 1, "exit code when findings exist (0 clean, 2 error)")
 	pf.IntVar(&g.workers, "workers", 0, "parallel scanning workers (default: number of CPUs)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print nothing but the report and errors")
@@ -120,7 +120,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 	pf.StringSliceVar(&g.enableRules, "enable-rule", nil, "only use these rule ids (repeatable)")
 	g.addVerifyFlags(pf)
 
-	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(g), newVerifyCmd(g), newRemediateCmd(g))
+	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(g), newVerifyCmd(g), newRemediateCmd(g), newReportCmd())
 	root.AddCommand(newOrgCmd(g)) // org.go: the nightly org crawl (issue 6)
 	return root
 }

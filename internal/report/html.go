@@ -575,6 +575,14 @@ func buildPage(fs []CrawlFinding, repos []RepoSummary, opts Options) *htmlPage {
 			}
 		}
 	}
+	// live first, then what is undecided, unverified and dead; by severity within
+	sort.SliceStable(p.Findings, func(i, j int) bool {
+		a, b := &p.Findings[i], &p.Findings[j]
+		if a.StatusRank != b.StatusRank {
+			return a.StatusRank < b.StatusRank
+		}
+		return a.SeverityRank < b.SeverityRank
+	})
 	for i := range provRows {
 		r := &provRows[i]
 		if r.Total == 0 {

@@ -1,0 +1,364 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"nhiscan/internal/report"
+	"nhiscan/internal/store"
+	"nhiscan/scanner"
+)
+
+func newReportCmd() *cobra.Command {
+	var (
+		statePath, out, scope, title string
+		nights                       int
+	)
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Write the HTML report of the crawls recorded in a state store",
+		Long: `Write one self-contained HTML page from the state that ` + "`scan org`" + ` keeps across
+nightly crawls: headline counts (live, dead, unknown, not verified, new since
+the last run, remediated), every known secret in a table that sorts and
+filters by provider, status, repository, severity and in-HEAD, with its
+redacted value, identity, privileges, first seen date, locations linked to
+the commit and line, and remediation state; a breakdown per repository and
+per provider; and a trend over the stored nights (open live secrets per
+night, mean time from first seen to dead), drawn as inline SVG.
+
+The page loads nothing from the network (inline CSS and JS under a strict
+Content-Security-Policy), so it can be mailed or kept as a CI artifact. The
+store holds no raw secret, and neither does the page: only redacted values.
+The file is created 0600; a symbolic link at that path is refused.
+
+For the report of a single scan, use --format html on that scan instead.`,
+		Example: `  scan report --out report.html                 # the default state file
+  scan report --state /var/lib/nhiscan/state.db --out acme.html --scope "org:acme"
+  scan report --state "$NHISCAN_STATE" --nights 90 --out report.html`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if statePath == "" {
+				p, err := store.DefaultPath()
+				if err != nil {
+					return err
+				}
+				statePath = p
+			}
+			if !store.IsPostgres(statePath) {
+				// Open would create an empty store: a report of nothing is a mistake.
+				if _, err := os.Stat(statePath); err != nil {
+					return fmt.Errorf("--state %s: %w (run scan org first)", statePath, err)
+				}
+			}
+			st, err := store.Open(cmd.Context(), statePath)
+			if err != nil {
+				return fmt.Errorf("--state %s: %w", store.Redact(statePath), err)
+			}
+			defer st.Close()
+			c, err := crawlFromStore(cmd.Context(), st, scope, nights)
+			if err != nil {
+				return err
+			}
+			if title != "" {
+				c.Title = title
+			}
+			c.GeneratedAt = time.Now()
+			return writeCrawlReport(cmd.OutOrStdout(), out, c)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&statePath, "state", "", "state store: an SQLite file or a postgres:// URL (default: the file scan org uses)")
+	f.StringVarP(&out, "out", "o", "", "write the page to this file (created 0600) instead of stdout")
+	f.StringVar(&scope, "scope", "", `only the runs of this crawl scope for the trend and "new since last run", e.g. "org:acme" (default: every scope)`)
+	f.StringVar(&title, "title", "", "title of the page (default: the scope)")
+	f.IntVar(&nights, "nights", 60, "nights shown in the trend (0: all)")
+	return cmd
+}
+
+func writeCrawlReport(stdout io.Writer, out string, c report.Crawl) error {
+	if out == "" || out == "-" {
+		return report.WriteCrawlHTML(stdout, c, report.Options{})
+	}
+	f, err := createPrivate(out)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteCrawlHTML(f, c, report.Options{}); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// crawlFromStore reads what the HTML crawl report shows from a store: every
+// secret with its locations, last verification and remediation, every
+// repository, the trend of the runs of scope ("" for all, at most nights
+// days) and what the latest run found new.
+func crawlFromStore(ctx context.Context, st store.Store, scope string, nights int) (report.Crawl, error) {
+	c := report.Crawl{Title: scope}
+	repos, err := st.Repos(ctx)
+	if err != nil {
+		return c, err
+	}
+	nameOf := map[string]string{}
+	for _, r := range repos {
+		name := r.Name
+		if name == "" {
+			name = repoNameFromURL(r.URL)
+		}
+		nameOf[r.URL] = name
+		rs := report.RepoSummary{Name: name, URL: repoWebURL(r.URL), ScannedAt: r.ScannedAt}
+		switch r.State {
+		case store.RepoError:
+			rs.Error = r.Error
+			if rs.Error == "" {
+				rs.Error = "the last scan failed"
+			}
+		case store.RepoDeleted:
+			rs.Error = "deleted upstream; its secrets are kept"
+		}
+		c.Repos = append(c.Repos, rs)
+	}
+
+	newFP, err := newSinceLastRun(ctx, st, scope)
+	if err != nil {
+		return c, err
+	}
+	secrets, err := st.Secrets(ctx, store.SecretFilter{})
+	if err != nil {
+		return c, err
+	}
+	for _, s := range secrets {
+		f, err := findingFromStore(ctx, st, s, nameOf)
+		if err != nil {
+			return c, err
+		}
+		f.New = newFP[s.Fingerprint]
+		c.Findings = append(c.Findings, f)
+	}
+
+	points, err := st.Trend(ctx, scope, 0)
+	if err != nil {
+		return c, err
+	}
+	c.Nights = nightsFrom(points, secrets, nights)
+	return c, nil
+}
+
+// newSinceLastRun is the set of secrets first found by the newest run of
+// each scope (of scope, when set).
+func newSinceLastRun(ctx context.Context, st store.Store, scope string) (map[string]bool, error) {
+	runs, err := st.Runs(ctx, scope, 0)
+	if err != nil {
+		return nil, err
+	}
+	newest := map[string]store.Run{}
+	for _, r := range runs { // newest first
+		if _, ok := newest[r.Scope]; !ok {
+			newest[r.Scope] = r
+		}
+	}
+	out := map[string]bool{}
+	for sc, r := range newest {
+		ch, err := st.Changes(ctx, sc, r.PrevFinished)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range ch {
+			if x.Reason == store.ChangeNew || x.Reason == store.ChangeLiveAgain {
+				out[x.Fingerprint] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+func findingFromStore(ctx context.Context, st store.Store, s store.Secret, nameOf map[string]string) (report.CrawlFinding, error) {
+	f := report.CrawlFinding{
+		Finding: scanner.Finding{
+			Fingerprint: s.Fingerprint, RuleID: s.RuleID, Provider: s.Provider, Severity: s.Severity,
+			Redacted: s.Redacted, InHead: s.InHead,
+		},
+		FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
+	}
+	locs, err := st.Locations(ctx, s.Fingerprint)
+	if err != nil {
+		return f, err
+	}
+	for _, l := range locs {
+		f.Locations = append(f.Locations, scanner.Location{Commit: l.Commit, Path: l.Path, Line: l.Line,
+			Column: l.Column, Author: l.Author, Email: l.Email, Date: l.Date})
+		name := nameOf[l.Repo]
+		if name == "" {
+			name = repoNameFromURL(l.Repo)
+		}
+		f.Repos = append(f.Repos, name)
+	}
+	if s.Status != store.StatusUnverified && s.Status != "" {
+		v := &scanner.Verification{Status: s.Status, CheckedAt: s.VerifiedAt, Identity: s.Identity, Privileges: s.Privilege}
+		hist, err := st.Verifications(ctx, s.Fingerprint)
+		if err != nil {
+			return f, err
+		}
+		if n := len(hist); n > 0 {
+			v.Reason, v.Endpoint = hist[n-1].Reason, hist[n-1].Endpoint
+		}
+		f.Verification = v
+	}
+	actions, err := st.Actions(ctx, s.Fingerprint)
+	if err != nil {
+		return f, err
+	}
+	if f.Remediation, err = remediationFromStore(ctx, st, s.Fingerprint, actions); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// ticketSystems are the ticket systems package remediate opens tickets in.
+var ticketSystems = []string{"jira", "github"}
+
+// remediationFromStore sums a secret's actions up as one state: revoked or
+// rotated when such an action succeeded, else ticketed, else failed when an
+// action failed, else planned.
+func remediationFromStore(ctx context.Context, st store.Store, fp string, actions []store.Action) (*scanner.Remediation, error) {
+	if len(actions) == 0 {
+		return nil, nil
+	}
+	rank := map[string]int{"planned": 0, "failed": 1, "ticketed": 2, "rotated": 3, "revoked": 4}
+	r := &scanner.Remediation{State: "planned"}
+	seen := map[string]bool{}
+	for _, a := range actions {
+		if !seen[a.Kind] {
+			seen[a.Kind] = true
+			r.Actions = append(r.Actions, a.Kind)
+		}
+		at := a.PlannedAt
+		if !a.AppliedAt.IsZero() {
+			at = a.AppliedAt
+		}
+		if at.After(r.At) {
+			r.At = at
+		}
+		state := ""
+		switch a.Outcome {
+		case "done", "already", "ok":
+			switch a.Kind {
+			case "revoke":
+				state = "revoked"
+			case "rotate":
+				state = "rotated"
+			case "ticket":
+				state = "ticketed"
+			}
+		case "failed", "denied":
+			state = "failed"
+			r.Detail = a.Kind + " " + a.Outcome
+		}
+		if state != "" && rank[state] >= rank[r.State] {
+			r.State = state
+		}
+	}
+	if seen["ticket"] {
+		for _, sys := range ticketSystems {
+			t, err := st.Ticket(ctx, fp, sys)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			r.TicketURL = t.URL
+			break
+		}
+	}
+	return r, nil
+}
+
+// nightsFrom turns the store's finished runs into one point per UTC day
+// (the last run of the day; shards of one night add their new secrets),
+// keeping the newest nights. Open secrets and the mean time from first seen
+// to dead on each night are rebuilt from the secrets' first-seen and dead
+// dates.
+func nightsFrom(points []store.TrendPoint, secrets []store.Secret, nights int) []report.Night {
+	byDay := map[time.Time]*report.Night{}
+	var days []time.Time
+	last := map[time.Time]time.Time{}
+	for _, p := range points {
+		day := p.Day
+		if day.IsZero() {
+			day = p.FinishedAt.UTC().Truncate(24 * time.Hour)
+		}
+		n, ok := byDay[day]
+		if !ok {
+			n = &report.Night{Date: day}
+			byDay[day] = n
+			days = append(days, day)
+		}
+		n.New += p.NewSecrets
+		if !p.FinishedAt.Before(last[day]) {
+			last[day] = p.FinishedAt
+			n.OpenLive = p.OpenLive
+		}
+	}
+	sort.Slice(days, func(i, j int) bool { return days[i].Before(days[j]) })
+	if nights > 0 && len(days) > nights {
+		days = days[len(days)-nights:]
+	}
+	out := make([]report.Night, 0, len(days))
+	for _, day := range days {
+		n := byDay[day]
+		end := last[day]
+		var dead int
+		var sum time.Duration
+		for _, s := range secrets {
+			if s.FirstSeen.After(end) {
+				continue
+			}
+			if !s.DeadAt.IsZero() && !s.DeadAt.After(end) {
+				dead++
+				sum += s.DeadAt.Sub(s.FirstSeen)
+				continue
+			}
+			n.Open++
+		}
+		if dead > 0 {
+			n.MeanTimeToDead = sum / time.Duration(dead)
+		}
+		out = append(out, *n)
+	}
+	return out
+}
+
+// repoWebURL is the browser URL of a repository from its clone URL, ""
+// when it is not an http(s) URL.
+func repoWebURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+		return ""
+	}
+	p.User = nil
+	p.Path = strings.TrimSuffix(p.Path, ".git")
+	p.RawQuery, p.Fragment = "", ""
+	return p.String()
+}
+
+// repoNameFromURL is "owner/name" from a repository URL.
+func repoNameFromURL(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Host != "" {
+		return strings.TrimSuffix(strings.Trim(p.Path, "/"), ".git")
+	}
+	return u
+}
