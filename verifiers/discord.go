@@ -7,15 +7,19 @@ import (
 )
 
 // Discord verifies Discord webhook URLs with a GET of the webhook (which
-// sends nothing). The URL comes from scanned content, so only its id and
-// token are kept and the request always goes to https://discord.com. Other
-// Discord credentials (bot tokens, client secrets) are reported Unknown.
+// sends nothing) and bot tokens with GET https://discord.com/api/v10/users/@me
+// ("Authorization: Bot …"). A webhook URL comes from scanned content, so
+// only its id and token are kept and the request always goes to
+// https://discord.com. Other Discord values (client ids and secrets,
+// 64-hex keys) are reported Unknown.
 type Discord struct{}
 
 var _ Verifier = (*Discord)(nil)
 
 func (*Discord) Provider() string { return "discord" }
 func (*Discord) Hosts() []string  { return []string{"discord.com"} }
+
+var discordBotToken = regexp.MustCompile(`^[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}$`)
 
 var discordWebhook = regexp.MustCompile(`^https?://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/(\d{15,22})/([A-Za-z0-9_-]{40,100})/?$`)
 
@@ -24,9 +28,12 @@ const discordDisplay = "https://discord.com/api/webhooks/[REDACTED]"
 func (v *Discord) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
 	secret := cred.Secret
 	ep := "GET " + discordDisplay
+	if discordBotToken.MatchString(secret) {
+		return v.bot(ctx, c, secret)
+	}
 	m := discordWebhook.FindStringSubmatch(secret)
 	if m == nil {
-		return Result{Status: Unknown, Reason: "discord: only webhook URLs are verified"}, nil
+		return Result{Status: Unknown, Reason: "discord: only webhook URLs and bot tokens are verified"}, nil
 	}
 	req, err := c.NewRequestSecretInURL(ctx, v, "GET", "https://discord.com/api/webhooks/"+m[1]+"/"+m[2], discordDisplay, nil)
 	if err != nil {
@@ -54,6 +61,32 @@ func (v *Discord) Verify(ctx context.Context, c *Client, cred Credential) (Resul
 			Privileges{Level: "write", Flags: []string{"can-post", "can-delete-webhook"}}), nil
 	case 401, 403, 404:
 		return dead(ep, "unknown webhook (HTTP "+itoa(resp.StatusCode)+")"), nil
+	}
+	return Result{Endpoint: ep}, unexpected(resp, ep)
+}
+
+// bot checks a bot token: it reads only the bot's own user.
+func (v *Discord) bot(ctx context.Context, c *Client, secret string) (Result, error) {
+	resp, ep, err := call(ctx, c, v, "GET", "https://discord.com/api/v10/users/@me", map[string]string{"Authorization": "Bot " + secret})
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	switch resp.StatusCode {
+	case 200:
+		var b struct {
+			ID       string `json:"id"`
+			Username string `json:"username"`
+			Bot      bool   `json:"bot"`
+		}
+		if err := decode(resp, ep, &b); err != nil {
+			return Result{Endpoint: ep}, err
+		}
+		if b.ID == "" {
+			return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 without a user", ep)
+		}
+		return live(ep, map[string]string{"bot_id": b.ID, "username": b.Username}, Privileges{}), nil
+	case 401:
+		return dead(ep, "discord: invalid bot token (HTTP 401)"), nil
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }

@@ -36,13 +36,9 @@ func (v *GitHub) Hosts() []string {
 // server, that server (only then: a single configured server is not
 // assumed, since github.com tokens look the same).
 func (v *GitHub) Pair(s Sighting) Credential {
-	host := ""
-	if len(v.Enterprise) > 0 {
-		host = configuredHost(s.Context, s.Secret, append([]string{"\x00"}, v.Enterprise...))
-		if host == "\x00" {
-			host = ""
-		}
-	}
+	// A single configured server is not assumed: its tokens look like the
+	// public service's.
+	host := configuredHost(s.Context, s.Secret, v.Enterprise, false)
 	return Credential{Secret: s.Secret, Companions: companions("host", host)}
 }
 
@@ -61,6 +57,10 @@ func (v *GitHub) Verify(ctx context.Context, c *Client, cred Credential) (Result
 		if gh, err = gh.WithEnterpriseURLs(base, base); err != nil {
 			return Result{}, fmt.Errorf("github: enterprise URL: %w", err)
 		}
+	}
+	if strings.HasPrefix(secret, "ghr_") {
+		// A refresh token is only usable with its app's client secret.
+		return unknown("github: refresh tokens (ghr_) are not verified"), nil
 	}
 	if strings.HasPrefix(secret, "ghs_") {
 		return v.installation(ctx, gh, base)

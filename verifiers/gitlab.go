@@ -26,13 +26,9 @@ func (v *GitLab) Hosts() []string { return append([]string{"gitlab.com"}, v.Self
 // Pair keeps the token and the configured self-managed host its context
 // names, if any (gitlab.com otherwise).
 func (v *GitLab) Pair(s Sighting) Credential {
-	host := ""
-	if len(v.SelfManaged) > 0 {
-		host = configuredHost(s.Context, s.Secret, append([]string{"\x00"}, v.SelfManaged...))
-		if host == "\x00" {
-			host = ""
-		}
-	}
+	// A single configured server is not assumed: its tokens look like the
+	// public service's.
+	host := configuredHost(s.Context, s.Secret, v.SelfManaged, false)
 	return Credential{Secret: s.Secret, Companions: companions("host", host)}
 }
 

@@ -59,9 +59,10 @@ func sibling(s Sighting, ok func(Sibling) bool) string {
 var hostName = regexp.MustCompile(`(?i)\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?::(\d{1,5}))?\b`)
 
 // configuredHost returns the host of configured that text names (the one
-// nearest to anchor), else the only configured host when there is exactly
-// one, else "". A host named in text but not configured is never returned.
-func configuredHost(text, anchor string, configured []string) string {
+// nearest to anchor); failing that, when orOnly is set and exactly one host
+// is configured, that host; else "". A host named in text but not
+// configured is never returned.
+func configuredHost(text, anchor string, configured []string, orOnly bool) string {
 	if len(configured) == 0 {
 		return ""
 	}
@@ -87,7 +88,7 @@ func configuredHost(text, anchor string, configured []string) string {
 			best, bestDist = cand, d
 		}
 	}
-	if best == "" && len(configured) == 1 {
+	if best == "" && orOnly && len(configured) == 1 {
 		return configured[0]
 	}
 	return best

@@ -6,7 +6,7 @@ import "slices"
 // operator's config: the configured host the context names (or the only
 // one configured) becomes the "host" companion.
 func selfHostedPair(s Sighting, configured []string) Credential {
-	return Credential{Secret: s.Secret, Companions: companions("host", configuredHost(s.Context, s.Secret, configured))}
+	return Credential{Secret: s.Secret, Companions: companions("host", configuredHost(s.Context, s.Secret, configured, true))}
 }
 
 // selfHostedHost returns the credential's host when the operator's config

@@ -1,18 +1,49 @@
 package verifiers
 
-import "context"
+import (
+	"context"
+	"regexp"
+	"strings"
+)
 
-// Slack verifies Slack tokens with POST https://slack.com/api/auth.test.
+// Slack verifies Slack tokens with POST https://slack.com/api/auth.test,
+// and incoming-webhook URLs with an empty message that Slack refuses
+// before posting anything: POST https://hooks.slack.com/services/… with
+// {"text":""} answers 400 no_text for a live webhook. Workflow and trigger
+// URLs are not called (a request would start the workflow).
 type Slack struct{}
 
 var _ Verifier = (*Slack)(nil)
+var _ Pairer = (*Slack)(nil)
 
 func (*Slack) Provider() string { return "slack" }
-func (*Slack) Hosts() []string  { return []string{"slack.com"} }
+func (*Slack) Hosts() []string  { return []string{"slack.com", "hooks.slack.com"} }
 
-var slackDead = map[string]bool{"invalid_auth": true, "token_revoked": true, "account_inactive": true, "not_authed": true, "token_expired": true}
+var (
+	slackDead    = map[string]bool{"invalid_auth": true, "token_revoked": true, "account_inactive": true, "not_authed": true, "token_expired": true}
+	slackWebhook = regexp.MustCompile(`^(?:https?://)?hooks\.slack\.com/services/(T[A-Z0-9]{6,14})/(B[A-Z0-9]{6,14})/([A-Za-z0-9]{20,32})/?$`)
+)
+
+const slackWebhookDisplay = "https://hooks.slack.com/services/[REDACTED]"
+
+// Pair marks webhook URLs (and workflow/trigger URLs, which are never called).
+func (*Slack) Pair(s Sighting) Credential {
+	switch {
+	case slackWebhook.MatchString(s.Secret):
+		return Credential{Secret: s.Secret, Companions: companions("kind", "webhook")}
+	case strings.Contains(s.Secret, "hooks.slack.com/"):
+		return Credential{Secret: s.Secret, Companions: companions("kind", "workflow")}
+	}
+	return Credential{Secret: s.Secret}
+}
 
 func (v *Slack) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
+	switch cred.Companions["kind"] {
+	case "webhook":
+		return v.webhook(ctx, c, cred.Secret)
+	case "workflow":
+		return unknown("slack: workflow and trigger URLs are not called (it would run the workflow)"), nil
+	}
 	secret := cred.Secret
 	resp, ep, err := call(ctx, c, v, "POST", "https://slack.com/api/auth.test", map[string]string{"Authorization": "Bearer " + secret})
 	if err != nil {
@@ -42,4 +73,34 @@ func (v *Slack) Verify(ctx context.Context, c *Client, cred Credential) (Result,
 		return dead(ep, "slack: "+b.Error), nil
 	}
 	return Result{Status: Unknown, Reason: "slack: ok=false, error " + quote(b.Error), Endpoint: ep}, nil
+}
+
+// webhook checks an incoming webhook without posting: Slack validates the
+// webhook before the (empty) message and answers no_text when it is live.
+func (v *Slack) webhook(ctx context.Context, c *Client, url string) (Result, error) {
+	ep := "POST " + slackWebhookDisplay
+	m := slackWebhook.FindStringSubmatch(url)
+	if m == nil {
+		return unknown("slack: not a webhook URL"), nil
+	}
+	req, err := c.NewRequestSecretInURL(ctx, v, "POST", "https://hooks.slack.com/services/"+m[1]+"/"+m[2]+"/"+m[3], slackWebhookDisplay, []byte(`{"text":""}`))
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(v, req)
+	if err != nil {
+		return Result{Endpoint: ep}, err
+	}
+	body := strings.TrimSpace(string(resp.Body[:min(len(resp.Body), 64)]))
+	switch {
+	case resp.StatusCode == 400 && (body == "no_text" || body == "missing_text_or_fallback_or_attachments" || body == "invalid_payload"):
+		return live(ep, map[string]string{"team_id": m[1], "webhook": m[2]}, Privileges{Level: "write", Flags: []string{"can-post"}}), nil
+	case resp.StatusCode == 403 || resp.StatusCode == 404 || resp.StatusCode == 410:
+		return dead(ep, "slack: webhook "+quote(body)+" (HTTP "+itoa(resp.StatusCode)+")"), nil
+	case resp.StatusCode == 200:
+		// It posted: the fake never does, Slack never does for "".
+		return Result{Endpoint: ep}, unexpected(resp, ep)
+	}
+	return Result{Endpoint: ep}, unexpected(resp, ep)
 }

@@ -90,12 +90,24 @@ var specs = []spec{
 	{name: "sendgrid", provider: "sendgrid", gen: func(g *fixtures.Gen) sample { return sample{secret: g.SendGridKey()} }, identity: "scopes"},
 	{name: "huggingface", provider: "huggingface", gen: func(g *fixtures.Gen) sample { return sample{secret: g.HuggingFaceToken()} }, identity: "name"},
 	{name: "digitalocean", provider: "digitalocean", gen: func(g *fixtures.Gen) sample { return sample{secret: g.DigitalOceanPAT()} }, identity: "email"},
+	{name: "slack-webhook", provider: "slack", gen: func(g *fixtures.Gen) sample { return sample{rule: "slack-webhook-url", secret: g.SlackWebhook()} }, identity: "webhook"},
+	{name: "discord-bot", provider: "discord", gen: func(g *fixtures.Gen) sample {
+		return sample{rule: "discord-bot-token", secret: "M" + alnum(g, 23) + "." + alnum(g, 6) + "." + alnum(g, 27)}
+	}, identity: "bot_id"},
 	{name: "telegram", provider: "telegram", gen: func(g *fixtures.Gen) sample { return sample{secret: g.TelegramBotToken()} }, identity: "username"},
 	{name: "discord", provider: "discord", gen: func(g *fixtures.Gen) sample { return sample{secret: g.DiscordWebhook()} }, identity: "webhook_id"},
 	{name: "aws", provider: "aws", gen: func(g *fixtures.Gen) sample {
 		id, sec := g.AWSKeyPair()
 		return sample{rule: "aws-secret-access-key", secret: sec, context: "[default]\naws_access_key_id = " + id + "\naws_secret_access_key = " + sec + "\nregion = eu-west-1\n",
 			parts: map[string]string{"key_id": id}}
+	}, identity: "arn"},
+	{name: "aws-session", provider: "aws", gen: func(g *fixtures.Gen) sample {
+		id, sec := g.AWSKeyPair()
+		id = "ASIA" + id[4:]
+		tok := "IQoJb3JpZ2luX2Vj" + alnum(g, 140)
+		return sample{rule: "aws-secret-access-key", secret: sec,
+			context: "AWS_ACCESS_KEY_ID=" + id + "\nAWS_SECRET_ACCESS_KEY=" + sec + "\nAWS_SESSION_TOKEN=" + tok + "\n",
+			parts:   map[string]string{"key_id": id, "session_token": tok}, hidden: []string{tok}}
 	}, identity: "arn"},
 	{name: "aws-from-key-id", provider: "aws", gen: func(g *fixtures.Gen) sample {
 		id, sec := g.AWSKeyPair()
