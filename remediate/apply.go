@@ -151,7 +151,7 @@ func (a *Applier) Apply(ctx context.Context, pl *Plan) ([]Result, error) {
 			}
 			results = append(results, r)
 			errs = append(errs, a.record(ctx, pl, r.Step, Record{Phase: "apply", Outcome: r.Outcome, Detail: r.Detail,
-				Evidence: r.Evidence, RetryAt: r.RetryAt, TicketURL: r.TicketURL, Before: r.Before, After: r.After}))
+				Evidence: r.Evidence, RetryAt: r.RetryAt, TicketURL: r.TicketURL, TicketKey: r.TicketKey, TicketState: r.TicketState, Before: r.Before, After: r.After}))
 			setRemediation(f, r, env.now())
 		}
 	}

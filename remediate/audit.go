@@ -35,11 +35,14 @@ type Record struct {
 	Outcome     Outcome `json:"outcome,omitempty"`
 	Detail      string  `json:"detail,omitempty"`
 
-	Evidence  []string              `json:"evidence,omitempty"`
-	RetryAt   time.Time             `json:"retry_at,omitzero"`
-	TicketURL string                `json:"ticket_url,omitempty"`
-	Before    *scanner.Verification `json:"before,omitempty"`
-	After     *scanner.Verification `json:"after,omitempty"`
+	Evidence  []string  `json:"evidence,omitempty"`
+	RetryAt   time.Time `json:"retry_at,omitzero"`
+	TicketURL string    `json:"ticket_url,omitempty"`
+	TicketKey string    `json:"ticket_key,omitempty"`
+	// TicketState is open or closed after the step.
+	TicketState string                `json:"ticket_state,omitempty"`
+	Before      *scanner.Verification `json:"before,omitempty"`
+	After       *scanner.Verification `json:"after,omitempty"`
 
 	// RateKey names the rate-limited endpoint of a "call" record.
 	RateKey string `json:"rate_key,omitempty"`

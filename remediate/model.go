@@ -87,14 +87,17 @@ const (
 
 // Result is the outcome of one applied step.
 type Result struct {
-	Step      Step                  `json:"step"`
-	Outcome   Outcome               `json:"outcome"`
-	Detail    string                `json:"detail,omitempty"`
-	Evidence  []string              `json:"evidence,omitempty"` // "POST https://api.github.com/credentials/revoke -> 202"
-	RetryAt   time.Time             `json:"retry_at,omitzero"`
-	TicketURL string                `json:"ticket_url,omitempty"`
-	Before    *scanner.Verification `json:"before,omitempty"`
-	After     *scanner.Verification `json:"after,omitempty"`
+	Step      Step      `json:"step"`
+	Outcome   Outcome   `json:"outcome"`
+	Detail    string    `json:"detail,omitempty"`
+	Evidence  []string  `json:"evidence,omitempty"` // "POST https://api.github.com/credentials/revoke -> 202"
+	RetryAt   time.Time `json:"retry_at,omitzero"`
+	TicketURL string    `json:"ticket_url,omitempty"`
+	TicketKey string    `json:"ticket_key,omitempty"`
+	// TicketState is open or closed after a ticket step.
+	TicketState string                `json:"ticket_state,omitempty"`
+	Before      *scanner.Verification `json:"before,omitempty"`
+	After       *scanner.Verification `json:"after,omitempty"`
 }
 
 // Errors a provider action returns to say what kind of failure it met. They

@@ -41,12 +41,15 @@ func TestRevokeSuccess(t *testing.T) {
 		{"gitlab", "gitlab-pat", g.GitLabPAT(), fakeapi.Account{}},
 		{"vault", "vault-service-token", g.VaultToken(), fakeapi.Account{}},
 		{"sendgrid", "sendgrid-api-token", g.SendGridKey(), fakeapi.Account{Scopes: []string{"api_keys", "mail.send"}}},
+		{"cloudflare", "cloudflare-api-token", g.CloudflareToken(), fakeapi.Account{}},
+		{"github ghs_", "github-app-token", g.GitHubToken("ghs_"), fakeapi.Account{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.provider, func(t *testing.T) {
 			h := newHarness(t, revokePolicy)
-			h.api.AddLive(tc.provider, tc.secret, tc.acct)
-			res := h.run([]scanner.Finding{h.finding(tc.provider, tc.rule, tc.secret, true)})
+			prov, _, _ := strings.Cut(tc.provider, " ")
+			h.api.AddLive(prov, tc.secret, tc.acct)
+			res := h.run([]scanner.Finding{h.finding(prov, tc.rule, tc.secret, true)})
 			if len(res) != 1 || res[0].Outcome != remediate.Done {
 				t.Fatalf("outcomes %s: %+v", outcomes(res), res)
 			}

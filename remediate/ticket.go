@@ -49,6 +49,7 @@ type TicketInput struct {
 type TicketResult struct {
 	Key, URL string
 	Action   string // created, updated, closed, created+closed
+	State    string // open or closed after Sync
 	Evidence []string
 }
 
@@ -208,7 +209,8 @@ func (a *Applier) ticket(ctx context.Context, f *scanner.Finding, s Step, rule *
 		in.RepoWebURL = pol.Ticket.Jira.WebURL
 	}
 	tr, err := t.Sync(ctx, in)
-	r.TicketURL, r.Evidence = tr.URL, tr.Evidence
+	r.TicketURL, r.TicketKey, r.Evidence = tr.URL, tr.Key, tr.Evidence
+	r.TicketState = tr.State
 	var rl *RateLimitError
 	switch {
 	case err == nil:

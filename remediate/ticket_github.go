@@ -117,16 +117,16 @@ func (t *GitHubTracker) Sync(ctx context.Context, in TicketInput) (TicketResult,
 			return res, ghErr("create issue", err)
 		}
 		res.Evidence = append(res.Evidence, fmt.Sprintf("POST %s -> %d", issuesURL, resp.StatusCode))
-		res.Key, res.URL, res.Action = fmt.Sprintf("#%d", is.GetNumber()), is.GetHTMLURL(), "created"
+		res.Key, res.URL, res.Action, res.State = fmt.Sprintf("#%d", is.GetNumber()), is.GetHTMLURL(), "created", "open"
 		if dead && in.Remediated {
 			if err := t.close(ctx, is.GetNumber(), in, &res); err != nil {
 				return res, err
 			}
-			res.Action = "created+closed"
+			res.Action, res.State = "created+closed", "closed"
 		}
 		return res, nil
 	}
-	res.Key, res.URL = fmt.Sprintf("#%d", is.GetNumber()), is.GetHTMLURL()
+	res.Key, res.URL, res.State = fmt.Sprintf("#%d", is.GetNumber()), is.GetHTMLURL(), is.GetState()
 	old := recordedStatus(is.GetBody())
 	open := is.GetState() == "open"
 	switch {
@@ -139,7 +139,7 @@ func (t *GitHubTracker) Sync(ctx context.Context, in TicketInput) (TicketResult,
 		if err := t.close(ctx, is.GetNumber(), in, &res); err != nil {
 			return res, err
 		}
-		res.Action = "closed"
+		res.Action, res.State = "closed", "closed"
 		return res, nil
 	case old != in.Status && (open || !dead):
 		req := &github.IssueRequest{Body: github.String(body)}
@@ -157,7 +157,7 @@ func (t *GitHubTracker) Sync(ctx context.Context, in TicketInput) (TicketResult,
 			return res, ghErr("comment", err)
 		}
 		res.Evidence = append(res.Evidence, fmt.Sprintf("POST %s/%d/comments -> %d", issuesURL, is.GetNumber(), resp.StatusCode))
-		res.Action = "updated"
+		res.Action, res.State = "updated", "open"
 		return res, nil
 	}
 	return res, fmt.Errorf("issue %s: %w", res.Key, ErrAlreadyDone)

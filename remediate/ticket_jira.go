@@ -200,12 +200,12 @@ func (t *JiraTracker) Sync(ctx context.Context, in TicketInput) (TicketResult, e
 		if err != nil {
 			return res, err
 		}
-		res.Key, res.URL, res.Action = created.Key, t.base+"/browse/"+created.Key, "created"
+		res.Key, res.URL, res.Action, res.State = created.Key, t.base+"/browse/"+created.Key, "created", "open"
 		if dead && in.Remediated {
 			if err := t.close(ctx, created.Key, in, &res); err != nil {
 				return res, err
 			}
-			res.Action = "created+closed"
+			res.Action, res.State = "created+closed", "closed"
 		}
 		return res, nil
 	}
@@ -218,6 +218,7 @@ func (t *JiraTracker) Sync(ctx context.Context, in TicketInput) (TicketResult, e
 		}
 	}
 	open := is.Fields.Status.Category.Key != "done"
+	res.State = map[bool]string{true: "open", false: "closed"}[open]
 	if old != in.Status && open {
 		upd := map[string]any{"fields": map[string]any{"description": t.text(body), "labels": t.labels(fp, in.Status)}}
 		_, ev, err := t.do(ctx, "PUT", t.api("issue/"+is.Key), upd, nil)
@@ -236,7 +237,7 @@ func (t *JiraTracker) Sync(ctx context.Context, in TicketInput) (TicketResult, e
 		if err := t.close(ctx, is.Key, in, &res); err != nil {
 			return res, err
 		}
-		res.Action = "closed"
+		res.Action, res.State = "closed", "closed"
 		return res, nil
 	}
 	if res.Action != "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"nhiscan/internal/store"
 	"nhiscan/remediate"
 	"nhiscan/scanner"
 )
@@ -21,7 +22,7 @@ func newRemediateCmd(g *globalOpts) *cobra.Command {
 	var (
 		plan, apply           bool
 		policyPath, auditPath string
-		repo, format          string
+		repo, format, state   string
 	)
 	cmd := &cobra.Command{
 		Use:   "remediate REPORT.json",
@@ -110,6 +111,15 @@ The audit trail (--audit, created 0600) never holds a secret.`,
 			}
 			defer audit.Close()
 			env.Budget = audit
+			recorder := remediate.Recorders{audit}
+			if state != "" {
+				st, err := store.Open(cmd.Context(), state)
+				if err != nil {
+					return fmt.Errorf("--state %s: %w", store.Redact(state), err)
+				}
+				defer st.Close()
+				recorder = append(recorder, remediate.StoreRecorder{Store: st, System: pol.Ticket.System})
+			}
 			planner := &remediate.Planner{Policy: pol, Env: env, Audit: audit}
 			// Trackers and destinations need operator tokens only to act.
 			if planner.Tracker, err = remediate.NewTracker(env, &pol.Ticket); err != nil && apply {
@@ -118,7 +128,7 @@ The audit trail (--audit, created 0600) never holds a secret.`,
 			if env.Destination, err = remediate.NewDestination(env, pol.Rotate); err != nil && apply {
 				return err
 			}
-			applier := &remediate.Applier{Planner: planner, RepoDir: repo}
+			applier := &remediate.Applier{Planner: planner, RepoDir: repo, Recorder: recorder}
 			pl := planner.Plan(fs)
 			if err := applier.RecordPlan(cmd.Context(), pl); err != nil {
 				return err
@@ -160,6 +170,7 @@ The audit trail (--audit, created 0600) never holds a secret.`,
 	f.StringVar(&auditPath, "audit", "nhiscan-audit.jsonl", "audit trail `FILE` (JSON lines, 0600, appended); it also queues deferred work for the next run")
 	f.StringVar(&repo, "repo", "", "the repository the report was made from: re-read redacted secrets, and CODEOWNERS for assignees")
 	f.StringVar(&format, "output", "text", "text or json")
+	f.StringVar(&state, "state", "", "also record actions and tickets in the state store (an SQLite file or postgres://…, as scan org --state)")
 	return cmd
 }
 

@@ -13,7 +13,9 @@ import (
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakeapi"
 	"nhiscan/fixtures/faketracker"
+	"nhiscan/internal/store"
 	"nhiscan/remediate"
+	"nhiscan/scanner"
 )
 
 // withTracker points remediation traffic at the fake providers and tracker.
@@ -96,13 +98,22 @@ token_env = "NHISCAN_DEMO_TRACKER_TOKEN"
 	if !strings.Contains(out, "POST https://api.github.com/credentials/revoke") || !strings.Contains(out, "POST https://slack.com/api/auth.revoke") {
 		t.Fatalf("plan lacks the calls")
 	}
-	out = step("apply: revoke, re-verify, ticket", 0, "remediate", raw, "--policy", policy, "--audit", audit, "--apply")
+	db := filepath.Join(dir, "state.db")
+	out = step("apply: revoke, re-verify, ticket", 0, "remediate", raw, "--policy", policy, "--audit", audit, "--state", db, "--apply")
 	if srv.IsLive(gh) || srv.IsLive(slack) || strings.Count(out, "re-verified: dead") < 2 {
 		t.Fatal("not revoked")
 	}
 	is := tr.Issues()
 	if len(is) != 2 || is[0].State != "closed" || is[1].State != "closed" {
 		t.Fatalf("issues: %+v", is)
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if tk, err := st.Ticket(context.Background(), scanner.Fingerprint("github-pat", gh), "github"); err != nil || tk.State != "closed" {
+		t.Fatalf("store ticket %+v %v", tk, err)
 	}
 	out = step("verify again: dead", 0, "verify", raw, "--fail-on", "live")
 	if strings.Count(strings.ToLower(out), "dead") < 2 {
