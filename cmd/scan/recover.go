@@ -34,6 +34,14 @@ var hexID = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 // fingerprint is f's. The error says why none was found; it never holds
 // repository content.
 func (s *secretSource) recover(ctx context.Context, rs *rules.Ruleset, f *scanner.Finding) (string, error) {
+	secret, _, err := s.recoverWithContext(ctx, rs, f)
+	return secret, err
+}
+
+// recoverWithContext is recover that also returns the text around the
+// secret (as Finding.Context, for verifiers that pair a secret with a value
+// beside it).
+func (s *secretSource) recoverWithContext(ctx context.Context, rs *rules.Ruleset, f *scanner.Finding) (secret, around string, err error) {
 	var tried []string
 	for i, l := range f.Locations {
 		if i == maxRecoverLocations {
@@ -45,14 +53,14 @@ func (s *secretSource) recover(ctx context.Context, rs *rules.Ruleset, f *scanne
 			continue
 		}
 		if secret, ok := findSecret(data, l, rs, f.RuleID, f.Fingerprint); ok {
-			return secret, nil
+			return secret, contextAround(data, l), nil
 		}
 		tried = append(tried, where+": no value with the finding's fingerprint at line "+fmt.Sprint(l.Line))
 	}
 	if len(tried) == 0 {
-		return "", errors.New("the finding has no location to re-read")
+		return "", "", errors.New("the finding has no location to re-read")
 	}
-	return "", fmt.Errorf("not found in the repository (%s)", strings.Join(tried, "; "))
+	return "", "", fmt.Errorf("not found in the repository (%s)", strings.Join(tried, "; "))
 }
 
 // read returns the content a location points at: its blob, the file at its
@@ -170,4 +178,30 @@ func findSecret(data []byte, l scanner.Location, rs *rules.Ruleset, ruleID, fing
 		}
 	}
 	return "", false
+}
+
+// Context kept around a recovered secret, as the scanner keeps it: a few
+// lines on each side, and at most so many bytes on each side.
+const (
+	contextLines = 6
+	contextBytes = 2048
+)
+
+// contextAround is the text around the lines l spans.
+func contextAround(data []byte, l scanner.Location) string {
+	lines := strings.SplitAfter(string(data), "\n")
+	first, last := l.Line-1, max(l.EndLine-1, l.Line-1)
+	if first < 0 || first >= len(lines) {
+		return ""
+	}
+	last = min(last, len(lines)-1)
+	before := strings.Join(lines[max(first-contextLines, 0):first], "")
+	after := strings.Join(lines[last+1:min(last+1+contextLines, len(lines))], "")
+	if len(before) > contextBytes {
+		before = before[len(before)-contextBytes:]
+	}
+	if len(after) > contextBytes {
+		after = after[:contextBytes]
+	}
+	return before + strings.Join(lines[first:last+1], "") + after
 }

@@ -308,13 +308,13 @@ func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secre
 			missing[i] = "the report holds no secret (redacted): pass --repo PATH to re-read it from the repository, or verify a report written with --show-secrets"
 			continue
 		}
-		secret, err := src.recover(ctx, rs, f)
+		secret, around, err := src.recoverWithContext(ctx, rs, f)
 		if err != nil {
 			missing[i] = err.Error()
 			g.log.Warn("secret not recovered", "rule", f.RuleID, "fingerprint", f.Fingerprint, "reason", err.Error())
 			continue
 		}
-		f.Secret = secret
+		f.Secret, f.Context = secret, around
 		f.Redacted = scanner.Redact(secret)
 	}
 	if err := g.verifyFindings(ctx, res); err != nil {

@@ -471,6 +471,38 @@ func TestFindSecret(t *testing.T) {
 	}
 }
 
+func TestContextAround(t *testing.T) {
+	var b strings.Builder
+	for i := 1; i <= 20; i++ {
+		b.WriteString("line" + strings.Repeat("x", i) + "\n")
+	}
+	data := []byte(b.String())
+	cases := []struct {
+		name        string
+		loc         scanner.Location
+		first, last string
+	}{
+		{"middle", scanner.Location{Line: 10, EndLine: 10}, "line" + strings.Repeat("x", 4) + "\n", "line" + strings.Repeat("x", 16) + "\n"},
+		{"start", scanner.Location{Line: 1}, "linex\n", "line" + strings.Repeat("x", 7) + "\n"},
+		{"multi-line end", scanner.Location{Line: 18, EndLine: 20}, "line" + strings.Repeat("x", 12) + "\n", "line" + strings.Repeat("x", 20) + "\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := contextAround(data, tc.loc)
+			if !strings.HasPrefix(got, tc.first) || !strings.HasSuffix(got, tc.last) {
+				t.Errorf("context %q: want from %q to %q", got, tc.first, tc.last)
+			}
+		})
+	}
+	if got := contextAround(data, scanner.Location{Line: 99}); got != "" {
+		t.Errorf("past the end: %q", got)
+	}
+	long := []byte(strings.Repeat("y", 10000) + "\nsecret\n" + strings.Repeat("z", 10000) + "\n")
+	if got := contextAround(long, scanner.Location{Line: 2}); len(got) > 2*contextBytes+len("secret\n") || !strings.Contains(got, "secret") {
+		t.Errorf("context of %d bytes around a short line", len(got))
+	}
+}
+
 // TestPreCommitVerifyHookArgs runs the nhiscan-verify hook's own entry (from
 // .pre-commit-hooks.yaml) in-process against the fakes: a live secret or
 // one no verifier covers blocks the commit; unknown and dead ones do not.

@@ -180,6 +180,9 @@ func ReadJSON(r io.Reader) ([]JSONFinding, error) {
 		if err := json.Unmarshal(first, &obj); err != nil {
 			return nil, fmt.Errorf("report: reading JSON object: %w", err)
 		}
+		if _, ok := obj["runs"]; ok {
+			return nil, errors.New("report: a SARIF report cannot be read back (it never holds a secret and drops fields): use a json or jsonl report")
+		}
 		if raw, ok := obj["findings"]; ok {
 			var items []map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &items); err != nil {

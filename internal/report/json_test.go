@@ -98,6 +98,7 @@ func TestReadJSONErrors(t *testing.T) {
 		{"jsonl null line", "{\"rule_id\":\"r\",\"fingerprint\":\"f\"}\nnull", "finding 2 is not an object", 0},
 		{"jsonl two", "{\"rule_id\":\"r\",\"fingerprint\":\"f\"}\n{\"rule_id\":\"q\",\"secret\":\"raw-secret-value\"}\n", "", 2},
 		{"nhiscan array", `[{"rule_id":"r","fingerprint":"f"}]`, "", 1},
+		{"sarif", `{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": []}`, "SARIF report cannot be read back", 0},
 		{"huge entropy", `[{"rule_id":"r","fingerprint":"f","entropy":1e300}]`, "cannot unmarshal", 0},
 	}
 	for _, tt := range tests {
