@@ -67,7 +67,9 @@ func (*AWS) Pair(s Sighting) Credential {
 		id = s.Secret
 		secret = nearest(s.Context, s.Secret, awsSecretNamed)
 		if secret == "" {
-			secret = nearest(s.Context, s.Secret, awsSecretAny)
+			// Unlabelled: only a value that looks like a secret key, not a
+			// commit id or a hash (40 hex characters).
+			secret = nearest(s.Context, s.Secret, awsSecretAny, awsHexLike(s.Context)...)
 		}
 		if secret == "" {
 			secret = sibling(s, func(sb Sibling) bool { return sb.RuleID == "aws-secret-access-key" })
@@ -84,6 +86,18 @@ func (*AWS) Pair(s Sighting) Credential {
 		cred.SecretCompanions = companions("session_token", nearest(s.Context, s.Secret, awsSession))
 	}
 	return cred
+}
+
+var hex40 = regexp.MustCompile(`(?:^|[^A-Za-z0-9/+])([0-9a-f]{40}|[0-9A-F]{40})(?:[^A-Za-z0-9/+=]|$)`)
+
+// awsHexLike lists the 40-character hex values of text (commit ids,
+// SHA-1 sums), which are never taken for a secret key.
+func awsHexLike(text string) []string {
+	var out []string
+	for _, m := range hex40.FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1])
+	}
+	return out
 }
 
 // AWSAccountFromKeyID decodes the account id that access key ids of the
@@ -168,7 +182,10 @@ func (v *AWS) Verify(ctx context.Context, c *Client, cred Credential) (Result, e
 		case "InvalidClientTokenId":
 			return dead(ep, "aws: InvalidClientTokenId (no such active key id)"), nil
 		case "SignatureDoesNotMatch":
-			return dead(ep, "aws: SignatureDoesNotMatch (the secret does not belong to the key id)"), nil
+			// The key id exists; the secret found beside it is not its
+			// secret. Which one is wrong (or whether they were paired by
+			// mistake) STS does not say: no verdict on either.
+			return Result{Status: Unknown, Reason: "aws: SignatureDoesNotMatch: the secret found does not belong to the key id", Endpoint: ep}, nil
 		case "ExpiredToken":
 			return dead(ep, "aws: ExpiredToken"), nil
 		case "":

@@ -51,6 +51,7 @@ func TestPair(t *testing.T) {
 			Siblings: []verifiers.Sibling{{RuleID: "aws-access-token", Provider: "aws", Secret: id}}}, sec, map[string]string{"key_id": id}},
 		{"aws secret from a sibling", "aws", verifiers.Sighting{Secret: id, Context: "id=" + id,
 			Siblings: []verifiers.Sibling{{RuleID: "aws-secret-access-key", Provider: "aws", Secret: sec}}}, sec, map[string]string{"key_id": id}},
+		{"aws commit id is not a secret", "aws", verifiers.Sighting{Secret: id, Context: "# fixed in 3f786850e387550fdab836ed7e6dc881de23001b\nkey: " + id}, "", map[string]string{"key_id": id}},
 		{"aws alone", "aws", verifiers.Sighting{Secret: id}, "", map[string]string{"key_id": id}},
 		{"azure json", "azure", verifiers.Sighting{Secret: az, Context: `{"tenantId": "` + tenant + `", "clientId": "` + client + `", "clientSecret": "` + az + `"}`}, az,
 			map[string]string{"tenant_id": tenant, "client_id": client}},
@@ -163,10 +164,11 @@ func TestAWSRootAccountAndXML(t *testing.T) {
 	if r.Status != verifiers.Live || r.Privileges.Level != "admin" || !slices.Contains(r.Privileges.Flags, "root-account") || r.Identity["account"] != "210987654321" {
 		t.Fatalf("got %v %+v %v", r.Status, r.Privileges, r.Identity)
 	}
-	// The wrong secret for a live key id: SignatureDoesNotMatch, dead.
+	// The wrong secret for a live key id: SignatureDoesNotMatch says the
+	// pair is wrong, not which part: unknown, never dead.
 	_, other := g.AWSKeyPair()
 	r = verifiers.NewChecker(verifiers.Default(), e.client).VerifySighting(context.Background(), "aws", verifiers.Sighting{Secret: other, Context: id + " " + other})
-	if r.Status != verifiers.Dead || !strings.Contains(r.Reason, "SignatureDoesNotMatch") {
+	if r.Status != verifiers.Unknown || !strings.Contains(r.Reason, "SignatureDoesNotMatch") {
 		t.Fatalf("wrong secret: %v (%s)", r.Status, r.Reason)
 	}
 	if pr := e.srv.Problems(); len(pr) > 0 {
