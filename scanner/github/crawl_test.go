@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"database/sql"
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -613,5 +615,119 @@ func TestCacheFolderPrivate(t *testing.T) {
 		if fi.Mode().Perm() != 0o700 {
 			t.Errorf("%s: mode %o, want 700", d, fi.Mode().Perm())
 		}
+	}
+}
+
+// TestCrawlVerifyLifecycle: verification answers are recorded; a dead secret
+// found again live is reported as live again, a known one at a new place as
+// a reappearance.
+func TestCrawlVerifyLifecycle(t *testing.T) {
+	o := newOrg(t, "api")
+	e := newEnv(t)
+	status := scanner.StatusLive
+	c := e.crawler(t, o, github.Shard{})
+	c.Verify = func(ctx context.Context, res *scanner.Result) error {
+		for i := range res.Findings {
+			res.Findings[i].Verification = &scanner.Verification{Status: status, CheckedAt: time.Now()}
+		}
+		return nil
+	}
+	ctx := context.Background()
+	seeded := o.secrets["api"]
+	fp := scanner.Fingerprint("github-pat", seeded)
+	crawl(t, c)
+	if s, err := e.st.Secret(ctx, fp); err != nil || s.Status != store.StatusLive {
+		t.Fatalf("after first crawl: %+v, %v", s, err)
+	}
+	// Reappears (pasted elsewhere) while dead.
+	w := o.work["api"]
+	status = scanner.StatusDead
+	w.CommitFiles("copy", map[string]string{"other.env": "GITHUB_TOKEN=" + seeded + "\n"})
+	o.gh.Push(o.served["api"], w.Dir())
+	rep := crawl(t, c)
+	if len(rep.Changes) != 1 || rep.Changes[0].Reason != store.ChangeReappeared || rep.Counts.Reappeared != 1 {
+		t.Fatalf("changes = %+v", rep.Changes)
+	}
+	// Found again, live again.
+	status = scanner.StatusLive
+	w.CommitFiles("again", map[string]string{"third.env": "GITHUB_TOKEN=" + seeded + "\n"})
+	o.gh.Push(o.served["api"], w.Dir())
+	rep = crawl(t, c)
+	if len(rep.Changes) != 1 || rep.Changes[0].Reason != store.ChangeLiveAgain || rep.Counts.LiveAgain != 1 {
+		t.Fatalf("changes = %+v", rep.Changes)
+	}
+	hist, _ := e.st.Verifications(ctx, fp)
+	if len(hist) != 3 {
+		t.Fatalf("verification history = %+v", hist)
+	}
+	trend, _ := e.st.Trend(ctx, rep.Scope, 0)
+	if len(trend) != 3 || trend[0].OpenLive != 1 || trend[1].OpenLive != 0 || trend[2].OpenLive != 1 {
+		t.Fatalf("trend = %+v", trend)
+	}
+}
+
+// TestCrawlShardsShareOnePostgres runs two shard crawlers at once into one
+// Postgres store (NHISCAN_TEST_POSTGRES; .ci/run provides it).
+func TestCrawlShardsShareOnePostgres(t *testing.T) {
+	dsn := os.Getenv("NHISCAN_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("NHISCAN_TEST_POSTGRES not set")
+	}
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	schema := fmt.Sprintf("nhiscan_crawl_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	u, _ := url.Parse(dsn)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+
+	var names []string
+	for i := 0; i < 6; i++ {
+		names = append(names, fmt.Sprintf("pg-%d", i))
+	}
+	o := newOrg(t, names...)
+	var wg sync.WaitGroup
+	reps := make([]*github.Report, 2)
+	errs := make([]error, 2)
+	for k := 0; k < 2; k++ {
+		st, err := store.Open(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		e := newEnv(t)
+		e.st = st
+		c := e.crawler(t, o, github.Shard{K: k, N: 2})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[k], errs[k] = c.Crawl(ctx, github.Target{Org: "acme"}, github.Filter{})
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for k := range reps {
+		if errs[k] != nil {
+			t.Fatalf("shard %d: %v", k, errs[k])
+		}
+		total += len(reps[k].Repos)
+	}
+	st, _ := store.Open(ctx, u.String())
+	defer st.Close()
+	sum, err := st.Summary(ctx)
+	if err != nil || total != len(names) || sum.Repos != len(names) || sum.Secrets != len(names) {
+		t.Fatalf("shards crawled %d; store %+v, %v", total, sum, err)
+	}
+	runs, _ := st.Runs(ctx, "", 0)
+	if len(runs) != 2 || runs[0].Scope == runs[1].Scope {
+		t.Fatalf("runs = %+v", runs)
 	}
 }
