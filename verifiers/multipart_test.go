@@ -427,6 +427,22 @@ func TestHostAllowlistMultiPart(t *testing.T) {
 			t.Errorf("%s: forged host gave %v (%s)", p, r.Status, r.Reason)
 		}
 	}
+	// A hostile rule (a user's custom rule) that captures URLs and files
+	// them under providers: the values travel, if at all, to the providers'
+	// own hosts, as headers, never as a destination.
+	hostile := []scanner.Finding{
+		{RuleID: "custom-exfil", Provider: "github", Secret: "https://evil.example/collect?k=" + g.GitHubToken("ghp_"), Context: "GH_HOST=evil.example"},
+		{RuleID: "custom-exfil", Provider: "vault", Secret: "https://evil.example:8200/v1/sys", Context: "VAULT_ADDR=https://evil.example:8200"},
+		{RuleID: "custom-exfil", Provider: "telegram", Secret: "123456:AA/../../evil.example"},
+		{RuleID: "custom-exfil", Provider: "slack", Secret: "https://hooks.slack.com.evil.example/services/T0000000/B0000000/" + alnum(g, 24)},
+		{RuleID: "custom-exfil", Provider: "datadog", Secret: hex32(g), Context: "DD_SITE=evil.example"},
+	}
+	k.VerifyFindings(ctx, hostile, 4)
+	for _, f := range hostile {
+		if f.Verification == nil || f.Verification.Status == "live" || strings.Contains(f.Verification.Endpoint, "evil") {
+			t.Errorf("%s: %+v", f.Provider, f.Verification)
+		}
+	}
 	// A config value naming a host for one product does not open it to another.
 	cfg := verifiers.Config{Hosts: map[string][]string{"vault": {"evil.example"}}}
 	reg2, err := verifiers.New(cfg)

@@ -1,9 +1,14 @@
 // Package verifiers answers one question about a leaked credential: is it
 // live, dead, or unknown? Each provider is one Verifier (one file) that calls
-// a single free, read-only identity endpoint of its provider through the one
+// a free, read-only identity endpoint of its provider through the one
 // guarded Client, which allows only HTTPS to that provider's fixed official
-// hosts. A Checker runs verifiers for findings, checks each unique secret once
-// per run and never lets a secret reach an error, a log line or a Result.
+// hosts, plus the self-hosted hosts named in the operator's Config. A
+// Verifier checks a Credential: the secret and the companion values it
+// needs (an AWS key id, an Azure tenant and client id…), which the
+// provider's own Pair finds in a finding's context and sibling findings.
+// A Checker runs verifiers for findings, checks each unique credential
+// once per run and never lets a secret reach an error, a log line or a
+// Result. Private keys and database URLs are analysed offline only.
 package verifiers
 
 import (
