@@ -54,8 +54,10 @@ func reviewGlobalAllowlists(als []*config.Allowlist) []*config.Allowlist {
 			out = append(out, a)
 			continue
 		}
-		c := *a
-		c.Paths = nil
+		// A fresh Allowlist: gitleaks compiles Paths into a matcher once,
+		// in Validate.
+		c := &config.Allowlist{Description: a.Description, MatchCondition: a.MatchCondition, Commits: a.Commits,
+			RegexTarget: a.RegexTarget, Regexes: a.Regexes, StopWords: a.StopWords}
 		for _, p := range a.Paths {
 			if keptPathSources[p.String()] {
 				c.Paths = append(c.Paths, p)
@@ -66,7 +68,11 @@ func reviewGlobalAllowlists(als []*config.Allowlist) []*config.Allowlist {
 		if len(c.Paths) == 0 && len(c.Regexes) == 0 && len(c.StopWords) == 0 && len(c.Commits) == 0 {
 			continue
 		}
-		out = append(out, &c)
+		if err := c.Validate(); err != nil {
+			out = append(out, a) // cannot happen: a validated before
+			continue
+		}
+		out = append(out, c)
 	}
 	noisyMu.Lock()
 	if noisyPaths == nil {

@@ -49,7 +49,6 @@ var explicit = map[string]Meta{
 	"telegram-bot-token":          {Provider: "telegram", Severity: "high", Weak: true, Remediation: "Revoke the token with @BotFather (/revoke), then remove it from the code."},
 	"mailgun-api-key":             {Provider: "mailgun", Severity: "high", Weak: true},
 	"twilio-auth-token":           {Provider: "twilio", Severity: "critical", Remediation: "Rotate the auth token (promote the secondary token in the Twilio console or AuthTokens API), then remove it from the code."},
-	"twilio-account-sid":          {Provider: "twilio", Severity: "low", Remediation: "An account SID alone is an identifier; check the same file and history for its auth token or API key secret."},
 	"putty-private-key":           {Provider: "privatekey", Severity: "critical", Remediation: "Replace the key pair and remove the public key from every authorized_keys and service it is registered with."},
 	"broker-url-password":         {Provider: "database", Severity: "high", Remediation: "Change the service user's password and read the URL from the environment or a secret manager."},
 	"url-password":                {Severity: "high", Weak: true, Remediation: "Change the password (or revoke the token) for that user at the URL's host, and use a credential helper instead of a URL with a password."},
@@ -60,7 +59,7 @@ var explicit = map[string]Meta{
 	"pypirc-password":             {Provider: "pypi", Severity: "high", Weak: true, Remediation: "Revoke the token in the package index's account settings and use trusted publishing or keyring instead of .pypirc."},
 	"s3cfg-secret-key":            {Provider: "aws", Severity: "critical", Weak: true},
 	"kubeconfig-token":            {Provider: "kubernetes", Severity: "critical", Weak: true, Remediation: "Delete the service-account token Secret (or rotate the user's credentials) and keep kubeconfig files out of git."},
-	"kubeconfig-client-key":       {Provider: "kubernetes", Severity: "critical", Remediation: "Revoke the client certificate (rotate the cluster CA if it cannot be revoked) and issue a new key pair; keep kubeconfig files out of git."},
+	"kubeconfig-client-key":       {Provider: "kubernetes", Severity: "critical", Weak: true, Remediation: "Revoke the client certificate (rotate the cluster CA if it cannot be revoked) and issue a new key pair; keep kubeconfig files out of git."},
 	"htpasswd-hash":               {Severity: "medium", Remediation: "Change these users' passwords: the hashes can be cracked offline. Keep .htpasswd out of the repository."},
 	"rails-master-key":            {Provider: "rails", Severity: "critical", Remediation: "Rotate every secret in config/credentials.yml.enc, then generate a new master key; keep master.key out of git (RAILS_MASTER_KEY)."},
 	"django-secret-key":           {Provider: "django", Severity: "high", Remediation: "Generate a new SECRET_KEY (sessions and signed data are invalidated) and read it from the environment."},
@@ -124,3 +123,6 @@ func metaFor(c config.Config) map[string]Meta {
 	}
 	return out
 }
+
+// IsWeak reports whether a built-in rule is a weak fallback (Meta.Weak).
+func IsWeak(ruleID string) bool { return explicit[ruleID].Weak }

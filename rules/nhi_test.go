@@ -40,7 +40,7 @@ func moreNHICases(t *testing.T, g *fixtures.Gen) []nhiCase {
 	bot := g.DiscordBotToken()
 	tg := g.TelegramBotToken()
 	mg := g.MailgunKey()
-	twTok, twSID := g.TwilioAuthToken(), g.TwilioAccountSID()
+	twTok := g.TwilioAuthToken()
 	ppk := g.PuTTYPrivateKey()
 	ppkPriv := ppk[strings.Index(ppk, "Private-Lines: 1\n")+len("Private-Lines: 1\n") : strings.Index(ppk, "Private-MAC")]
 	amqp, mqtt := g.AMQPURL(), g.MQTTURL()
@@ -81,9 +81,9 @@ func moreNHICases(t *testing.T, g *fixtures.Gen) []nhiCase {
 				{`"azureStorageAccountKey": "` + storageKey + `"` + "\n", storageKey},
 			},
 			fps: []string{
-				"AccountKey=" + storageKey[:80] + "==\n",                     // too short
-				"AccountKey=" + strings.Repeat("A", 86) + "==\n",             // no entropy
-				"sha512-" + storageKey + "\n",                                // integrity string, no key name
+				"AccountKey=" + storageKey[:80] + "==\n",                      // too short
+				"AccountKey=" + strings.Repeat("A", 86) + "==\n",              // no entropy
+				"sha512-" + storageKey + "\n",                                 // integrity string, no key name
 				"DefaultEndpointsProtocol=https;AccountName=x;AccountKey=;\n", // empty
 			},
 		},
@@ -134,6 +134,11 @@ func moreNHICases(t *testing.T, g *fixtures.Gen) []nhiCase {
 			fps: []string{"BOT=" + tg[:strings.Index(tg, ":")] + ":AB" + tg[strings.Index(tg, ":")+3:] + "\n", "x" + tg + "x\n", "12:AA" + tg[strings.Index(tg, ":")+3:] + "\n"},
 		},
 		{
+			id:  "telegram-bot-api-token", // gitleaks' rule with nhiscan's allowlist
+			tps: []tp{{"TELEGRAM_BOT_TOKEN=" + tg + "\n", tg}},
+			fps: []string{"TELEGRAM_BOT_TOKEN=123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11\n"},
+		},
+		{
 			id:  "mailgun-api-key",
 			tps: []tp{{"MG=" + mg + "\n", mg}, {`auth=("api", "` + mg + `")` + "\n", mg}},
 			fps: []string{"api-key-" + strings.Repeat("0", 32) + "\n", "key-" + mg[4:35] + "\n", "key-" + mg[4:] + "ab\n"},
@@ -142,11 +147,6 @@ func moreNHICases(t *testing.T, g *fixtures.Gen) []nhiCase {
 			id:  "twilio-auth-token",
 			tps: []tp{{"TWILIO_AUTH_TOKEN=" + twTok + "\n", twTok}, {"twilioAuthToken: '" + twTok + "'\n", twTok}},
 			fps: []string{"TWILIO_AUTH_TOKEN=" + twTok[:31] + "\n", "AUTH_TOKEN=" + twTok + "\n"},
-		},
-		{
-			id:  "twilio-account-sid",
-			tps: []tp{{"TWILIO_ACCOUNT_SID=" + twSID + "\n", twSID}},
-			fps: []string{"ACCOUNT=" + twSID + "\n", "TWILIO_ACCOUNT_SID=AC" + strings.Repeat("0", 32) + "\n"},
 		},
 		{
 			id:  "putty-private-key",

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/zricethezav/gitleaks/v8/config"
+
+	"nhiscan/rules"
 )
 
 // assemble turns per-blob hits into Findings: one per secret, located at
@@ -188,10 +190,27 @@ func (b *builder) findings() []Finding {
 	for _, fp := range b.order {
 		f := b.byFP[fp]
 		f.SortLocations()
+		noisyOnly(f)
 		out = append(out, *f)
 	}
 	SortFindings(out)
 	return out
+}
+
+// noisyOnly lowers the severity of a finding seen only in vendored,
+// generated or lock files (rules.NoisyPath) by one level and tags it: such
+// a credential is still leaked, but it is less often the team's own.
+func noisyOnly(f *Finding) {
+	if len(f.Locations) == 0 {
+		return
+	}
+	for _, l := range f.Locations {
+		if l.Path == "" || !rules.NoisyPath(l.Path) {
+			return
+		}
+	}
+	f.Severity = rules.LowerSeverity(f.Severity)
+	f.Tags = append(f.Tags, rules.NoisyPathTag)
 }
 
 // headBlobs lists the blobs at the tip of the default branch (HEAD).

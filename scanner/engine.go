@@ -57,6 +57,7 @@ type Engine struct {
 // keywordInfo says what a hit on one keyword means.
 type keywordInfo struct {
 	pem         bool        // "-----begin": the window reaches the END line
+	putty       bool        // "putty-user-key-file-": the window reaches the Private-MAC line
 	mainAlways  bool        // some main rule uses it without a validator
 	mainChecks  []validator // main rules' validators for it
 	genericRule bool        // the generic rule uses it (validated by assignmentAfter)
@@ -119,7 +120,11 @@ const maxPEMLines = 400
 // NewEngine builds the detectors once, up front: gitleaks' detector
 // construction is not safe to call concurrently.
 func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
-	cfg := rs.Config
+	// The detectors see blobs before their paths are known: a rule's path
+	// condition is applied later, with the location (locationAllowed), so
+	// the detectors get the rules without it (gitleaks would otherwise never
+	// run a rule that has both a path and a regex on a blob).
+	cfg := withoutRegexRulePaths(rs.Config)
 	e := &Engine{rules: rs, context: ContextLines}
 	genericOK := false
 	if r, ok := cfg.Rules[genericRuleID]; ok && r.Regex != nil && rules.IsBuiltinRegex(genericRuleID, r.Regex.String()) {
@@ -148,7 +153,7 @@ func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
 				i = len(kws)
 				index[k] = i
 				kws = append(kws, k)
-				e.kw = append(e.kw, keywordInfo{pem: k == "-----begin"})
+				e.kw = append(e.kw, keywordInfo{pem: k == "-----begin", putty: k == puttyKeyword})
 			}
 			info := &e.kw[i]
 			switch {
@@ -163,6 +168,20 @@ func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
 	}
 	e.keywords = newKeywordDFA(kws)
 	return e
+}
+
+// withoutRegexRulePaths returns c with the path condition removed from
+// every rule that also has a regex (path-only rules keep theirs).
+func withoutRegexRulePaths(c config.Config) config.Config {
+	out := c
+	out.Rules = make(map[string]config.Rule, len(c.Rules))
+	for id, r := range c.Rules {
+		if r.Regex != nil && r.Path != nil {
+			r.Path = nil
+		}
+		out.Rules[id] = r
+	}
+	return out
 }
 
 // Rules returns the rule set the engine was built with.
@@ -249,7 +268,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		return nil
 	}
 	if e.noKeywordRules {
-		return withContext(t, checksummed(e.detectWith(ctx, e.fullDetector(), t, from, to, path)))
+		return withContext(t, checksummed(e.shadowWeak(e.detectWith(ctx, e.fullDetector(), t, from, to, path))))
 	}
 	lo, hi := t.starts[from], t.end(to)
 	bp := lowerPool.Get().(*[]byte)
@@ -268,6 +287,10 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		if info.pem {
 			// The BEGIN line may be old while the key body is new.
 			mainW.addLines(l, e.pemEnd(t, l), n)
+			return true
+		}
+		if info.putty {
+			mainW.addLines(l, blockEnd(t, l, puttyEnd), n)
 			return true
 		}
 		if !ok(l) {
@@ -321,6 +344,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 			}
 		}
 	}
+	pairs := envPairs(t, low, lo, from, to, ok)
 	*bp = low[:0]
 	lowerPool.Put(bp)
 	var hits []hit
@@ -340,7 +364,10 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	for _, sp := range genS.r {
 		generic = append(generic, e.detectSpan(ctx, e.generic, t, sp, path)...)
 	}
-	return withContext(t, checksummed(shadowGeneric(append(hits, generic...))))
+	if len(pairs) > 0 {
+		hits = append(hits, e.scanEnvPairs(ctx, t, pairs, path, append(hits, generic...))...)
+	}
+	return withContext(t, checksummed(dropDecodedTwins(t, e.shadowWeak(append(hits, generic...)))))
 }
 
 // Context kept around a hit: contextLines lines on each side, at most
@@ -490,12 +517,33 @@ func (rs *ranges) add(a, b int) {
 // addLines adds the inclusive line window [a, b], clamped to n lines.
 func (rs *ranges) addLines(a, b, n int) { rs.add(max(a, 0), min(b, n-1)) }
 
-// shadowGeneric applies gitleaks' rule that a generic finding yields to a
-// specific rule's finding of the same secret on the same line.
-func shadowGeneric(hits []hit) []hit {
+// shadowWeak extends gitleaks' rule that a generic finding yields to a
+// specific rule's finding of the same secret on the same line: a finding of
+// a weak rule (generic-api-key, and the NHI pack's fallbacks such as a
+// credential file's password line) yields to a finding of a specific rule on
+// the same line when one secret holds the other or their columns overlap (a
+// decoded value matched inside an encoded one).
+func (e *Engine) shadowWeak(hits []hit) []hit {
+	if len(hits) < 2 {
+		return hits
+	}
+	weak := make([]bool, len(hits))
+	shadower := make([]bool, len(hits))
+	any := false
+	for i, h := range hits {
+		weak[i] = e.weak(h.RuleID)
+		any = any || weak[i]
+		// A rule with a path condition may still be dropped when the path
+		// is known: it shadows nothing.
+		r := e.rules.Config.Rules[h.RuleID]
+		shadower[i] = !weak[i] && r.Path == nil
+	}
+	if !any {
+		return hits
+	}
 	out := make([]hit, 0, len(hits))
-	for _, g := range hits {
-		if strings.Contains(g.RuleID, "generic") && shadowed(g, hits) {
+	for i, g := range hits {
+		if weak[i] && shadowed(g, hits, shadower) {
 			continue
 		}
 		out = append(out, g)
@@ -503,13 +551,86 @@ func shadowGeneric(hits []hit) []hit {
 	return out
 }
 
-func shadowed(g hit, hits []hit) bool {
-	for _, s := range hits {
-		if s.StartLine == g.StartLine && !strings.Contains(s.RuleID, "generic") && strings.Contains(s.Secret, g.Secret) {
+// weak reports a generic or fallback rule (see rules.Meta.Weak).
+func (e *Engine) weak(id string) bool {
+	return strings.Contains(id, "generic") || e.rules.Meta(id).Weak
+}
+
+func shadowed(g hit, hits []hit, shadower []bool) bool {
+	for j, s := range hits {
+		if !shadower[j] || s.StartLine != g.StartLine {
+			continue
+		}
+		if strings.Contains(s.Secret, g.Secret) || strings.Contains(g.Secret, s.Secret) {
+			return true
+		}
+		if overlap(s, g) {
 			return true
 		}
 	}
 	return false
+}
+
+// overlap reports whether two hits' ranges share a byte (a decoded match may
+// end on a later line than its encoded text).
+func overlap(a, b hit) bool {
+	pos := func(line, col int) int { return line<<20 + col }
+	return pos(a.StartLine, a.StartCol) <= pos(b.EndLine, b.EndCol) && pos(b.StartLine, b.StartCol) <= pos(a.EndLine, a.EndCol)
+}
+
+// dropDecodedTwins keeps one finding where a rule matched both the text as
+// written and its decoded form at the same place (a percent-encoded SAS
+// signature, a base64 FileZilla password, an .npmrc _auth): the form
+// written in the file is the one kept, so the secret can be found there.
+func dropDecodedTwins(t text, hits []hit) []hit {
+	if len(hits) < 2 {
+		return hits
+	}
+	out := hits[:0:0]
+	for i, h := range hits {
+		twin := false
+		for j, o := range hits {
+			if i == j || o.RuleID != h.RuleID || o.Secret == h.Secret || !overlap(o, h) {
+				continue
+			}
+			if !literal(t, h) && literal(t, o) {
+				twin = true
+				break
+			}
+		}
+		if !twin {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// literal reports whether h's secret is written as such on its first line.
+func literal(t text, h hit) bool {
+	l := h.StartLine - 1
+	if l < 0 || l >= t.lines() {
+		return false
+	}
+	first, _, _ := strings.Cut(h.Secret, "\n")
+	return bytes.Contains(t.line(l), []byte(first))
+}
+
+// A PuTTY key file spans a dozen lines from its header to its MAC.
+const (
+	puttyKeyword = "putty-user-key-file-"
+	puttyEnd     = "Private-MAC"
+)
+
+// blockEnd returns the first line from l on (at most maxPEMLines on) that
+// holds marker.
+func blockEnd(t text, l int, marker string) int {
+	last := min(l+maxPEMLines, t.lines()-1)
+	for i := l; i <= last; i++ {
+		if bytes.Contains(t.line(i), []byte(marker)) {
+			return i
+		}
+	}
+	return last
 }
 
 // pemEnd returns the line of the END marker after a BEGIN on line l.
@@ -586,6 +707,11 @@ func locationAllowed(cfg *config.Config, h hit, path, commit string) bool {
 		return false
 	}
 	if rule.Path != nil && !rule.Path.MatchString(path) {
+		return false
+	}
+	// Vendored, generated and lock files are scanned (gitleaks skips them),
+	// but the generic rule is noise there: it matches hashes and test data.
+	if strings.Contains(h.RuleID, "generic") && rules.NoisyPath(path) {
 		return false
 	}
 	for _, set := range [][]*config.Allowlist{cfg.Allowlists, rule.Allowlists} {

@@ -27,10 +27,10 @@ type Finding struct {
 	// lines), for verifiers that need a companion value (an AWS key id beside
 	// its secret, an Azure tenant id beside a client secret). It is as
 	// sensitive as Secret: never log, print or store it.
-	Context string
-	Redacted    string   // Redact(Secret)
-	Entropy     float32
-	Locations   []Location
+	Context   string
+	Redacted  string // Redact(Secret)
+	Entropy   float32
+	Locations []Location
 	// InHead is true when the secret is still present at the tip of the
 	// default branch (history scans) or in the scanned tree (dir, staged).
 	InHead bool

@@ -473,12 +473,19 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 				break
 			}
 		}
+		// A PuTTY key's header is a dozen lines above its private lines.
+		for l := r.from - 1; l >= 0 && l >= r.from-puttyLookback; l-- {
+			if bytes.HasPrefix(t.line(l), []byte("PuTTY-User-Key-File-")) {
+				from = min(from, l)
+				break
+			}
+		}
 		if from < 0 {
 			from = 0
 		}
 		hits = append(hits, hs.s.Engine.scanLines(ctx, t, from, to, "", wanted)...)
 	}
-	hits = shadowGeneric(dedupHits(hits))
+	hits = hs.s.Engine.shadowWeak(dedupHits(hits))
 	anchorOf := map[int]bool{} // claimed line index -> anchors a hit
 	if len(hits) > 0 {
 		hs.mu.Lock()
@@ -533,6 +540,10 @@ const minLineLen = 6
 // pemLookback is how far above a run of new lines a PEM BEGIN line is
 // looked for (BEGIN, Proc-Type, DEK-Info, blank line, body).
 const pemLookback = 4
+
+// puttyLookback is how far above a run of new lines a PuTTY key header is
+// looked for (header, 3 fields, public lines of a 4096-bit RSA key).
+const puttyLookback = 16
 
 var (
 	startsPool = sync.Pool{New: func() any { s := make([]int, 0, 1024); return &s }}

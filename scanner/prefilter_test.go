@@ -267,12 +267,21 @@ func TestEngineMatchesWholeTextDetector(t *testing.T) {
 	for start := 0; start < len(lines); start += block {
 		text := strings.Join(lines[start:min(start+block, len(lines))], "\n") + "\n"
 		want := map[string]bool{}
+		tx := splitLines([]byte(text), nil)
+		var wholeHits []hit
 		for _, f := range whole.DetectString(text) {
 			// A fragment without a start line counts lines from 0.
-			want[fmt.Sprintf("%s %q %d", f.RuleID, f.Secret, f.StartLine+1)] = true
+			h := hitOf(f)
+			h.StartLine++
+			h.EndLine++
+			wholeHits = append(wholeHits, h)
+		}
+		// The engine's own policies apply to both: weak rules yield to
+		// specific ones, a decoded twin yields to the written form.
+		for _, h := range dropDecodedTwins(tx, e.shadowWeak(wholeHits)) {
+			want[fmt.Sprintf("%s %q %d", h.RuleID, h.Secret, h.StartLine)] = true
 		}
 		got := map[string]bool{}
-		tx := splitLines([]byte(text), nil)
 		for _, h := range dedupHits(e.scanLines(testCtx(t), tx, 0, tx.lines()-1, "f.txt", nil)) {
 			got[fmt.Sprintf("%s %q %d", h.RuleID, h.Secret, h.StartLine)] = true
 		}
@@ -281,6 +290,16 @@ func TestEngineMatchesWholeTextDetector(t *testing.T) {
 				missing++
 				if missing <= 15 {
 					t.Errorf("engine misses %s", k)
+					var ln int
+					fmt.Sscanf(k[strings.LastIndexByte(k, ' ')+1:], "%d", &ln)
+					if ln >= 1 && ln <= tx.lines() {
+						t.Logf("  line %q; engine has:", tx.line(ln-1))
+						for g := range got {
+							if strings.HasSuffix(g, fmt.Sprintf(" %d", ln)) {
+								t.Logf("    %s", g)
+							}
+						}
+					}
 				}
 			}
 		}

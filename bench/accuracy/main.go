@@ -20,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +29,9 @@ import (
 
 	"nhiscan/fixtures/corpus"
 )
+
+// pathOnlyMark prefixes the path of a path-only finding (no secret).
+const pathOnlyMark = "file:"
 
 // reported is one unique secret a tool reported.
 type reported struct {
@@ -121,6 +125,10 @@ func runNhiscan(work, repo string) *tool {
 	t.ran = true
 	seen := map[string]bool{}
 	for _, f := range rep.Findings {
+		if len(f.Locations) > 0 && (f.Secret == "" || f.Secret == f.Locations[0].Path) {
+			// A path-only rule (the file is the finding).
+			f.Secret = pathOnlyMark + f.Locations[0].Path
+		}
 		if f.Secret == "" || seen[f.Secret] {
 			continue
 		}
@@ -185,6 +193,13 @@ func gitleaksProvider(rule string) string {
 // JSON-embedded or re-wrapped form.
 func norm(s string) string {
 	s = strings.ReplaceAll(s, `\n`, "")
+	if strings.Contains(s, "%") {
+		// A percent-encoded value (a SAS signature in a URL) and its
+		// decoded form are the same secret.
+		if u, err := url.QueryUnescape(s); err == nil {
+			s = u
+		}
+	}
 	return strings.Join(strings.Fields(s), "")
 }
 
@@ -206,6 +221,25 @@ func scoreTool(truth *corpus.Truth, t *tool) *score {
 		pos[i] = planted{norm(p.Secret), norm(p.Literal), norm(p.Alias)}
 	}
 	for _, r := range t.found {
+		if strings.HasPrefix(r.secret, pathOnlyMark) {
+			// A path-only rule reported a file: it finds the planted
+			// positives of that file that are path-only.
+			matched := false
+			for i, p := range truth.Positives {
+				if p.PathOnly && pathOnlyMark+p.Path == r.secret {
+					s.hit[i] = true
+					matched = true
+				}
+			}
+			if matched {
+				s.tpRep++
+			} else {
+				s.fp = append(s.fp, r)
+				s.fpWhy = append(s.fpWhy, "")
+				s.byProvFP[r.provider]++
+			}
+			continue
+		}
 		nr := norm(r.secret)
 		matched := false
 		for i, p := range pos {
