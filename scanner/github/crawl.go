@@ -124,18 +124,20 @@ func (c *Crawler) Crawl(ctx context.Context, t Target, f Filter) (*Report, error
 	if run.Resumed {
 		c.log().Info("resuming an unfinished run", "scope", scope, "run", run.ID)
 	}
-	all, err := c.Lister.List(ctx, t, f)
+	// List everything, filter here: a repository the filter leaves out is
+	// not gone upstream.
+	all, err := c.Lister.List(ctx, t, Filter{})
 	if err != nil {
 		return rep, err
 	}
 	var repos []Repo
 	for _, r := range all {
-		if c.Shard.Has(r.FullName) {
+		if c.Shard.Has(r.FullName) && f.Keep(r) {
 			repos = append(repos, r)
 		}
 	}
 	rep.Counts.ReposTotal = len(repos)
-	gone, err := c.markGone(ctx, t, repos)
+	gone, err := c.markGone(ctx, t, all)
 	if err != nil {
 		return rep, err
 	}

@@ -339,6 +339,24 @@ func TestCrawlDeletedUpstream(t *testing.T) {
 	}
 }
 
+func TestCrawlFilteredOutIsNotGone(t *testing.T) {
+	o := newOrg(t, "api")
+	o.add("fork", fakegithub.Repo{Fork: true})
+	e := newEnv(t)
+	crawl(t, e.crawler(t, o, github.Shard{}))
+	rep, err := e.crawler(t, o, github.Shard{}).Crawl(context.Background(), github.Target{Org: "acme"}, github.Filter{SkipForks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Repos) != 1 || rep.Repos[0].Repo.FullName != "acme/api" || rep.Counts.ReposTotal != 1 {
+		t.Fatalf("repos = %+v", rep.Repos)
+	}
+	rp, err := e.st.Repo(context.Background(), o.gh.URL+"/git/acme/fork.git")
+	if err != nil || rp.State != store.RepoOK {
+		t.Fatalf("filtered-out fork = %+v, %v", rp, err)
+	}
+}
+
 func TestCrawlKillAndResume(t *testing.T) {
 	names := []string{"a1", "a2", "a3", "a4", "a5", "a6"}
 	o := newOrg(t, names...)
