@@ -17,6 +17,7 @@ import (
 	"nhiscan/internal/report"
 	"nhiscan/rules"
 	"nhiscan/scanner"
+	"nhiscan/verifiers"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -58,6 +59,8 @@ type globalOpts struct {
 	verifyRequest time.Duration // one request
 	verifyMax     int           // request budget
 	verifyWorkers int
+	verifyConfig  string              // operator config: self-hosted hosts, canary accounts
+	registry      *verifiers.Registry // built by checkVerifyFlags
 
 	log *slog.Logger // set by setup
 }

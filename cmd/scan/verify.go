@@ -44,11 +44,12 @@ var verifyClientOptions func(*verifiers.ClientOptions)
 func (g *globalOpts) addVerifyFlags(pf *pflag.FlagSet) {
 	pf.BoolVar(&g.verify, "verify", false, "check each secret once against its own provider's official API (live, dead or unknown; identity and privileges of live ones). Secrets go only to their provider's fixed official hosts, over HTTPS")
 	pf.BoolVar(&g.onlyVerified, "only-verified", false, "report only secrets verified live (needs --verify)")
-	pf.StringVar(&g.failOn, "fail-on", "any", "exit with --exit-code when: any (a finding is reported), live (a secret is verified live), unknown (a verification could not decide), unverified (a secret no verifier covers), none, or a severity critical|high|medium|low (at least that severe); live, unknown and unverified need --verify. A comma-separated list fails when any one holds, e.g. live,unverified")
+	pf.StringVar(&g.failOn, "fail-on", "any", "exit with --exit-code when: any (a finding is reported), live (a secret is verified live), unknown (a verification could not decide), unverified (a secret that cannot be checked: no verifier, offline analysis only as for private keys, a companion value or self-hosted host missing), none, or a severity critical|high|medium|low (at least that severe); live, unknown and unverified need --verify. A comma-separated list fails when any one holds, e.g. live,unverified")
 	pf.DurationVar(&g.verifyTimeout, "verify-timeout", defaultVerifyTimeout, "time allowed for the whole verification phase; secrets not answered by then are unknown")
 	pf.DurationVar(&g.verifyRequest, "verify-request-timeout", defaultVerifyRequest, "time allowed for one verification request")
 	pf.IntVar(&g.verifyMax, "verify-max-requests", defaultVerifyMax, "request budget of the run; once spent, the remaining secrets are unknown")
 	pf.IntVar(&g.verifyWorkers, "verify-workers", defaultVerifyWorkers, "secrets checked at once (each provider also limits its own concurrency)")
+	pf.StringVar(&g.verifyConfig, "verify-config", "", "operator `FILE` (TOML or YAML) with a verify section: the self-hosted hosts credentials may be sent to (verify.hosts: github, gitlab, vault, databricks, grafana, jira) and canary AWS accounts; needs --verify")
 }
 
 // failOnConditions parses --fail-on.
@@ -95,7 +96,56 @@ func (g *globalOpts) checkVerifyFlags() error {
 	if g.verifyMax <= 0 || g.verifyWorkers <= 0 {
 		return errors.New("--verify-max-requests and --verify-workers must be positive")
 	}
+	if g.verifyConfig != "" && !g.verify {
+		return errors.New("--verify-config needs --verify")
+	}
+	if g.verify && g.registry == nil {
+		reg, err := g.newRegistry()
+		if err != nil {
+			return err
+		}
+		g.registry = reg
+	}
 	return nil
+}
+
+// newRegistry builds the verifiers: the built-in ones, configured by
+// --verify-config when given (the only source of self-hosted hosts).
+func (g *globalOpts) newRegistry() (*verifiers.Registry, error) {
+	if g.verifyConfig == "" {
+		return verifiers.Default(), nil
+	}
+	cfg, err := verifiers.LoadConfig(g.verifyConfig)
+	if err != nil {
+		return nil, fmt.Errorf("--verify-config: %w", err)
+	}
+	reg, err := verifiers.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("--verify-config %s: %w", g.verifyConfig, err)
+	}
+	return reg, nil
+}
+
+// unverifiable reports whether a finding's secret could not be checked at
+// all — no verifier, offline analysis only (private keys, database URLs), a
+// companion value or a self-hosted host missing, a kind that is never
+// called — as opposed to a provider that did not answer conclusively this
+// time (network, timeout, rate limit, server error: Endpoint is set, or
+// the run's time or budget ran out).
+func unverifiable(v *scanner.Verification) bool {
+	if v == nil {
+		return true
+	}
+	if v.Status != scanner.StatusUnknown || v.Endpoint != "" {
+		return false
+	}
+	r := strings.ToLower(v.Reason)
+	for _, transient := range []string{"budget exhausted", "deadline exceeded", "canceled", "timeout", "rate limit", "no such host", "connection", "network"} {
+		if strings.Contains(r, transient) {
+			return false
+		}
+	}
+	return true
 }
 
 // failing applies --fail-on to the findings that are reported.
@@ -117,7 +167,7 @@ func (g *globalOpts) failing(fs []scanner.Finding, meta map[string]report.RuleIn
 					return true
 				}
 			case "unverified":
-				if f.Verification == nil {
+				if unverifiable(f.Verification) {
 					return true
 				}
 			default:
@@ -161,7 +211,12 @@ func (g *globalOpts) checker() (*verifiers.Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	return verifiers.NewChecker(verifiers.Default(), c), nil
+	if g.registry == nil {
+		if g.registry, err = g.newRegistry(); err != nil {
+			return nil, err
+		}
+	}
+	return verifiers.NewChecker(g.registry, c), nil
 }
 
 // verifyFindings checks every finding of res whose provider has a verifier
@@ -278,7 +333,14 @@ func readReport(path string) ([]scanner.Finding, error) {
 // reverify recovers the secret of each finding (from the report or src),
 // checks it, and records why when it could not.
 func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secretSource, res *scanner.Result) error {
-	reg := verifiers.Default()
+	if g.registry == nil {
+		reg, err := g.newRegistry()
+		if err != nil {
+			return err
+		}
+		g.registry = reg
+	}
+	reg := g.registry
 	missing := map[int]string{} // finding index -> why its secret is unknown
 	for i := range res.Findings {
 		f := &res.Findings[i]

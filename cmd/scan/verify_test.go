@@ -471,6 +471,100 @@ func TestFindSecret(t *testing.T) {
 	}
 }
 
+// TestVerifyConfig: self-hosted hosts come only from --verify-config.
+func TestVerifyConfig(t *testing.T) {
+	srv := withFakes(t)
+	g := fixtures.NewGen(112)
+	tok := g.VaultToken()
+	srv.AddLive("vault", tok, fakeapi.Account{Login: "ci"})
+	r := fixtures.NewRepo(t)
+	r.CommitFiles("vault", map[string]string{"deploy.env": "VAULT_ADDR=https://vault.example.com:8200\nVAULT_TOKEN=" + tok + "\n"})
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("verify.toml", "[verify.hosts]\nvault = [\"vault.example.com:8200\"]\n")
+	goodYAML := write("verify.yaml", "verify:\n  hosts:\n    vault: [\"vault.example.com:8200\"]\n")
+	other := write("other.toml", "[verify.hosts]\nvault = [\"vault.other.example:8200\"]\n")
+	bad := write("bad.toml", "[verify.hosts]\nvault = [\"https://evil.example/path\"]\n")
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		status string
+		reason string
+	}{
+		{"no config: vault is not verifiable", []string{"--verify"}, 1, "unknown", "no configured host"},
+		{"no config blocks under fail-on unverified", []string{"--verify", "--fail-on", "live,unverified"}, 1, "unknown", ""},
+		{"configured host: live", []string{"--verify", "--verify-config", good}, 1, "live", ""},
+		{"yaml config", []string{"--verify", "--verify-config", goodYAML}, 1, "live", ""},
+		{"the file names another host: never sent there", []string{"--verify", "--verify-config", other, "--fail-on", "live"}, 0, "unknown", ""},
+		{"bad host in config", []string{"--verify", "--verify-config", bad}, 2, "", "verify-config"},
+		{"missing config", []string{"--verify", "--verify-config", filepath.Join(dir, "nope.toml")}, 2, "", "verify-config"},
+		{"config without --verify", []string{"--verify-config", good}, 2, "", "--verify-config needs --verify"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"git", r.Dir(), "--format", "json"}, tc.args...)
+			code, out, errOut := cli(t, args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out, errOut)
+			}
+			if tc.reason != "" && !strings.Contains(out+errOut, tc.reason) {
+				t.Errorf("output lacks %q:\n%s%s", tc.reason, out, errOut)
+			}
+			if tc.status == "" {
+				return
+			}
+			fs, err := report.ReadJSON(strings.NewReader(out))
+			if err != nil || len(fs) == 0 {
+				t.Fatalf("report: %v", err)
+			}
+			for _, f := range fs {
+				if f.Provider == "vault" && (f.Verification == nil || f.Verification.Status != tc.status) {
+					t.Errorf("vault finding %s: %+v, want %s", f.RuleID, f.Verification, tc.status)
+				}
+			}
+			if strings.Contains(out+errOut, tok) {
+				t.Error("raw secret printed")
+			}
+		})
+	}
+	if n := srv.Requests("vault"); n != 2 {
+		t.Errorf("vault got %d requests, want 2 (the two runs naming its host)", n)
+	}
+}
+
+func TestUnverifiable(t *testing.T) {
+	cases := []struct {
+		name string
+		v    *scanner.Verification
+		want bool
+	}{
+		{"not verified", nil, true},
+		{"live", &scanner.Verification{Status: "live"}, false},
+		{"dead", &scanner.Verification{Status: "dead"}, false},
+		{"offline only", &scanner.Verification{Status: "unknown", Reason: verifiers.OfflineOnly}, true},
+		{"companion missing", &scanner.Verification{Status: "unknown", Reason: "aws: no access key id beside the secret"}, true},
+		{"no configured host", &scanner.Verification{Status: "unknown", Reason: "vault: no configured host (verify.hosts.vault)"}, true},
+		{"secret not available", &scanner.Verification{Status: "unknown", Reason: "secret not available: the report holds no secret"}, true},
+		{"provider asked, no answer", &scanner.Verification{Status: "unknown", Reason: "503", Endpoint: "GET https://api.github.com/user"}, false},
+		{"budget", &scanner.Verification{Status: "unknown", Reason: "budget exhausted"}, false},
+		{"run out of time", &scanner.Verification{Status: "unknown", Reason: "context deadline exceeded"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := unverifiable(tc.v); got != tc.want {
+				t.Errorf("unverifiable = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestContextAround(t *testing.T) {
 	var b strings.Builder
 	for i := 1; i <= 20; i++ {
@@ -544,6 +638,7 @@ func TestPreCommitVerifyHookArgs(t *testing.T) {
 		{"dead passes", map[string]string{"a.env": "GITHUB_TOKEN=" + dead + "\n"}, nil, false, "commit allowed"},
 		{"unknown (slow provider) passes", map[string]string{"s.yaml": "bot: " + slack + "\n"}, nil, false, "1 unknown"},
 		{"unverifiable blocks", map[string]string{"i.txt": "token acme_" + g.HexKey(32) + "\n"}, []string{"--config", cfg}, true, "commit blocked"},
+		{"private key (offline analysis only) blocks", map[string]string{"id_rsa": g.RSAPrivateKeyPEM()}, nil, true, "commit blocked"},
 		{"configured: fail-on any blocks unknown", map[string]string{"s.yaml": "bot: " + slack + "\n"}, []string{"--fail-on", "any"}, true, "commit blocked"},
 		{"clean passes", map[string]string{"main.go": "package main\n"}, nil, false, "No secrets found."},
 	}
