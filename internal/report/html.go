@@ -23,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"nhiscan/scanner"
 )
@@ -135,9 +137,14 @@ func writeHTML(w io.Writer, res scanner.Result, opts Options) error {
 	p := buildPage(fs, repos, opts)
 	p.Title = "nhiscan report"
 	if repo != "" {
-		p.Title += ": " + repo
+		p.Title += ": " + visibleText(repo)
 	}
-	p.Stats = &res.Stats
+	st := res.Stats
+	st.Warnings = make([]string, len(res.Stats.Warnings))
+	for i, w := range res.Stats.Warnings {
+		st.Warnings[i] = visibleText(w)
+	}
+	p.Stats = &st
 	return renderHTML(w, p)
 }
 
@@ -168,7 +175,7 @@ func WriteCrawlHTML(w io.Writer, c Crawl, opts Options) error {
 	p.Crawl = true
 	p.Title = "nhiscan crawl report"
 	if c.Title != "" {
-		p.Title += ": " + c.Title
+		p.Title += ": " + visibleText(c.Title)
 	}
 	if !c.GeneratedAt.IsZero() {
 		p.Generated = c.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC")
@@ -385,7 +392,7 @@ func buildPage(fs []CrawlFinding, repos []RepoSummary, opts Options) *htmlPage {
 	sort.Strings(repoNames)
 	for i, n := range repoNames {
 		repoIdx[n] = i
-		p.Repos = append(p.Repos, htmlOption{Value: "r" + strconv.Itoa(i), Label: n})
+		p.Repos = append(p.Repos, htmlOption{Value: "r" + strconv.Itoa(i), Label: visibleText(n)})
 	}
 	p.ShowRepo = len(repoNames) > 0
 
@@ -409,8 +416,8 @@ func buildPage(fs []CrawlFinding, repos []RepoSummary, opts Options) *htmlPage {
 	provRows := make([]htmlProviderRow, len(provNames))
 	for i, n := range provNames {
 		provIdx[n] = i
-		p.Providers = append(p.Providers, htmlOption{Value: "p" + strconv.Itoa(i), Label: n})
-		provRows[i].Provider = n
+		p.Providers = append(p.Providers, htmlOption{Value: "p" + strconv.Itoa(i), Label: visibleText(n)})
+		provRows[i].Provider = visibleText(n)
 	}
 	for _, s := range []string{"critical", "high", "medium", "low", "unknown"} {
 		if sevSeen[s] {
@@ -420,14 +427,14 @@ func buildPage(fs []CrawlFinding, repos []RepoSummary, opts Options) *htmlPage {
 
 	repoRows := make([]htmlRepoRow, len(repoNames))
 	for i, n := range repoNames {
-		repoRows[i] = htmlRepoRow{Name: n, URL: repoURL[n]}
+		repoRows[i] = htmlRepoRow{Name: visibleText(n), URL: repoURL[n]}
 	}
 	for _, r := range repos {
 		if i, ok := repoIdx[r.Name]; ok && i >= 0 {
 			if !r.ScannedAt.IsZero() {
 				repoRows[i].ScannedAt = r.ScannedAt.UTC().Format("2006-01-02 15:04")
 			}
-			repoRows[i].Error = r.Error
+			repoRows[i].Error = visibleText(r.Error)
 			repoRows[i].Archived = r.Archived
 		}
 	}
@@ -441,19 +448,19 @@ func buildPage(fs []CrawlFinding, repos []RepoSummary, opts Options) *htmlPage {
 			prov = "(none)"
 		}
 		hf := htmlFinding{
-			Fingerprint: f.Fingerprint,
-			RuleID:      f.RuleID,
-			Description: ri.Description,
-			Provider:    prov,
+			Fingerprint: visibleText(f.Fingerprint),
+			RuleID:      visibleText(f.RuleID),
+			Description: visibleText(ri.Description),
+			Provider:    visibleText(prov),
 			ProviderKey: "p" + strconv.Itoa(provIdx[prov]),
-			Secret:      redacted(f), // never the raw secret, whatever opts.ShowSecrets says
+			Secret:      visibleText(redacted(f)), // never the raw secret, whatever opts.ShowSecrets says
 			InHead:      f.InHead,
 			New:         cf.New,
 		}
 		hf.Severity, hf.SeverityRank = htmlSeverity(ri.Severity)
 		hf.Status, hf.StatusRank = htmlStatus(f)
 		if v := f.Verification; v != nil {
-			hf.Reason = v.Reason
+			hf.Reason = visibleText(v.Reason)
 			if !v.CheckedAt.IsZero() {
 				hf.Checked = v.CheckedAt.UTC().Format("2006-01-02 15:04")
 			}
@@ -463,11 +470,11 @@ func buildPage(fs []CrawlFinding, repos []RepoSummary, opts Options) *htmlPage {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				hf.Identity = append(hf.Identity, k+": "+v.Identity[k])
+				hf.Identity = append(hf.Identity, visibleText(k)+": "+visibleText(v.Identity[k]))
 			}
-			hf.Privilege = v.Privileges.Level
-			hf.Scopes = v.Privileges.Scopes
-			hf.Flags = v.Privileges.Flags
+			hf.Privilege = visibleText(v.Privileges.Level)
+			hf.Scopes = visibleTexts(v.Privileges.Scopes)
+			hf.Flags = visibleTexts(v.Privileges.Flags)
 		}
 		first := cf.FirstSeen
 		if first.IsZero() {
@@ -486,19 +493,20 @@ func buildPage(fs []CrawlFinding, repos []RepoSummary, opts Options) *htmlPage {
 			}
 			if repo != "" && !seenRepo[repo] {
 				seenRepo[repo] = true
-				hf.RepoNames = append(hf.RepoNames, repo)
+				hf.RepoNames = append(hf.RepoNames, visibleText(repo))
 				keys = append(keys, "r"+strconv.Itoa(repoIdx[repo]))
 			}
 			if j >= maxHTMLLocations {
 				hf.MoreLocations++
 				continue
 			}
-			hl := htmlLocation{Repo: repo, Commit: l.Commit, Path: l.Path, Line: l.Line,
-				Author: l.Author, Unreachable: l.Unreachable}
-			hl.ShortCommit = l.Commit
-			if len(hl.ShortCommit) > 10 {
-				hl.ShortCommit = hl.ShortCommit[:10]
+			hl := htmlLocation{Repo: visibleText(repo), Commit: visibleText(l.Commit), Path: visibleText(l.Path), Line: l.Line,
+				Author: visibleText(l.Author), Unreachable: l.Unreachable}
+			short := []rune(l.Commit)
+			if len(short) > 10 {
+				short = short[:10]
 			}
+			hl.ShortCommit = visibleText(string(short))
 			if !l.Date.IsZero() {
 				hl.Date = l.Date.UTC().Format("2006-01-02")
 			}
@@ -515,8 +523,8 @@ func buildPage(fs []CrawlFinding, repos []RepoSummary, opts Options) *htmlPage {
 		}
 		hf.RepoKeys = strings.Join(keys, " ")
 		if r := f.Remediation; r != nil {
-			hr := &htmlRemediation{State: r.State, Actions: strings.Join(r.Actions, ", "),
-				Detail: r.Detail, TicketURL: webURL(r.TicketURL), Group: remediationGroup(r.State)}
+			hr := &htmlRemediation{State: visibleText(r.State), Actions: visibleText(strings.Join(r.Actions, ", ")),
+				Detail: visibleText(r.Detail), TicketURL: webURL(r.TicketURL), Group: remediationGroup(r.State)}
 			if !r.At.IsZero() {
 				hr.At = r.At.UTC().Format("2006-01-02")
 			}
@@ -610,6 +618,50 @@ func buildPage(fs []CrawlFinding, repos []RepoSummary, opts Options) *htmlPage {
 	p.ProviderRows = provRows
 	p.RepoRows = repoRows
 	return p
+}
+
+// visibleText makes what a page shows of a string from a repository or a
+// provider unable to fool the eye: every rune that is not printable —
+// control characters, bidirectional overrides and isolates, zero-width and
+// other format characters, line separators, odd spaces — is shown as a
+// \u escape, and each byte of invalid UTF-8 as \x. html/template then
+// escapes the result for its context.
+func visibleText(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case !unicode.IsPrint(r):
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func visibleTexts(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = visibleText(s)
+	}
+	return out
 }
 
 // humanDuration writes a duration in days (or hours under two days).

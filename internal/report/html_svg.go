@@ -67,19 +67,19 @@ func newChart() htmlChart {
 	return htmlChart{W: chartW, H: chartH, Left: chartLeft, Top: chartTop, Right: chartRight, Bot: chartBot}
 }
 
-// niceMax rounds v up to 1, 2 or 5 times a power of ten (at least 1), so
-// that four ticks fall on round numbers.
+// niceMax rounds v up to an axis maximum whose quarters are round numbers:
+// 4 at least, then 1, 2, 4, 6, 8 or 12 times a power of ten.
 func niceMax(v float64) float64 {
-	if v <= 1 {
-		return 1
+	if v <= 4 {
+		return 4
 	}
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+	for _, m := range []float64{1, 2, 4, 6, 8, 12} {
 		if v <= m*p {
 			return m * p
 		}
 	}
-	return 10 * p
+	return 12 * p
 }
 
 func fmtNum(v float64) string {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"golang.org/x/net/html"
 
@@ -289,6 +290,12 @@ func TestHTMLXSSCorpus(t *testing.T) {
 				case html.TextNode:
 					text.WriteString(n.Data)
 					text.WriteByte('\n')
+					for _, r := range n.Data {
+						if !unicode.IsPrint(r) && r != '\n' {
+							t.Errorf("invisible rune %U in text %q", r, n.Data)
+							break
+						}
+					}
 				case html.ElementNode:
 					if !allowedTags[n.Data] {
 						t.Errorf("element <%s> in the page", n.Data)
@@ -325,6 +332,28 @@ func TestHTMLXSSCorpus(t *testing.T) {
 				if !strings.Contains(shown, s) {
 					t.Errorf("%q is not shown as text", s)
 				}
+			}
+		})
+	}
+}
+
+func TestVisibleText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain/path.go", "plain/path.go"},
+		{"日本語 ünïcødé.txt", "日本語 ünïcødé.txt"},
+		{"\u202egnp.exe", `\u202Egnp.exe`},
+		{"a\u200bb\ufeff", `a\u200Bb\uFEFF`},
+		{"line\nbreak\ttab\r", `line\u000Abreak\u0009tab\u000D`},
+		{"sep\u2028\u2029", `sep\u2028\u2029`},
+		{"nbsp\u00a0x", `nbsp\u00A0x`},
+		{"bad\xffutf8", `bad\xffutf8`},
+		{"nul\x00", `nul\u0000`},
+		{"iso\u2066x\u2069", `iso\u2066x\u2069`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := visibleText(tc.in); got != tc.want {
+				t.Errorf("visibleText(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -451,7 +480,7 @@ func TestHTMLTrend(t *testing.T) {
 }
 
 func TestNiceMax(t *testing.T) {
-	for _, tc := range []struct{ in, want float64 }{{0, 1}, {1, 1}, {3, 5}, {7, 10}, {11, 20}, {24, 25}, {26, 50}, {180, 200}} {
+	for _, tc := range []struct{ in, want float64 }{{0, 4}, {1, 4}, {3, 4}, {4.5, 6}, {7, 8}, {9, 12}, {11, 20}, {24, 40}, {50, 60}, {180, 200}, {1300, 2000}} {
 		if got := niceMax(tc.in); got != tc.want {
 			t.Errorf("niceMax(%v) = %v, want %v", tc.in, got, tc.want)
 		}
