@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakegithub"
@@ -72,5 +77,67 @@ func TestRunOrg(t *testing.T) {
 	code, _, errOut = cli(t, args("--shard", "2/2")...)
 	if code != 2 || !strings.Contains(errOut, "--shard") {
 		t.Fatalf("bad shard: exit %d: %s", code, errOut)
+	}
+}
+
+// TestRunOrgKilledAndResumed kills `scan org` (SIGKILL, no chance to clean
+// up) in the middle of a repository and runs it again: the run is resumed,
+// the repositories finished before the kill are not scanned again, and no
+// secret is lost.
+func TestRunOrgKilledAndResumed(t *testing.T) {
+	bin := buildScan(t)
+	isolateGitConfig(t)
+	const token = "org-kill-token-not-a-secret"
+	gh := fakegithub.New(t)
+	gh.RequireToken(token)
+	gen := fixtures.NewGen(11)
+	names := []string{"a1", "a2", "a3", "a4", "a5"}
+	for _, name := range names {
+		w := fixtures.NewRepo(t)
+		w.CommitFiles("init", map[string]string{"app.env": "GITHUB_TOKEN=" + gen.GitHubToken("ghp_") + "\n"})
+		gh.Add(fakegithub.Repo{Owner: "acme", Name: name}, w.Dir())
+	}
+	dir := t.TempDir()
+	args := []string{"org", "acme", "--api-url", gh.APIURL(), "--state", filepath.Join(dir, "state.db"),
+		"--cache-dir", filepath.Join(dir, "cache"), "--progress", "lines", "--concurrency", "1", "--format", "json"}
+	arrived, release := gh.Hold("acme/a3")
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "GITHUB_TOKEN="+token)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("the crawl never reached acme/a3:\n%s", stderr.String())
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	release()
+	if !strings.Contains(stderr.String(), "[2/5] acme/a2 scanned") {
+		t.Fatalf("before the kill:\n%s", stderr.String())
+	}
+
+	t.Setenv("GITHUB_TOKEN", token)
+	code, out, errOut := cli(t, append(args, "--since-last-run")...)
+	if code != 1 {
+		t.Fatalf("resume: exit %d\n%s\n--- before the kill:\n%s", code, errOut, stderr.String())
+	}
+	if !strings.Contains(errOut, "5 repositories (3 scanned, 2 unchanged, 0 failed, 0 gone); 3 findings, 5 new secrets") {
+		t.Fatalf("resume did not pick up where the kill left:\n%s", errOut)
+	}
+	var rep struct {
+		Findings []struct {
+			Fingerprint string `json:"fingerprint"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if len(rep.Findings) != 5 {
+		t.Fatalf("since-last-run report of the resumed run has %d secrets, want all 5", len(rep.Findings))
 	}
 }
