@@ -47,6 +47,9 @@ For the report of a single scan, use --format html on that scan instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if statePath == "" {
+				statePath = os.Getenv("NHISCAN_STATE")
+			}
+			if statePath == "" {
 				p, err := store.DefaultPath()
 				if err != nil {
 					return err
@@ -76,9 +79,9 @@ For the report of a single scan, use --format html on that scan instead.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&statePath, "state", "", "state store: an SQLite file or a postgres:// URL (default: the file scan org uses)")
+	f.StringVar(&statePath, "state", "", "state store: an SQLite file or a postgres:// URL (default: $NHISCAN_STATE, else the file scan org uses)")
 	f.StringVarP(&out, "out", "o", "", "write the page to this file (created 0600) instead of stdout")
-	f.StringVar(&scope, "scope", "", `only the runs of this crawl scope for the trend and "new since last run", e.g. "org:acme" (default: every scope)`)
+	f.StringVar(&scope, "scope", "", `only the runs of this crawl scope (and its shards) for the trend and "new since last run", e.g. "org:acme" (default: every scope)`)
 	f.StringVar(&title, "title", "", "title of the page (default: the scope)")
 	f.IntVar(&nights, "nights", 60, "nights shown in the trend (0: all)")
 	return cmd
@@ -149,23 +152,39 @@ func crawlFromStore(ctx context.Context, st store.Store, scope string, nights in
 		c.Findings = append(c.Findings, f)
 	}
 
-	points, err := st.Trend(ctx, scope, 0)
+	all, err := st.Trend(ctx, "", 0)
 	if err != nil {
 		return c, err
+	}
+	var points []store.TrendPoint
+	for _, p := range all {
+		if inScope(p.Scope, scope) {
+			points = append(points, p)
+		}
 	}
 	c.Nights = nightsFrom(points, secrets, nights)
 	return c, nil
 }
 
-// newSinceLastRun is the set of secrets first found by the newest run of
-// each scope (of scope, when set).
+// inScope reports whether a run of runScope belongs to the crawl scope
+// want: the same scope or one of its shards ("org:acme shard 1/4"); every
+// run when want is "".
+func inScope(runScope, want string) bool {
+	return want == "" || runScope == want || strings.HasPrefix(runScope, want+" shard ")
+}
+
+// newSinceLastRun is the set of secrets first found (or found live again)
+// by the newest run of each scope in the crawl scope.
 func newSinceLastRun(ctx context.Context, st store.Store, scope string) (map[string]bool, error) {
-	runs, err := st.Runs(ctx, scope, 0)
+	runs, err := st.Runs(ctx, "", 0)
 	if err != nil {
 		return nil, err
 	}
 	newest := map[string]store.Run{}
 	for _, r := range runs { // newest first
+		if !inScope(r.Scope, scope) {
+			continue
+		}
 		if _, ok := newest[r.Scope]; !ok {
 			newest[r.Scope] = r
 		}

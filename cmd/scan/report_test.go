@@ -210,6 +210,7 @@ func TestReportFromStoreModel(t *testing.T) {
 		{"scope", "org:acme", 0, 6},
 		{"newest 3", "", 3, 3},
 		{"other scope", "org:other", 0, 0},
+		{"scope prefix is no scope", "org:acm", 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -244,6 +245,24 @@ func TestReportFromStoreModel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestInScope(t *testing.T) {
+	for _, tc := range []struct {
+		run, want string
+		in        bool
+	}{
+		{"org:acme", "", true},
+		{"org:acme", "org:acme", true},
+		{"org:acme shard 1/4", "org:acme", true},
+		{"org:acme-labs", "org:acme", false},
+		{"org:acme", "org:acme shard 1/4", false},
+		{"user:bob", "org:acme", false},
+	} {
+		if got := inScope(tc.run, tc.want); got != tc.in {
+			t.Errorf("inScope(%q, %q) = %v", tc.run, tc.want, got)
+		}
 	}
 }
 
@@ -285,6 +304,12 @@ func TestReportCommandErrors(t *testing.T) {
 		{"missing state", []string{"report", "--state", filepath.Join(t.TempDir(), "none.db")}, "run scan org first"},
 		{"stray argument", []string{"report", "x"}, "unknown command"},
 	}
+	t.Setenv("NHISCAN_STATE", filepath.Join(t.TempDir(), "from-env.db"))
+	tests = append(tests, struct {
+		name string
+		args []string
+		want string
+	}{"missing state from NHISCAN_STATE", []string{"report"}, "from-env.db"})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := cli(t, tc.args...)
