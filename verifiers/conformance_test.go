@@ -223,6 +223,9 @@ func TestConformance(t *testing.T) {
 				if (res.Status == verifiers.Live || (sp.offline && c.name == "live")) && res.Identity[sp.identity] == "" {
 					t.Errorf("no identity %q: %v", sp.identity, res.Identity)
 				}
+				if res.Status == verifiers.Live && !slices.Contains([]string{"admin", "write", "read", "unknown"}, res.Privileges.Level) {
+					t.Errorf("privilege level %q is not admin, write, read or unknown", res.Privileges.Level)
+				}
 				if res.Status == verifiers.Unknown && res.Reason == "" {
 					t.Error("unknown without a reason")
 				}

@@ -30,10 +30,17 @@ func (v *Stripe) Verify(ctx context.Context, c *Client, cred Credential) (Result
 	}
 	switch {
 	case resp.StatusCode == 200 && b.Object == "list":
-		return live(ep, map[string]string{"key_type": stripeKeyType(secret)}, Privileges{Level: "read", Scopes: []string{"charges:read"}}), nil
+		kind := stripeKeyType(secret)
+		p := Privileges{Level: "read", Scopes: []string{"charges:read"}}
+		if kind == "secret-live" {
+			// A secret key can do everything the account can (refunds, payouts, keys).
+			p = Privileges{Level: "admin", Flags: []string{"full-api-access"}}
+		}
+		return live(ep, map[string]string{"key_type": kind}, p), nil
 	case resp.StatusCode == 403 && b.Error != nil:
-		// A restricted key without charge permission: authenticated, so live.
-		return live(ep, map[string]string{"key_type": stripeKeyType(secret)}, Privileges{Level: "read-restricted", Flags: []string{"restricted"}}), nil
+		// A restricted key without charge permission: authenticated, so
+		// live; what it may do is not visible here.
+		return live(ep, map[string]string{"key_type": stripeKeyType(secret)}, Privileges{Level: "unknown", Flags: []string{"restricted"}}), nil
 	case resp.StatusCode == 401:
 		return dead(ep, "invalid API key (HTTP 401)"), nil
 	}
