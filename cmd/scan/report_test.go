@@ -353,3 +353,48 @@ func screenshot(t *testing.T, page, name string) {
 	}
 	t.Logf("screenshot: %s", shot)
 }
+
+// --format html on a scan: one page, no raw secret even with
+// --show-secrets, and --help says so.
+func TestFormatHTML(t *testing.T) {
+	lr := newLeakyRepo(t, 21)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"stdout", []string{"git", lr.dir, "--format", "html"}},
+		{"show-secrets", []string{"git", lr.dir, "--format", "html", "--show-secrets"}},
+		{"file", []string{"git", lr.dir, "--format", "html", "--show-secrets", "--report", filepath.Join(t.TempDir(), "r.html")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := cli(t, tc.args...)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1 (findings): %s", code, stderr)
+			}
+			page := stdout
+			if i := len(tc.args) - 1; tc.args[i-1] == "--report" {
+				b, err := os.ReadFile(tc.args[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				page = string(b)
+			}
+			if !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, `id="findings"`) {
+				t.Fatalf("not the HTML report: %.200s", page)
+			}
+			for _, s := range []string{lr.token, lr.secondToken} {
+				if strings.Contains(page, s[4:]) {
+					t.Errorf("raw secret %.4s… in the page", s)
+				}
+			}
+			if !strings.Contains(page, "config/app.env") || !strings.Contains(page, "ghp_*****") {
+				t.Errorf("page lacks the location or the redacted secret")
+			}
+		})
+	}
+	_, help, _ := cli(t, "git", "--help")
+	if !strings.Contains(help, report.HTMLNoSecrets) {
+		t.Errorf("--help does not say %q", report.HTMLNoSecrets)
+	}
+}
