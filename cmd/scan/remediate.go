@@ -1,18 +1,20 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"nhiscan/internal/store"
 	"nhiscan/remediate"
 	"nhiscan/scanner"
+	"nhiscan/verifiers"
 )
 
 // remediateClientOptions lets tests point remediation traffic at the fakes.
@@ -84,83 +86,7 @@ The audit trail (--audit, created 0600) never holds a secret.`,
 					}
 				}
 			}
-			pol := remediate.DefaultPolicy()
-			if policyPath != "" {
-				if pol, err = remediate.LoadPolicy(policyPath); err != nil {
-					return err
-				}
-			}
-			if apply && pol.Mode != remediate.ModeApply {
-				return fmt.Errorf("--apply: policy %s is in mode %q; set mode = \"apply\" in a policy file to act", pol.Source, pol.Mode)
-			}
-			opts := remediate.ClientOptions{UserAgent: "nhiscan/" + toolVersion(), Logger: g.log}
-			if remediateClientOptions != nil {
-				remediateClientOptions(&opts)
-			}
-			client, err := remediate.NewClient(opts)
-			if err != nil {
-				return err
-			}
-			env := remediate.NewEnv(client, &pol.Providers)
-			if g.log != nil {
-				env.Log = g.log
-			}
-			audit, err := remediate.OpenAudit(auditPath)
-			if err != nil {
-				return err
-			}
-			defer audit.Close()
-			env.Budget = audit
-			recorder := remediate.Recorders{audit}
-			if state != "" {
-				st, err := store.Open(cmd.Context(), state)
-				if err != nil {
-					return fmt.Errorf("--state %s: %w", store.Redact(state), err)
-				}
-				defer st.Close()
-				recorder = append(recorder, remediate.StoreRecorder{Store: st, System: pol.Ticket.System})
-			}
-			planner := &remediate.Planner{Policy: pol, Env: env, Audit: audit}
-			// Trackers and destinations need operator tokens only to act.
-			if planner.Tracker, err = remediate.NewTracker(env, &pol.Ticket); err != nil && apply {
-				return err
-			}
-			if env.Destination, err = remediate.NewDestination(env, pol.Rotate); err != nil && apply {
-				return err
-			}
-			applier := &remediate.Applier{Planner: planner, RepoDir: repo, Recorder: recorder}
-			pl := planner.Plan(fs)
-			if err := applier.RecordPlan(cmd.Context(), pl); err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if !apply {
-				if format == "json" {
-					return writeJSONTo(out, pl)
-				}
-				return pl.WriteText(out)
-			}
-			if _, err := g.checker(); err != nil {
-				return err
-			}
-			applier.Verifier = g.verifierFor()
-			results, err := applier.Apply(cmd.Context(), pl)
-			if format == "json" {
-				if werr := writeJSONTo(out, results); werr != nil {
-					return werr
-				}
-			} else {
-				writeResults(out, results)
-			}
-			if err != nil {
-				return fmt.Errorf("remediate: %w", err)
-			}
-			for _, r := range results {
-				if r.Outcome == remediate.Failed {
-					return exitCodeError{1}
-				}
-			}
-			return nil
+			return g.remediateRun(cmd, fs, remediateOpts{apply: apply, policy: policyPath, audit: auditPath, repo: repo, format: format, state: state}, cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
@@ -174,19 +100,24 @@ The audit trail (--audit, created 0600) never holds a secret.`,
 	return cmd
 }
 
-// verifierFor re-verifies through the run's guarded verification client,
-// with a fresh cache for every check.
-func (g *globalOpts) verifierFor() remediate.Verifier {
-	return remediate.VerifierFunc(func(ctx context.Context, f *scanner.Finding) *scanner.Verification {
-		k, err := g.checker()
-		if err != nil {
-			return nil
-		}
-		fs := []scanner.Finding{*f}
-		fs[0].Verification = nil
-		k.VerifyFindings(ctx, fs, 1)
-		return fs[0].Verification
-	})
+// verifierFor re-verifies through the guarded verification client (with
+// the --verify-* limits and the operator's verify config), with a fresh
+// Checker, so a fresh answer, for every check: the run's own checker caches
+// the answers given before a revocation.
+func (g *globalOpts) verifierFor() (remediate.Verifier, error) {
+	opts := verifiers.ClientOptions{Timeout: g.verifyRequest, UserAgent: "nhiscan/" + toolVersion(), Logger: g.log}
+	if verifyClientOptions != nil {
+		verifyClientOptions(&opts)
+	}
+	c, err := verifiers.NewClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	reg := g.registry
+	if reg == nil {
+		reg = verifiers.Default()
+	}
+	return remediate.FreshVerifier(reg, c), nil
 }
 
 func writeJSONTo(w io.Writer, v any) error {
@@ -224,4 +155,139 @@ func writeResults(w io.Writer, rs []remediate.Result) {
 		}
 	}
 	fmt.Fprintf(w, "\nremediation: %s\n", strings.Join(parts, ", "))
+}
+
+// remediateOpts are the settings of one remediation run.
+type remediateOpts struct {
+	apply                              bool
+	policy, audit, repo, format, state string
+}
+
+// remediateRun plans (and with o.apply applies) remediation of fs, writing
+// the plan or the results to out. Each finding's Remediation is set.
+func (g *globalOpts) remediateRun(cmd *cobra.Command, fs []scanner.Finding, o remediateOpts, out io.Writer) error {
+	apply, policyPath, auditPath, repo, format, state := o.apply, o.policy, o.audit, o.repo, o.format, o.state
+	var err error
+	pol := remediate.DefaultPolicy()
+	if policyPath != "" {
+		if pol, err = remediate.LoadPolicy(policyPath); err != nil {
+			return err
+		}
+	}
+	if apply && pol.Mode != remediate.ModeApply {
+		return fmt.Errorf("--apply: policy %s is in mode %q; set mode = \"apply\" in a policy file to act", pol.Source, pol.Mode)
+	}
+	opts := remediate.ClientOptions{UserAgent: "nhiscan/" + toolVersion(), Logger: g.log}
+	if remediateClientOptions != nil {
+		remediateClientOptions(&opts)
+	}
+	client, err := remediate.NewClient(opts)
+	if err != nil {
+		return err
+	}
+	env := remediate.NewEnv(client, &pol.Providers)
+	if g.log != nil {
+		env.Log = g.log
+	}
+	audit, err := remediate.OpenAudit(auditPath)
+	if err != nil {
+		return err
+	}
+	defer audit.Close()
+	env.Budget = audit
+	recorder := remediate.Recorders{audit}
+	if state != "" {
+		st, err := store.Open(cmd.Context(), state)
+		if err != nil {
+			return fmt.Errorf("--state %s: %w", store.Redact(state), err)
+		}
+		defer st.Close()
+		recorder = append(recorder, remediate.StoreRecorder{Store: st, System: pol.Ticket.System})
+	}
+	planner := &remediate.Planner{Policy: pol, Env: env, Audit: audit}
+	// Trackers and destinations need operator tokens only to act.
+	if planner.Tracker, err = remediate.NewTracker(env, &pol.Ticket); err != nil && apply {
+		return err
+	}
+	if env.Destination, err = remediate.NewDestination(env, pol.Rotate); err != nil && apply {
+		return err
+	}
+	applier := &remediate.Applier{Planner: planner, RepoDir: repo, Recorder: recorder}
+	pl := planner.Plan(fs)
+	if err := applier.RecordPlan(cmd.Context(), pl); err != nil {
+		return err
+	}
+	if !apply {
+		if format == "json" {
+			return writeJSONTo(out, pl)
+		}
+		return pl.WriteText(out)
+	}
+	if applier.Verifier, err = g.verifierFor(); err != nil {
+		return err
+	}
+	results, err := applier.Apply(cmd.Context(), pl)
+	if format == "json" {
+		if werr := writeJSONTo(out, results); werr != nil {
+			return werr
+		}
+	} else {
+		writeResults(out, results)
+	}
+	if err != nil {
+		return fmt.Errorf("remediate: %w", err)
+	}
+	for _, r := range results {
+		if r.Outcome == remediate.Failed {
+			return exitCodeError{1}
+		}
+	}
+	return nil
+}
+
+// scanRemediations holds each root command's --remediate flags (kept here,
+// not in globalOpts, so that root.go only registers them).
+var scanRemediations sync.Map // *globalOpts → *scanRemediation
+
+// remediate flags of the scan commands (scan git|dir --remediate plan|apply).
+type scanRemediation struct {
+	mode, policy, audit, state string
+}
+
+// addRemediateFlags registers --remediate and its companions on the scan
+// commands' flag set.
+func (g *globalOpts) addRemediateFlags(pf *pflag.FlagSet) {
+	r := &scanRemediation{}
+	scanRemediations.Store(g, r)
+	pf.StringVar(&r.mode, "remediate", "", "after the scan (and --verify), remediate the findings: plan (print what would be done) or apply (needs a policy with mode = \"apply\"); output goes to stderr")
+	pf.StringVar(&r.policy, "remediate-policy", "", "policy TOML `FILE` for --remediate (default: built-in, plan only)")
+	pf.StringVar(&r.audit, "remediate-audit", "nhiscan-audit.jsonl", "audit trail `FILE` for --remediate")
+	pf.StringVar(&r.state, "remediate-state", "", "state store for --remediate actions and tickets (SQLite file or postgres://…)")
+}
+
+// remediateScan runs --remediate on a scan's findings, before the report is
+// written (so it carries each finding's remediation). The scan's own result
+// and exit code stand: a remediation error is printed, not returned.
+func (g *globalOpts) remediateScan(cmd *cobra.Command, res *scanner.Result) {
+	v, _ := scanRemediations.Load(g)
+	r, _ := v.(*scanRemediation)
+	if r == nil || r.mode == "" || len(res.Findings) == 0 {
+		return
+	}
+	w := cmd.ErrOrStderr()
+	if r.mode != "plan" && r.mode != "apply" {
+		fmt.Fprintf(w, "scan: --remediate %q: want plan or apply\n", r.mode)
+		return
+	}
+	target := "."
+	if len(cmd.Flags().Args()) > 0 {
+		target = cmd.Flags().Arg(0)
+	}
+	o := remediateOpts{apply: r.mode == "apply", policy: r.policy, audit: r.audit, repo: target, format: "text", state: r.state}
+	if err := g.remediateRun(cmd, res.Findings, o, w); err != nil {
+		var ec exitCodeError
+		if !errors.As(err, &ec) {
+			fmt.Fprintf(w, "scan: remediate: %v\n", err)
+		}
+	}
 }

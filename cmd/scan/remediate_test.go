@@ -129,3 +129,31 @@ token_env = "NHISCAN_DEMO_TRACKER_TOKEN"
 	}
 	t.Logf("\n$ head -c 600 audit.jsonl\n%s", string(b[:min(600, len(b))]))
 }
+
+// TestScanRemediateHook: scan git --verify --remediate plan|apply acts on
+// the scan's own findings (raw secrets in memory, no report needed).
+func TestScanRemediateHook(t *testing.T) {
+	srv := withFakes(t)
+	withTracker(t, srv)
+	tok := fixtures.NewGen(506).GitHubToken("ghp_")
+	srv.AddLive("github", tok, fakeapi.Account{Login: "ci-bot"})
+	repo := fixtures.NewRepo(t)
+	repo.WriteFile("ci.env", "GH="+tok+"\n")
+	repo.Commit("ci")
+	dir := t.TempDir()
+	audit, policy := filepath.Join(dir, "audit.jsonl"), filepath.Join(dir, "policy.toml")
+	if err := os.WriteFile(policy, []byte("mode = \"apply\"\n[[rule]]\nstatus = [\"live\"]\nactions = [\"revoke\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCLI(t, "git", repo.Dir(), "--verify", "--remediate", "plan", "--remediate-audit", audit, "--format", "json")
+	if code != 1 || !strings.Contains(out, "POST https://api.github.com/credentials/revoke") || !srv.IsLive(tok) || len(srv.Mutations()) != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, out)
+	}
+	out, code = runCLI(t, "git", repo.Dir(), "--verify", "--remediate", "apply", "--remediate-policy", policy, "--remediate-audit", audit, "--format", "json")
+	if code != 1 || srv.IsLive(tok) || !strings.Contains(out, `"state": "revoked"`) {
+		t.Fatalf("apply: exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, tok) {
+		t.Fatal("secret printed")
+	}
+}

@@ -122,6 +122,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 	pf.BoolVar(&g.scanBinary, "scan-binary", false, "also scan binary files (NUL byte in the first 8000 bytes); by default they are counted and skipped")
 	pf.StringSliceVar(&g.enableRules, "enable-rule", nil, "only use these rule ids (repeatable)")
 	g.addVerifyFlags(pf)
+	g.addRemediateFlags(pf)
 
 	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(g), newVerifyCmd(g), newRemediateCmd(g), newReportCmd())
 	root.AddCommand(newOrgCmd(g)) // org.go: the nightly org crawl (issue 6)
@@ -226,6 +227,7 @@ func (g *globalOpts) finish(cmd *cobra.Command, s *scanner.Scanner, res *scanner
 			return err
 		}
 	}
+	g.remediateScan(cmd, res)
 	return g.output(cmd, ruleInfos(s.Engine.Rules()), res)
 }
 
