@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,6 +29,7 @@ type orgOpts struct {
 	concurrency           int
 	shard                 string
 	sinceLastRun          bool
+	reverify              bool
 	skipForks, skipArch   bool
 	visibility, topics    []string
 	include, exclude      []string
@@ -62,10 +64,13 @@ cache folder.
 
 The report holds this run's findings, or with --since-last-run only what is
 new since the last finished run: secrets never seen before, known secrets at
-new places, and secrets live again. A summary line per crawl goes to stderr.`,
+new places, and secrets live again (with --verify --reverify, known secrets
+are re-checked every run, so deaths and resurrections are noticed). A
+summary line per crawl goes to stderr.`,
 		Example: `  GITHUB_TOKEN=... scan org acme                       # crawl, report this run's findings
   scan org acme --since-last-run --format sarif -r new.sarif
   scan org acme --verify --since-last-run              # check new secrets with their providers
+  scan org acme --verify --reverify --since-last-run   # and re-check known ones: dead? live again?
   scan org acme --shard 0/4 --state postgres://crawler@db/nhiscan
   scan org --user octocat --repo acme/api --repo acme/web
   scan org acme --skip-forks --skip-archived --exclude 'sandbox-*'
@@ -97,6 +102,7 @@ new places, and secrets live again. A summary line per crawl goes to stderr.`,
 	f.IntVar(&o.concurrency, "concurrency", 4, "repositories fetched and scanned at once (bounds memory)")
 	f.StringVar(&o.shard, "shard", "", "crawl only shard K of N (K/N, 0 <= K < N; stable by name hash), e.g. a Kubernetes JOB_COMPLETION_INDEX")
 	f.BoolVar(&o.sinceLastRun, "since-last-run", false, "report only what is new since the last finished run: new secrets, reappearances, secrets live again")
+	f.BoolVar(&o.reverify, "reverify", false, "with --verify, also re-check the secrets already known in each crawled repository (re-read from its mirror), to notice those that died or came back to life")
 	f.BoolVar(&o.skipForks, "skip-forks", false, "leave forks out")
 	f.BoolVar(&o.skipArch, "skip-archived", false, "leave archived repositories out")
 	f.StringSliceVar(&o.visibility, "visibility", nil, "keep only these visibilities: public, private, internal (repeatable)")
@@ -126,6 +132,9 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		Include: o.include, Exclude: o.exclude}
 	if err := filter.ValidateGlobs(); err != nil {
 		return err
+	}
+	if o.reverify && !g.verify {
+		return errors.New("--reverify needs --verify")
 	}
 	if o.concurrency < 1 {
 		return errors.New("--concurrency must be at least 1")
@@ -220,6 +229,12 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 	}
 	if g.verify {
 		c.Verify = g.verifyFindings
+		if o.reverify {
+			rs := s.Engine.Rules()
+			c.Recheck = func(ctx context.Context, dir string, res *scanner.Result) error {
+				return g.reverify(ctx, rs, &secretSource{dir: dir}, res)
+			}
+		}
 	}
 	rep, err := c.Crawl(ctx, t, filter)
 	if rep != nil && !g.quiet {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"nhiscan/fixtures"
+	"nhiscan/fixtures/fakeapi"
 	"nhiscan/fixtures/fakegithub"
+	"nhiscan/internal/store"
 	"nhiscan/scanner"
 )
 
@@ -139,5 +142,63 @@ func TestRunOrgKilledAndResumed(t *testing.T) {
 	}
 	if len(rep.Findings) != 5 {
 		t.Fatalf("since-last-run report of the resumed run has %d secrets, want all 5", len(rep.Findings))
+	}
+}
+
+// TestRunOrgVerifyReverify: --verify records the provider's answer in the
+// store; --reverify re-checks known secrets every crawl (re-read from the
+// mirror), so a revoked one turns dead and one live again is reported by
+// --since-last-run with no new commit.
+func TestRunOrgVerifyReverify(t *testing.T) {
+	srv := withFakes(t)
+	const token = "org-verify-token-not-a-secret"
+	gh := fakegithub.New(t)
+	gh.RequireToken(token)
+	gen := fixtures.NewGen(13)
+	leaked := gen.GitHubToken("ghp_")
+	srv.AddLive("github", leaked, fakeapi.Account{Login: "deploy-bot", Scopes: []string{"repo"}})
+	w := fixtures.NewRepo(t)
+	w.CommitFiles("init", map[string]string{"app.env": "GITHUB_TOKEN=" + leaked + "\n"})
+	gh.Add(fakegithub.Repo{Owner: "acme", Name: "api"}, w.Dir())
+	t.Setenv("GITHUB_TOKEN", token)
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.db")
+	args := func(extra ...string) []string {
+		return append([]string{"org", "acme", "--api-url", gh.APIURL(), "--state", state, "--cache-dir", filepath.Join(dir, "cache"),
+			"--progress", "none", "--format", "json", "--verify"}, extra...)
+	}
+	fp := scanner.Fingerprint("github-pat", leaked)
+	status := func() string {
+		st, err := store.Open(context.Background(), state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		s, err := st.Secret(context.Background(), fp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Status
+	}
+	if code, out, errOut := cli(t, args()...); code != 1 || !strings.Contains(out, `"status": "live"`) {
+		t.Fatalf("first crawl: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if st := status(); st != store.StatusLive {
+		t.Fatalf("stored status %q, want live", st)
+	}
+	srv.Revoke(leaked)
+	if code, out, errOut := cli(t, args("--reverify", "--since-last-run")...); code != 0 || strings.Contains(out, fp) {
+		t.Fatalf("after revocation: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if st := status(); st != store.StatusDead {
+		t.Fatalf("stored status %q, want dead", st)
+	}
+	srv.AddLive("github", leaked, fakeapi.Account{Login: "deploy-bot", Scopes: []string{"repo"}})
+	code, out, errOut := cli(t, args("--reverify", "--since-last-run")...)
+	if code != 1 || !strings.Contains(out, fp) || !strings.Contains(errOut, "1 live again") {
+		t.Fatalf("live again: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := cli(t, "org", "acme", "--reverify", "--state", state); code != 2 || !strings.Contains(errOut, "--reverify needs --verify") {
+		t.Fatalf("--reverify alone: exit %d: %s", code, errOut)
 	}
 }

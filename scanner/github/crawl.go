@@ -55,6 +55,15 @@ type Crawler struct {
 	// Verify, when set, verifies a repository's findings (filling their
 	// Verification) before they are recorded.
 	Verify func(ctx context.Context, res *scanner.Result) error
+	// Recheck, when set, re-verifies what the store already knows about a
+	// repository, so secrets that die (or come back to life) are noticed
+	// even when no new commit holds them: res holds the repository's known
+	// secrets not seen by this run's scan and not verified since the run
+	// started, rebuilt from the store with their locations in this
+	// repository and no secret (the store has none). Recheck re-reads each
+	// secret from the mirror at dir and fills Verification; the answers are
+	// recorded.
+	Recheck func(ctx context.Context, dir string, res *scanner.Result) error
 	// Concurrency bounds the repositories processed at once (default 4):
 	// memory stays bounded by that many scans.
 	Concurrency int
@@ -170,7 +179,7 @@ func (c *Crawler) Crawl(ctx context.Context, t Target, f Filter) (*Report, error
 				return nil
 			}
 			progress.Begin(r.FullName)
-			rr, res := c.crawlRepo(ctx, run.ID, r)
+			rr, res := c.crawlRepo(ctx, run, r)
 			if ctx.Err() != nil && rr.Outcome == Failed {
 				return nil // interrupted, not failed: the next run redoes it
 			}
@@ -267,7 +276,8 @@ func (c *Crawler) markGone(ctx context.Context, t Target, listed []Repo) ([]Repo
 	return out, nil
 }
 
-func (c *Crawler) crawlRepo(ctx context.Context, runID int64, r Repo) (RepoResult, *scanner.Result) {
+func (c *Crawler) crawlRepo(ctx context.Context, run store.Run, r Repo) (RepoResult, *scanner.Result) {
+	runID := run.ID
 	start := time.Now()
 	rr := RepoResult{Repo: r}
 	fail := func(err error) (RepoResult, *scanner.Result) {
@@ -309,6 +319,7 @@ func (c *Crawler) crawlRepo(ctx context.Context, runID int64, r Repo) (RepoResul
 				return fail(err)
 			}
 		}
+		c.recheck(ctx, run, dir, r, nil)
 		rr.Outcome, rr.Duration = Unchanged, time.Since(start)
 		return rr, nil
 	}
@@ -347,6 +358,7 @@ func (c *Crawler) crawlRepo(ctx context.Context, runID int64, r Repo) (RepoResul
 			}
 		}
 	}
+	c.recheck(ctx, run, dir, r, res.Findings)
 	rr.Outcome = Scanned
 	rr.Commits, rr.Blobs, rr.Findings = res.Stats.Commits, res.Stats.Blobs, len(res.Findings)
 	rr.New, rr.Reappeared = len(d.New), len(d.Reappeared)
@@ -354,6 +366,69 @@ func (c *Crawler) crawlRepo(ctx context.Context, runID int64, r Repo) (RepoResul
 	c.log().Info("repository scanned", "repo", r.FullName, "incremental", rr.Incremental, "commits", rr.Commits,
 		"findings", rr.Findings, "new", rr.New)
 	return rr, res
+}
+
+// recheck runs Recheck on the repository's known secrets (see Recheck).
+// Failures are logged: they never fail the repository.
+func (c *Crawler) recheck(ctx context.Context, run store.Run, dir string, r Repo, scanned []scanner.Finding) {
+	if c.Recheck == nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, f := range scanned {
+		seen[f.Fingerprint] = true
+	}
+	known, err := c.Store.Secrets(ctx, store.SecretFilter{Repo: r.CloneURL})
+	if err != nil {
+		c.log().Warn("cannot list known secrets to re-verify", "repo", r.FullName, "err", err)
+		return
+	}
+	res := &scanner.Result{}
+	for _, sec := range known {
+		if seen[sec.Fingerprint] || !sec.VerifiedAt.IsZero() && !sec.VerifiedAt.Before(run.StartedAt) {
+			continue
+		}
+		locs, err := c.Store.Locations(ctx, sec.Fingerprint)
+		if err != nil {
+			c.log().Warn("cannot read locations to re-verify", "repo", r.FullName, "err", err)
+			return
+		}
+		f := findingFromStore(sec, locs, r.CloneURL)
+		f.Verification = nil
+		res.Findings = append(res.Findings, f)
+	}
+	if len(res.Findings) == 0 {
+		return
+	}
+	if err := c.Recheck(ctx, dir, res); err != nil {
+		c.log().Warn("re-verification failed", "repo", r.FullName, "err", err)
+		return
+	}
+	for _, f := range res.Findings {
+		if f.Verification != nil && f.Verification.Status != "" {
+			if _, err := c.Store.RecordVerification(ctx, run.ID, f.Fingerprint, *f.Verification); err != nil {
+				c.log().Warn("cannot record a verification", "fingerprint", f.Fingerprint, "err", err)
+			}
+		}
+	}
+}
+
+// findingFromStore rebuilds a finding from the store: no raw secret, only
+// the redacted form; locations in repo only unless repo is "".
+func findingFromStore(sec store.Secret, locs []store.Location, repo string) scanner.Finding {
+	f := scanner.Finding{Fingerprint: sec.Fingerprint, RuleID: sec.RuleID, Provider: sec.Provider, Severity: sec.Severity,
+		Redacted: sec.Redacted, InHead: sec.InHead}
+	for _, l := range locs {
+		if repo != "" && l.Repo != repo {
+			continue
+		}
+		f.Locations = append(f.Locations, scanner.Location{Commit: l.Commit, Path: l.Path, Line: l.Line, Column: l.Column,
+			Author: l.Author, Email: l.Email, Date: l.Date})
+	}
+	if sec.Status != store.StatusUnverified && sec.Status != "" {
+		f.Verification = &scanner.Verification{Status: sec.Status, CheckedAt: sec.VerifiedAt, Identity: sec.Identity, Privileges: sec.Privilege}
+	}
+	return f
 }
 
 func repoRow(r Repo, tips map[string]string) store.Repo {
@@ -383,16 +458,7 @@ func FindingsOf(ctx context.Context, st store.Store, rep *Report) ([]scanner.Fin
 		if err != nil {
 			return nil, err
 		}
-		f := scanner.Finding{Fingerprint: sec.Fingerprint, RuleID: sec.RuleID, Provider: sec.Provider, Severity: sec.Severity,
-			Redacted: sec.Redacted, InHead: sec.InHead}
-		for _, l := range locs {
-			f.Locations = append(f.Locations, scanner.Location{Commit: l.Commit, Path: l.Path, Line: l.Line, Column: l.Column,
-				Author: l.Author, Email: l.Email, Date: l.Date})
-		}
-		if sec.Status != store.StatusUnverified {
-			f.Verification = &scanner.Verification{Status: sec.Status, CheckedAt: sec.VerifiedAt, Identity: sec.Identity, Privileges: sec.Privilege}
-		}
-		out = append(out, f)
+		out = append(out, findingFromStore(sec, locs, ""))
 	}
 	return out, nil
 }

@@ -749,3 +749,59 @@ func TestCrawlShardsShareOnePostgres(t *testing.T) {
 		t.Fatalf("runs = %+v", runs)
 	}
 }
+
+// TestCrawlRecheck: known secrets are re-verified from the mirror each
+// crawl, so a secret that dies is noticed (time to dead) and one that comes
+// back to life is reported, with no new commit.
+func TestCrawlRecheck(t *testing.T) {
+	o := newOrg(t, "api", "web")
+	e := newEnv(t)
+	status := map[string]string{}
+	for _, s := range o.secrets {
+		status[scanner.Fingerprint("github-pat", s)] = scanner.StatusLive
+	}
+	c := e.crawler(t, o, github.Shard{})
+	verify := func(ctx context.Context, res *scanner.Result) error {
+		for i := range res.Findings {
+			res.Findings[i].Verification = &scanner.Verification{Status: status[res.Findings[i].Fingerprint], CheckedAt: time.Now()}
+		}
+		return nil
+	}
+	var rechecked []string
+	var recheckDirs []string
+	c.Verify = verify
+	c.Recheck = func(ctx context.Context, dir string, res *scanner.Result) error {
+		for _, f := range res.Findings {
+			if f.Secret != "" || len(f.Locations) == 0 || f.Redacted == "" {
+				t.Errorf("recheck got %+v", f)
+			}
+			rechecked = append(rechecked, f.Fingerprint)
+		}
+		recheckDirs = append(recheckDirs, filepath.Base(dir))
+		return verify(ctx, res)
+	}
+	ctx := context.Background()
+	crawl(t, c)
+	if len(rechecked) != 0 {
+		t.Fatalf("first crawl rechecked %v (everything was just verified)", rechecked)
+	}
+	apiFP := scanner.Fingerprint("github-pat", o.secrets["api"])
+	status[apiFP] = scanner.StatusDead
+	rep := crawl(t, c)
+	if len(rechecked) != 2 || len(rep.Changes) != 0 {
+		t.Fatalf("second crawl: rechecked %v, changes %+v", rechecked, rep.Changes)
+	}
+	sec, _ := e.st.Secret(ctx, apiFP)
+	if sec.Status != store.StatusDead || sec.DeadAt.IsZero() {
+		t.Fatalf("dead secret = %+v", sec)
+	}
+	sum, _ := e.st.Summary(ctx)
+	if sum.DeadSecrets != 1 || sum.MeanTimeToDead <= 0 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	status[apiFP] = scanner.StatusLive
+	rep = crawl(t, c)
+	if len(rep.Changes) != 1 || rep.Changes[0].Fingerprint != apiFP || rep.Changes[0].Reason != store.ChangeLiveAgain {
+		t.Fatalf("third crawl changes = %+v", rep.Changes)
+	}
+}
