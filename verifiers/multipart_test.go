@@ -31,7 +31,7 @@ func TestPair(t *testing.T) {
 	g := fixtures.NewGen(50)
 	reg := testRegistry(t)
 	id, sec := g.AWSKeyPair()
-	id2, _ := g.AWSKeyPair()
+	id2, sec2 := g.AWSKeyPair()
 	tenant, client := guid(g), guid(g)
 	az := letters(g, 3) + "8Q~" + letters(g, 31)
 	api, app := hex32(g), hex40(g)
@@ -51,6 +51,10 @@ func TestPair(t *testing.T) {
 			Siblings: []verifiers.Sibling{{RuleID: "aws-access-token", Provider: "aws", Secret: id}}}, sec, map[string]string{"key_id": id}},
 		{"aws secret from a sibling", "aws", verifiers.Sighting{Secret: id, Context: "id=" + id,
 			Siblings: []verifiers.Sibling{{RuleID: "aws-secret-access-key", Provider: "aws", Secret: sec}}}, sec, map[string]string{"key_id": id}},
+		{"aws two profiles", "aws", verifiers.Sighting{Secret: sec, Context: "[a]\naws_access_key_id = " + id2 + "\naws_secret_access_key = " + sec2 +
+			"\n[b]\naws_access_key_id = " + id + "\naws_secret_access_key = " + sec + "\n"}, sec, map[string]string{"key_id": id}},
+		{"aws two profiles, first", "aws", verifiers.Sighting{Secret: sec2, Context: "[a]\naws_access_key_id = " + id2 + "\naws_secret_access_key = " + sec2 +
+			"\n[b]\naws_access_key_id = " + id + "\naws_secret_access_key = " + sec + "\n"}, sec2, map[string]string{"key_id": id2}},
 		{"aws commit id is not a secret", "aws", verifiers.Sighting{Secret: id, Context: "# fixed in 3f786850e387550fdab836ed7e6dc881de23001b\nkey: " + id}, "", map[string]string{"key_id": id}},
 		{"aws alone", "aws", verifiers.Sighting{Secret: id}, "", map[string]string{"key_id": id}},
 		{"azure json", "azure", verifiers.Sighting{Secret: az, Context: `{"tenantId": "` + tenant + `", "clientId": "` + client + `", "clientSecret": "` + az + `"}`}, az,
