@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"nhiscan/fixtures"
+	"nhiscan/fixtures/fakegithub"
 	"nhiscan/internal/report"
 	"nhiscan/internal/store"
 	"nhiscan/scanner"
@@ -397,4 +398,66 @@ func TestFormatHTML(t *testing.T) {
 	if !strings.Contains(help, report.HTMLNoSecrets) {
 		t.Errorf("--help does not say %q", report.HTMLNoSecrets)
 	}
+}
+
+// TestReportAfterOrgCrawl is the whole nightly flow: scan org crawls a fake
+// GitHub org twice (a secret pushed between the nights, one repository
+// failing the second night), then scan report renders the store.
+func TestReportAfterOrgCrawl(t *testing.T) {
+	const token = "report-test-token-not-a-secret"
+	gh := fakegithub.New(t)
+	gh.RequireToken(token)
+	t.Setenv("GITHUB_TOKEN", token)
+	gen := fixtures.NewGen(33)
+	var raw []string
+	work := map[string]*fixtures.Repo{}
+	served := map[string]*fakegithub.Repo{}
+	for _, name := range []string{"api", "web", "docs"} {
+		w := fixtures.NewRepo(t)
+		s := gen.GitHubToken("ghp_")
+		raw = append(raw, s)
+		w.CommitFiles("init", map[string]string{"config/app.env": "GITHUB_TOKEN=" + s + "\n"})
+		work[name], served[name] = w, gh.Add(fakegithub.Repo{Owner: "acme", Name: name}, w.Dir())
+	}
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.db")
+	crawl := func() {
+		t.Helper()
+		code, _, stderr := cli(t, "org", "acme", "--api-url", gh.APIURL(), "--state", state,
+			"--cache-dir", filepath.Join(dir, "cache"), "--progress", "lines", "--format", "json", "-q")
+		if code > 1 {
+			t.Fatalf("scan org: exit %d: %s", code, stderr)
+		}
+	}
+	crawl()
+	fresh := gen.SlackBotToken()
+	raw = append(raw, fresh)
+	work["web"].CommitFiles("deploy", map[string]string{"deploy.sh": "export SLACK_TOKEN=" + fresh + "\n"})
+	gh.Push(served["web"], work["web"].Dir())
+	gh.FailClone("acme/docs", 500)
+	work["docs"].CommitFiles("more docs", map[string]string{"README.md": "# docs\n"})
+	gh.Push(served["docs"], work["docs"].Dir())
+	crawl()
+
+	out := filepath.Join(dir, "report.html")
+	if code, _, stderr := cli(t, "report", "--state", state, "--scope", "org:acme", "--out", out); code != 0 {
+		t.Fatalf("scan report: exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, s := range raw {
+		if strings.Contains(page, s[4:]) {
+			t.Errorf("raw secret %.4s… in the page", s)
+		}
+	}
+	for _, want := range []string{"nhiscan crawl report: org:acme", "acme/api", "acme/web", "acme/docs",
+		"config/app.env", "deploy.sh", "Trend over 1 stored night (" /* both crawls ran today: one night */, `id="n-new">1<`, `id="n-total">4<`, `data-new="yes"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	screenshot(t, out, "report-org.png")
 }
