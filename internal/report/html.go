@@ -274,6 +274,7 @@ type htmlFinding struct {
 	Secret                           string // the redacted form, never the secret
 	Identity                         []string
 	Privilege                        string
+	PrivilegeClass                   string // admin, write, read or other
 	Scopes                           []string
 	Flags                            []string
 	FirstSeen                        string
@@ -473,6 +474,11 @@ func buildPage(fs []CrawlFinding, repos []RepoSummary, opts Options) *htmlPage {
 				hf.Identity = append(hf.Identity, visibleText(k)+": "+visibleText(v.Identity[k]))
 			}
 			hf.Privilege = visibleText(v.Privileges.Level)
+			switch hf.PrivilegeClass = strings.ToLower(v.Privileges.Level); hf.PrivilegeClass {
+			case "admin", "write", "read":
+			default:
+				hf.PrivilegeClass = "other"
+			}
 			hf.Scopes = visibleTexts(v.Privileges.Scopes)
 			hf.Flags = visibleTexts(v.Privileges.Flags)
 		}
