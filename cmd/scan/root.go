@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,6 +62,8 @@ type globalOpts struct {
 	verifyWorkers int
 	verifyConfig  string              // operator config: self-hosted hosts, canary accounts
 	registry      *verifiers.Registry // built by checkVerifyFlags
+	verifyMu      sync.Mutex          // guards the lazy checker (org verifies repositories in parallel)
+	checkerOnce   *verifiers.Checker  // one per run: its cache and request budget span the run
 
 	log *slog.Logger // set by setup
 }

@@ -195,9 +195,20 @@ func onlyLive(fs []scanner.Finding) []scanner.Finding {
 	return out
 }
 
-// checker builds the run's verifier: the default registry and the one
-// guarded client, bounded by the --verify-* flags.
+// checker returns the run's verifier, built on first use: the registry
+// (--verify-config) and the one guarded client, bounded by the --verify-*
+// flags. It is shared by every verifyFindings call of the run, so each
+// unique credential is checked once per run and the request budget is the
+// run's. Safe for concurrent use.
 func (g *globalOpts) checker() (*verifiers.Checker, error) {
+	g.verifyMu.Lock()
+	defer g.verifyMu.Unlock()
+	if g.checkerOnce != nil {
+		return g.checkerOnce, nil
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
 	opts := verifiers.ClientOptions{
 		Timeout:     g.verifyRequest,
 		MaxRequests: g.verifyMax,
@@ -216,17 +227,16 @@ func (g *globalOpts) checker() (*verifiers.Checker, error) {
 			return nil, err
 		}
 	}
-	return verifiers.NewChecker(g.registry, c), nil
+	g.checkerOnce = verifiers.NewChecker(g.registry, c)
+	return g.checkerOnce, nil
 }
 
 // verifyFindings checks every finding of res whose provider has a verifier
-// (each unique secret once) within --verify-timeout, and logs a secret-free
-// summary. A finding left unanswered when time runs out is unknown. Other
-// commands (the org crawl) call it after their scan.
+// (each unique secret once per run) within --verify-timeout, and logs a
+// secret-free summary. A finding left unanswered when time runs out is
+// unknown. Other commands call it after their scan; the org crawl calls it
+// once per repository, concurrently (the timeout then bounds each call).
 func (g *globalOpts) verifyFindings(ctx context.Context, res *scanner.Result) error {
-	if g.log == nil {
-		g.log = slog.New(slog.DiscardHandler)
-	}
 	k, err := g.checker()
 	if err != nil {
 		return err

@@ -305,9 +305,6 @@ func TestVerifyRedaction(t *testing.T) {
 	dir := t.TempDir()
 	var texts = map[string]string{}
 	for _, format := range report.Formats {
-		if format == "html" {
-			continue // written by the HTML report's own tests
-		}
 		path := filepath.Join(dir, "report."+format)
 		code, out, errOut := cli(t, "git", v.dir, "--verify", "-v", "--config", v.config, "--format", format, "--report", path)
 		if code != 1 {
@@ -536,6 +533,38 @@ func TestVerifyConfig(t *testing.T) {
 	}
 	if n := srv.Requests("vault"); n != 2 {
 		t.Errorf("vault got %d requests, want 2 (the two runs naming its host)", n)
+	}
+}
+
+// verifyFindings is shared by concurrent callers (the org crawl verifies
+// repositories in parallel): one checker per run, so a secret found in many
+// repositories is sent once.
+func TestVerifyFindingsConcurrent(t *testing.T) {
+	srv := withFakes(t)
+	g := fixtures.NewGen(113)
+	tok := g.GitHubToken("ghp_")
+	srv.AddLive("github", tok, fakeapi.Account{Login: "bot"})
+	opts := &globalOpts{verify: true, failOn: "any", verifyTimeout: time.Minute, verifyRequest: 5 * time.Second,
+		verifyMax: 100, verifyWorkers: 4}
+	var wg sync.WaitGroup
+	results := make([]*scanner.Result, 8)
+	for i := range results {
+		results[i] = &scanner.Result{Findings: []scanner.Finding{{RuleID: "github-pat", Provider: "github", Secret: tok,
+			Fingerprint: scanner.Fingerprint("github-pat", tok)}}}
+		wg.Go(func() {
+			if err := opts.verifyFindings(context.Background(), results[i]); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.Findings[0].Status() != scanner.StatusLive {
+			t.Errorf("result %d: %q", i, r.Findings[0].Status())
+		}
+	}
+	if n := srv.Requests("github"); n != 1 {
+		t.Errorf("%d requests for one secret in 8 concurrent calls, want 1", n)
 	}
 }
 
