@@ -262,7 +262,7 @@ func (awsRotate) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
 		return nil, blocked("aws: rotation needs an admin profile ([providers.aws] admin_profile)")
 	}
 	if env.Destination == nil {
-		return nil, blocked("aws: rotation needs a destination for the new key ([rotate] kind = secretsmanager, github-actions or vault-kv)")
+		return nil, env.noDestination("aws")
 	}
 	u := "https://" + iamHost + "/"
 	a := "operator admin profile " + env.Config.AWS.AdminProfile
@@ -289,7 +289,7 @@ func (awsRotate) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]str
 		return nil, err
 	}
 	if env.Destination == nil {
-		return nil, blocked("aws: rotation needs a destination")
+		return nil, env.noDestination("aws")
 	}
 	cfg, err := env.awsClients().admin(ctx, env)
 	if err != nil {

@@ -18,7 +18,10 @@ type Planner struct {
 	Policy  *Policy
 	Env     *Env
 	Tracker Tracker // nil: ticket steps are blocked
-	Audit   *Audit  // nil: no memory of earlier runs
+	// TrackerErr says why the configured tracker could not be built (a
+	// missing token): ticket steps are blocked with it.
+	TrackerErr error
+	Audit      *Audit // nil: no memory of earlier runs
 }
 
 // Plan returns the steps for fs, finding by finding in the order given.
@@ -95,7 +98,9 @@ func (p *Planner) step(f *scanner.Finding, rule *Rule, why string, k Kind) Step 
 			s.Calls = calls
 		}
 	case Ticket:
-		if p.Tracker == nil {
+		if p.Tracker == nil && p.TrackerErr != nil {
+			s.Blocked = "ticket system: " + p.TrackerErr.Error()
+		} else if p.Tracker == nil {
 			s.Blocked = "no ticket system configured ([ticket] system = \"github\" or \"jira\")"
 		} else {
 			s.Calls = p.Tracker.Plan(f)

@@ -179,3 +179,28 @@ func TestPolicyParse(t *testing.T) {
 		t.Fatal("the built-in policy must be plan-only")
 	}
 }
+
+func TestCodeOwner(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, ".github"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	co := "# owners\n* @platform\n/deploy/ @ops-team @alice\n*.env @secrets-team\ndocs/ @writers\n"
+	if err := os.WriteFile(filepath.Join(dir, ".github", "CODEOWNERS"), []byte(co), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"main.go":            "platform",
+		"deploy/k8s/app.yml": "ops-team",
+		"deploy/prod.env":    "secrets-team", // the last matching line wins
+		"svc/docs/readme.md": "writers",
+		"x/deploy/a.go":      "platform", // /deploy/ is anchored
+	} {
+		if got := remediate.CodeOwner(dir, path); got != want {
+			t.Errorf("%s: %q, want %q", path, got, want)
+		}
+	}
+	if got := remediate.CodeOwner(t.TempDir(), "a.go"); got != "" {
+		t.Errorf("no CODEOWNERS: %q", got)
+	}
+}

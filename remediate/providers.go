@@ -443,7 +443,7 @@ func (g gitlabRotate) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
 		return nil, err
 	}
 	if env.Destination == nil {
-		return nil, blocked("gitlab: rotation needs a destination for the new token ([rotate] kind)")
+		return nil, env.noDestination("gitlab")
 	}
 	calls := []Call{{Method: "POST", URL: g.base(env) + "/api/v4/personal_access_tokens/self/rotate", Auth: "the leaked token itself", Why: "GitLab issues a new token and revokes the old one (needs api or self_rotate scope)"}}
 	return append(calls, env.Destination.Calls()...), nil
@@ -455,7 +455,7 @@ func (g gitlabRotate) Apply(ctx context.Context, env *Env, f *scanner.Finding) (
 		return nil, err
 	}
 	if env.Destination == nil {
-		return nil, blocked("gitlab: rotation needs a destination")
+		return nil, env.noDestination("gitlab")
 	}
 	req := Request{Provider: "gitlab", Hosts: hosts, Method: "POST", URL: g.base(env) + "/api/v4/personal_access_tokens/self/rotate",
 		Header: hdr("PRIVATE-TOKEN", f.Secret), Body: []byte("{}")}

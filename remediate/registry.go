@@ -122,8 +122,10 @@ type Env struct {
 	// Budget limits calls to rate-limited endpoints across runs (the audit
 	// trail implements it). Nil: no limit.
 	Budget Budget
-	// Destination receives rotated credentials; nil: rotation is blocked.
-	Destination Destination
+	// Destination receives rotated credentials; nil: rotation is blocked
+	// (with DestinationErr as the reason when it could not be built).
+	Destination    Destination
+	DestinationErr error
 	// AWS builds AWS clients (tests replace endpoints). Nil: defaults.
 	AWS *AWSClients
 }
@@ -175,4 +177,12 @@ func (e *Env) operatorToken(what, name string) (string, error) {
 
 func errf(ep string, status int, what string) error {
 	return fmt.Errorf("%s: HTTP %d: %s", ep, status, what)
+}
+
+// noDestination is the blocked error of a rotation without destination.
+func (e *Env) noDestination(provider string) error {
+	if e.DestinationErr != nil {
+		return blocked("%s: rotation destination: %v", provider, e.DestinationErr)
+	}
+	return blocked("%s: rotation needs a destination for the new credential ([rotate] kind = secretsmanager, github-actions or vault-kv)", provider)
 }

@@ -452,3 +452,77 @@ func TestRevokeThenTicketOpensAndCloses(t *testing.T) {
 		t.Fatalf("issue %+v", is)
 	}
 }
+
+// TestRevokeWithLookupsAndOperatorCredentials: providers whose revocation
+// first learns an id (Heroku, Databricks) or needs the operator's own
+// credential (Twilio Main token, GCP access token).
+func TestRevokeWithLookupsAndOperatorCredentials(t *testing.T) {
+	pol := revokePolicy + `
+[providers.databricks]
+host = "dbc-fake.cloud.databricks.com"
+[providers.twilio]
+account_sid = "AC00000000000000000000000000000001"
+auth_token_env = "TWILIO_MAIN"
+[providers.gcp]
+token_env = "GCP_OPERATOR"
+`
+	g := fixtures.NewGen(95)
+	t.Run("heroku", func(t *testing.T) {
+		h := newHarness(t, pol)
+		tok := g.HerokuKey()
+		h.api.AddLive("heroku", tok, fakeapi.Account{})
+		res := h.run([]scanner.Finding{h.finding("heroku", "heroku-api-key-v2", tok, true)})
+		if outcomes(res) != "revoke:done" || h.api.IsLive(tok) || res[0].After == nil || res[0].After.Status != scanner.StatusDead {
+			t.Fatalf("%s %+v", outcomes(res), res)
+		}
+		h.noSecretsIn()
+	})
+	t.Run("databricks", func(t *testing.T) {
+		h := newHarness(t, pol)
+		tok := g.DatabricksToken()
+		h.api.AddLive("databricks", tok, fakeapi.Account{Parts: map[string]string{"host": "dbc-fake.cloud.databricks.com"}})
+		res := h.run([]scanner.Finding{h.finding("databricks", "databricks-api-token", tok, true)})
+		if outcomes(res) != "revoke:done" || h.api.IsLive(tok) {
+			t.Fatalf("%s %+v", outcomes(res), res)
+		}
+		h.noSecretsIn()
+	})
+	t.Run("twilio api key", func(t *testing.T) {
+		h := newHarness(t, pol)
+		base := h.env.Getenv
+		h.env.Getenv = func(k string) string {
+			if k == "TWILIO_MAIN" {
+				return "main-auth-token-fake"
+			}
+			return base(k)
+		}
+		sid := g.TwilioKeySID()
+		h.api.AddTwilioKey("AC00000000000000000000000000000001", "main-auth-token-fake", sid)
+		res := h.run([]scanner.Finding{h.finding("twilio", "twilio-api-key", sid, true)})
+		if outcomes(res) != "revoke:done" || h.api.TwilioKeyExists(sid) {
+			t.Fatalf("%s %+v", outcomes(res), res)
+		}
+		// the next run: the key is gone, nothing to do
+		f := h.finding("twilio", "twilio-api-key", sid, true)
+		if res := h.run([]scanner.Finding{f}); outcomes(res) != "revoke:already" {
+			t.Fatalf("second run %s", outcomes(res))
+		}
+	})
+	t.Run("gcp key disable", func(t *testing.T) {
+		h := newHarness(t, pol)
+		base := h.env.Getenv
+		h.env.Getenv = func(k string) string {
+			if k == "GCP_OPERATOR" {
+				return "ya29.operator-fake"
+			}
+			return base(k)
+		}
+		h.api.AddGCPOperator("ya29.operator-fake")
+		sa := g.GCPServiceAccountJSON()
+		h.api.AddLive("gcp", sa, fakeapi.Account{})
+		res := h.run([]scanner.Finding{h.finding("gcp", "gcp-service-account-key", sa, true)})
+		if outcomes(res) != "revoke:done" || h.api.IsLive(sa) {
+			t.Fatalf("%s %+v", outcomes(res), res)
+		}
+	})
+}

@@ -281,11 +281,12 @@ func CodeOwner(repoDir, path string) string {
 func codeownersMatch(pattern, path string) bool {
 	anchored := strings.HasPrefix(pattern, "/")
 	pattern = strings.TrimPrefix(pattern, "/")
+	// a pattern with no slash but a trailing one matches at any depth
+	if !anchored && !strings.Contains(strings.TrimSuffix(pattern, "/"), "/") {
+		pattern = "**/" + pattern
+	}
 	if strings.HasSuffix(pattern, "/") {
 		pattern += "**"
-	}
-	if !anchored && !strings.Contains(pattern, "/") {
-		pattern = "**/" + pattern
 	}
 	re, err := globRegexp(pattern)
 	if err != nil {

@@ -206,11 +206,11 @@ func (g *globalOpts) remediateRun(cmd *cobra.Command, fs []scanner.Finding, o re
 	}
 	planner := &remediate.Planner{Policy: pol, Env: env, Audit: audit}
 	// Trackers and destinations need operator tokens only to act.
-	if planner.Tracker, err = remediate.NewTracker(env, &pol.Ticket); err != nil && apply {
-		return err
+	if planner.Tracker, planner.TrackerErr = remediate.NewTracker(env, &pol.Ticket); planner.TrackerErr != nil && apply {
+		return planner.TrackerErr
 	}
-	if env.Destination, err = remediate.NewDestination(env, pol.Rotate); err != nil && apply {
-		return err
+	if env.Destination, env.DestinationErr = remediate.NewDestination(env, pol.Rotate); env.DestinationErr != nil && apply {
+		return env.DestinationErr
 	}
 	applier := &remediate.Applier{Planner: planner, RepoDir: repo, Recorder: recorder}
 	pl := planner.Plan(fs)
