@@ -62,12 +62,13 @@ Rate limits are waited out (primary: until X-RateLimit-Reset; secondary:
 Retry-After), and listings are conditional requests (ETag) cached in the
 cache folder.
 
-The report holds this run's findings, or with --since-last-run only what is
-new since the last finished run: secrets never seen before, known secrets at
-new places, and secrets live again (with --verify --reverify, known secrets
+The report holds every secret known in the crawled repositories, with its
+current status and its locations (paths prefixed with OWNER/NAME), or with
+--since-last-run only what is new since the last finished run: secrets never
+seen before, known secrets at new places, and secrets live again (with --verify --reverify, known secrets
 are re-checked every run, so deaths and resurrections are noticed). A
 summary line per crawl goes to stderr.`,
-		Example: `  GITHUB_TOKEN=... scan org acme                       # crawl, report this run's findings
+		Example: `  GITHUB_TOKEN=... scan org acme                       # crawl; report every known secret of the org
   scan org acme --since-last-run --format sarif -r new.sarif
   scan org acme --verify --since-last-run              # check new secrets with their providers
   scan org acme --verify --reverify --since-last-run   # and re-check known ones: dead? live again?
@@ -246,11 +247,14 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		}
 		return err
 	}
-	res := &scanner.Result{Findings: rep.Findings}
+	res := &scanner.Result{}
 	if o.sinceLastRun {
-		if res.Findings, err = github.FindingsOf(ctx, st, rep); err != nil {
-			return err
-		}
+		res.Findings, err = github.FindingsOf(ctx, st, rep)
+	} else {
+		res.Findings, err = github.Inventory(ctx, st, rep)
+	}
+	if err != nil {
+		return err
 	}
 	for _, rr := range rep.Repos {
 		res.Stats.Commits += rr.Commits

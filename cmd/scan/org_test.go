@@ -73,6 +73,27 @@ func TestRunOrg(t *testing.T) {
 		t.Fatalf("new commit: exit %d, want only the new secret:\n%s\n%s", code, out, errOut)
 	}
 
+	// Without --since-last-run: every known secret, paths under OWNER/NAME.
+	code, out, errOut = cli(t, append(args(), "--format", "sarif")...)
+	if code != 1 {
+		t.Fatalf("sarif: exit %d: %s", code, errOut)
+	}
+	checkSARIF(t, out, errOut)
+	for _, s := range []string{fp(fresh), fp(secrets["api"]), fp(secrets["web"])} {
+		if !strings.Contains(out, s[:16]) {
+			t.Errorf("inventory lacks %s", s)
+		}
+	}
+	for _, p := range []string{`"acme/api/app.env"`, `"acme/web/app.env"`, `"acme/web/deploy.sh"`} {
+		if !strings.Contains(out, p) {
+			t.Errorf("inventory lacks location %s", p)
+		}
+	}
+	code, out, _ = cli(t, "org", "--help")
+	if code != 0 || !strings.Contains(out, "Example") || !strings.Contains(out, "--since-last-run") {
+		t.Fatalf("help: exit %d\n%s", code, out)
+	}
+
 	code, _, errOut = cli(t, "org", "--state", filepath.Join(dir, "state.db"))
 	if code != 2 || !strings.Contains(errOut, "name an organisation") {
 		t.Fatalf("no target: exit %d: %s", code, errOut)

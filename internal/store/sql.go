@@ -483,7 +483,7 @@ func (s *sqlStore) Secrets(ctx context.Context, f SecretFilter) ([]Secret, error
 		return out, rows.Err()
 	}()
 	if err == nil && len(out) > 0 {
-		err = s.fillRepos(ctx, out)
+		err = s.fillRepos(ctx, out, f.Repo)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: secrets: %w", err)
@@ -491,12 +491,20 @@ func (s *sqlStore) Secrets(ctx context.Context, f SecretFilter) ([]Secret, error
 	return out, nil
 }
 
-func (s *sqlStore) fillRepos(ctx context.Context, secrets []Secret) error {
+// fillRepos sets Repos of each secret; with repo set, only the secrets
+// found in it are looked at (not the whole locations table).
+func (s *sqlStore) fillRepos(ctx context.Context, secrets []Secret, repo string) error {
 	idx := make(map[string]int, len(secrets))
 	for i := range secrets {
 		idx[secrets[i].Fingerprint] = i
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT fingerprint, repo FROM locations ORDER BY fingerprint, repo`)
+	query, args := `SELECT DISTINCT fingerprint, repo FROM locations ORDER BY fingerprint, repo`, []any{}
+	if repo != "" {
+		query = `SELECT DISTINCT fingerprint, repo FROM locations WHERE fingerprint IN
+			(SELECT fingerprint FROM locations WHERE repo = ?) ORDER BY fingerprint, repo`
+		args = append(args, repo)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return err
 	}

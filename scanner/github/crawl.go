@@ -79,7 +79,8 @@ type Report struct {
 	Scope string
 	Repos []RepoResult // sorted by name
 	// Findings are this run's findings merged by fingerprint (only the
-	// locations in commits scanned by this run).
+	// locations in commits scanned by this run), each location's path
+	// prefixed with its repository's OWNER/NAME.
 	Findings []scanner.Finding
 	// Changes are what is new since the last finished run of the scope.
 	Changes []store.Change
@@ -187,7 +188,7 @@ func (c *Crawler) Crawl(ctx context.Context, t Target, f Filter) (*Report, error
 			rep.Repos = append(rep.Repos, rr)
 			if res != nil {
 				for i := range res.Findings {
-					nf := res.Findings[i]
+					nf := withRepoPaths(res.Findings[i], r.FullName)
 					if have, ok := findings[nf.Fingerprint]; ok {
 						have.Locations = append(have.Locations, nf.Locations...)
 						have.InHead = have.InHead || nf.InHead
@@ -195,7 +196,6 @@ func (c *Crawler) Crawl(ctx context.Context, t Target, f Filter) (*Report, error
 							have.Verification = nf.Verification
 						}
 					} else {
-						nf.Locations = slices.Clone(nf.Locations)
 						findings[nf.Fingerprint] = &nf
 						order = append(order, nf.Fingerprint)
 					}
@@ -433,32 +433,4 @@ func findingFromStore(sec store.Secret, locs []store.Location, repo string) scan
 
 func repoRow(r Repo, tips map[string]string) store.Repo {
 	return store.Repo{URL: r.CloneURL, Name: r.FullName, DefaultBranch: r.DefaultBranch, Tips: tips}
-}
-
-// FindingsOf turns a report's changes into findings for a since-last-run
-// report: from this run's findings when it has them, otherwise rebuilt from
-// the store (found by an earlier, interrupted part of the run; no raw
-// secret, only the redacted form).
-func FindingsOf(ctx context.Context, st store.Store, rep *Report) ([]scanner.Finding, error) {
-	have := map[string]*scanner.Finding{}
-	for i := range rep.Findings {
-		have[rep.Findings[i].Fingerprint] = &rep.Findings[i]
-	}
-	var out []scanner.Finding
-	for _, ch := range rep.Changes {
-		if f, ok := have[ch.Fingerprint]; ok {
-			out = append(out, *f)
-			continue
-		}
-		sec, err := st.Secret(ctx, ch.Fingerprint)
-		if err != nil {
-			return nil, err
-		}
-		locs, err := st.Locations(ctx, ch.Fingerprint)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, findingFromStore(sec, locs, ""))
-	}
-	return out, nil
 }
