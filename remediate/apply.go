@@ -133,7 +133,11 @@ func (a *Applier) Apply(ctx context.Context, pl *Plan) ([]Result, error) {
 			if s.Kind == Ticket {
 				r = a.ticket(ctx, f, s, rule, done, remediated)
 			} else {
+				env.Progress = func(ctx context.Context, note string) {
+					_ = a.record(ctx, pl, s, Record{Phase: "progress", Detail: note})
+				}
 				r = a.act(ctx, f, s, before[fp], batch)
+				env.Progress = nil
 			}
 			if r.Outcome == Done || r.Outcome == Already {
 				done = append(done, string(s.Kind))

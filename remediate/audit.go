@@ -21,7 +21,7 @@ import (
 type Record struct {
 	Time   time.Time `json:"time"`
 	Run    string    `json:"run"`
-	Phase  string    `json:"phase"`            // plan, apply, call
+	Phase  string    `json:"phase"`            // plan, progress (a step half-way), apply, call
 	Policy string    `json:"policy,omitempty"` // source and hash of the policy
 	Mode   string    `json:"mode,omitempty"`
 

@@ -309,6 +309,7 @@ func (awsRotate) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]str
 	}
 	newID, newSecret := aws.ToString(nk.AccessKey.AccessKeyId), aws.ToString(nk.AccessKey.SecretAccessKey)
 	ev = append(ev, "POST https://"+iamHost+"/ CreateAccessKey "+user+" -> 200 (new key "+newID+")")
+	env.progress(ctx, "created new key "+newID+" for "+user+"; the leaked key "+keyRef(id)+" is still active; storing the new key in "+env.Destination.Describe())
 	rollback := func(cause error) ([]string, error) {
 		_, derr := c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(newID)})
 		if derr != nil {
@@ -324,6 +325,7 @@ func (awsRotate) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]str
 		return rollback(fmt.Errorf("storing in %s: %w", env.Destination.Describe(), err))
 	}
 	ev = append(ev, "stored the new key in "+env.Destination.Describe())
+	env.progress(ctx, "new key "+newID+" stored in "+env.Destination.Describe()+"; verifying it before deactivating "+keyRef(id))
 	wait := env.awsClients().Propagation
 	if wait == 0 && env.awsClients().Admin == nil {
 		wait = 15 * time.Second

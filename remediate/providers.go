@@ -481,6 +481,7 @@ func (g gitlabRotate) Apply(ctx context.Context, env *Env, f *scanner.Finding) (
 	if json.Unmarshal(resp.Body, &nt) != nil || nt.Token == "" {
 		return ev, fmt.Errorf("%s: no token in the answer; the old token may already be revoked", req.Endpoint())
 	}
+	env.progress(ctx, fmt.Sprintf("GitLab issued token id %d and revoked the leaked one; storing it in %s", nt.ID, env.Destination.Describe()))
 	dev, err := env.Destination.Put(ctx, map[string]string{"GITLAB_TOKEN": nt.Token})
 	ev = append(ev, dev...)
 	if err != nil {

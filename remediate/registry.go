@@ -122,6 +122,11 @@ type Env struct {
 	// Budget limits calls to rate-limited endpoints across runs (the audit
 	// trail implements it). Nil: no limit.
 	Budget Budget
+	// Progress, when set, records a step's intermediate state durably
+	// before the next call (a rotation records its new key id before
+	// storing it anywhere), so a crash half-way leaves a record. Set by
+	// the Applier for the step in progress.
+	Progress func(ctx context.Context, note string)
 	// Destination receives rotated credentials; nil: rotation is blocked
 	// (with DestinationErr as the reason when it could not be built).
 	Destination    Destination
@@ -185,4 +190,11 @@ func (e *Env) noDestination(provider string) error {
 		return blocked("%s: rotation destination: %v", provider, e.DestinationErr)
 	}
 	return blocked("%s: rotation needs a destination for the new credential ([rotate] kind = secretsmanager, github-actions or vault-kv)", provider)
+}
+
+// progress records note through Progress, if set.
+func (e *Env) progress(ctx context.Context, note string) {
+	if e.Progress != nil {
+		e.Progress(ctx, note)
+	}
 }

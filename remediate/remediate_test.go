@@ -318,6 +318,16 @@ func TestRotateAWS(t *testing.T) {
 					}
 				}
 			}
+			// the new key was recorded before it was stored anywhere
+			var progress []string
+			for _, r := range h.audit.Records() {
+				if r.Phase == "progress" {
+					progress = append(progress, r.Detail)
+				}
+			}
+			if len(progress) == 0 || !strings.Contains(progress[0], "created new key AKIAROTATED") {
+				t.Fatalf("no progress record of the new key: %v", progress)
+			}
 			if tc.detail != "" && !strings.Contains(res[0].Detail, tc.detail) {
 				t.Fatalf("detail %q, want %q", res[0].Detail, tc.detail)
 			}

@@ -43,7 +43,11 @@ mode is plan, so --apply needs a policy file that says mode = "apply".
 
 Secrets come from a report written with --show-secrets, or are re-read from
 the repository with --repo (only values matching the finding's fingerprint).
-The audit trail (--audit, created 0600) never holds a secret.`,
+The audit trail (--audit, created 0600) never holds a secret; it also
+queues deferred (rate-limited) steps for the next run. --state records the
+actions and tickets in the state store as well.
+
+Exit codes: 0 planned or applied, 1 a step failed, 2 error.`,
 		Example: `  scan git . --verify --show-secrets --format json --report raw.json
   scan remediate raw.json                          # the plan, nothing changes
   scan remediate raw.json --policy policy.toml --apply --audit audit.jsonl
