@@ -204,3 +204,55 @@ func TestCodeOwner(t *testing.T) {
 		t.Errorf("no CODEOWNERS: %q", got)
 	}
 }
+
+func TestPolicyMatch(t *testing.T) {
+	pol, err := remediate.ParsePolicy([]byte(`
+[[rule]]
+name = "admin"
+privilege = ["admin"]
+status = ["live"]
+actions = ["revoke"]
+[[rule]]
+name = "history only"
+in_head = false
+actions = ["ticket"]
+[[rule]]
+name = "prod"
+path = ["deploy/**/*.env"]
+provider = ["slack", "github"]
+actions = ["revoke"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(provider, status, level string, flags []string, inHead bool, path string) *scanner.Finding {
+		f := &scanner.Finding{Provider: provider, InHead: inHead, Locations: []scanner.Location{{Path: path}}}
+		if status != "" {
+			f.Verification = &scanner.Verification{Status: status, Privileges: scanner.Privileges{Level: level, Flags: flags}}
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		name string
+		f    *scanner.Finding
+		want string
+	}{
+		{"admin level", mk("github", "live", "admin", nil, true, "a.go"), "admin"},
+		{"org-admin flag", mk("github", "live", "write", []string{"org-admin"}, true, "a.go"), "admin"},
+		{"dead admin: not rule 1", mk("github", "dead", "admin", nil, false, "a.go"), "history only"},
+		{"deep path", mk("slack", "live", "read", nil, true, "deploy/eu/prod/app.env"), "prod"},
+		{"path, other provider", mk("npm", "live", "read", nil, true, "deploy/app.env"), ""},
+		{"unverified in head", mk("github", "", "", nil, true, "src/x.go"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := pol.Match(tc.f)
+			got := ""
+			if r != nil {
+				got = r.Name
+			}
+			if got != tc.want {
+				t.Fatalf("matched %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
