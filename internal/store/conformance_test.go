@@ -152,6 +152,14 @@ func runConformance(t *testing.T, open opener) {
 		if len(locs) != 4 || locs[0].Commit != "c1" || locs[0].Line != 2 || locs[0].Column != 3 || locs[0].Author != "A" || !locs[0].Date.Equal(t0) {
 			t.Fatalf("locations = %+v", locs)
 		}
+		inR2, err := s.RepoLocations(ctx, "https://git.example/o/r2.git")
+		if err != nil || len(inR2) != 3 || inR2[0].Repo != "https://git.example/o/r2.git" {
+			t.Fatalf("locations in r2 = %+v, %v", inR2, err)
+		}
+		all, err := s.RepoLocations(ctx)
+		if err != nil || len(all) != 6 || all[0].Fingerprint > all[5].Fingerprint {
+			t.Fatalf("all locations = %+v, %v", all, err)
+		}
 		changes, err := s.Changes(ctx, "org:a", run.ID)
 		if err != nil {
 			t.Fatal(err)

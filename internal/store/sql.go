@@ -521,11 +521,54 @@ func (s *sqlStore) fillRepos(ctx context.Context, secrets []Secret, repo string)
 	return rows.Err()
 }
 
+const locationCols = `fingerprint, repo, commit_sha, path, line, col, author, email, authored_at, in_head, run_id`
+
 func (s *sqlStore) Locations(ctx context.Context, fp string) ([]Location, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT fingerprint, repo, commit_sha, path, line, col, author, email, authored_at, in_head, run_id
-		FROM locations WHERE fingerprint = ? ORDER BY repo, commit_sha, path, line, col`), fp)
+	out, err := s.locations(ctx, `SELECT `+locationCols+` FROM locations WHERE fingerprint = ? ORDER BY repo, commit_sha, path, line, col`, fp)
 	if err != nil {
 		return nil, fmt.Errorf("store: locations: %w", err)
+	}
+	return out, nil
+}
+
+// maxInList bounds the placeholders of one IN list; past it the filter is
+// applied here.
+const maxInList = 1000
+
+func (s *sqlStore) RepoLocations(ctx context.Context, repos ...string) ([]Location, error) {
+	query := `SELECT ` + locationCols + ` FROM locations`
+	var args []any
+	if len(repos) > 0 && len(repos) <= maxInList {
+		query += ` WHERE repo IN (?` + strings.Repeat(`, ?`, len(repos)-1) + `)`
+		for _, r := range repos {
+			args = append(args, r)
+		}
+	}
+	query += ` ORDER BY fingerprint, repo, commit_sha, path, line, col`
+	out, err := s.locations(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: locations: %w", err)
+	}
+	if len(repos) > maxInList {
+		keep := make(map[string]bool, len(repos))
+		for _, r := range repos {
+			keep[r] = true
+		}
+		kept := out[:0]
+		for _, l := range out {
+			if keep[l.Repo] {
+				kept = append(kept, l)
+			}
+		}
+		out = kept
+	}
+	return out, nil
+}
+
+func (s *sqlStore) locations(ctx context.Context, query string, args ...any) ([]Location, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Location
@@ -534,7 +577,7 @@ func (s *sqlStore) Locations(ctx context.Context, fp string) ([]Location, error)
 		var date int64
 		var inHead int
 		if err := rows.Scan(&l.Fingerprint, &l.Repo, &l.Commit, &l.Path, &l.Line, &l.Column, &l.Author, &l.Email, &date, &inHead, &l.RunID); err != nil {
-			return nil, fmt.Errorf("store: locations: %w", err)
+			return nil, err
 		}
 		l.Date, l.InHead = fromTm(date), inHead != 0
 		out = append(out, l)

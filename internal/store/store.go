@@ -86,6 +86,10 @@ type Store interface {
 	// Locations lists a secret's locations ordered by repo, commit, path,
 	// line.
 	Locations(ctx context.Context, fingerprint string) ([]Location, error)
+	// RepoLocations lists every location in the given repositories (by
+	// URL; all repositories when none is given), ordered by fingerprint,
+	// then as Locations.
+	RepoLocations(ctx context.Context, repos ...string) ([]Location, error)
 
 	// RecordVerification appends v to the secret's verification history
 	// and sets its status, verified_at, identity and privilege. It returns

@@ -109,7 +109,8 @@ func FindingsOf(ctx context.Context, st store.Store, rep *Report) ([]scanner.Fin
 // Inventory is every secret the store knows in the repositories of a crawl
 // (all but those gone upstream), with its current status and its locations
 // in those repositories: the report of `scan org` without
-// --since-last-run.
+// --since-last-run. It reads the store in a few queries, whatever the
+// number of repositories.
 func Inventory(ctx context.Context, st store.Store, rep *Report) ([]scanner.Finding, error) {
 	run := map[string]*scanner.Finding{}
 	for i := range rep.Findings {
@@ -119,33 +120,43 @@ func Inventory(ctx context.Context, st store.Store, rep *Report) ([]scanner.Find
 	if err != nil {
 		return nil, err
 	}
-	keep := map[string]bool{}
-	secrets := map[string]store.Secret{}
+	var urls []string
 	for _, rr := range rep.Repos {
-		if rr.Outcome == Gone {
+		if rr.Outcome != Gone {
+			urls = append(urls, rr.Repo.CloneURL)
+		}
+	}
+	if len(urls) == 0 {
+		return nil, nil
+	}
+	locs, err := st.RepoLocations(ctx, urls...)
+	if err != nil {
+		return nil, err
+	}
+	byFP := map[string][]store.Location{}
+	for _, l := range locs {
+		byFP[l.Fingerprint] = append(byFP[l.Fingerprint], l)
+	}
+	secrets, err := st.Secrets(ctx, store.SecretFilter{})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(secrets, func(i, j int) bool { return secrets[i].Fingerprint < secrets[j].Fingerprint })
+	var out []scanner.Finding
+	for _, sec := range secrets {
+		ls := byFP[sec.Fingerprint]
+		if len(ls) == 0 {
 			continue
 		}
-		keep[rr.Repo.CloneURL] = true
-		list, err := st.Secrets(ctx, store.SecretFilter{Repo: rr.Repo.CloneURL})
-		if err != nil {
-			return nil, err
+		f := findingFromStore(sec, nil, "")
+		for _, l := range ls {
+			name := nameOf[l.Repo]
+			if name == "" {
+				name = l.Repo
+			}
+			f.Locations = append(f.Locations, withRepoPaths(findingFromStore(sec, []store.Location{l}, ""), name).Locations...)
 		}
-		for _, s := range list {
-			secrets[s.Fingerprint] = s
-		}
-	}
-	fps := make([]string, 0, len(secrets))
-	for fp := range secrets {
-		fps = append(fps, fp)
-	}
-	sort.Strings(fps)
-	out := make([]scanner.Finding, 0, len(fps))
-	for _, fp := range fps {
-		f, err := storedFinding(ctx, st, secrets[fp], nameOf, keep)
-		if err != nil {
-			return nil, err
-		}
-		overlay(&f, run[fp])
+		overlay(&f, run[sec.Fingerprint])
 		out = append(out, f)
 	}
 	return out, nil
