@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"database/sql"
 	"encoding/hex"
 	"net/url"
@@ -133,5 +134,50 @@ func TestRedactDSN(t *testing.T) {
 				t.Fatalf("Redact = %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestSQLiteTwoWriters: two stores on one file (two crawlers, or a report
+// reading while a crawl writes) wait for each other instead of failing.
+func TestSQLiteTwoWriters(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	var stores []store.Store
+	for i := 0; i < 2; i++ {
+		s, err := store.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	errs := make(chan error, 40)
+	done := make(chan struct{})
+	for w, s := range stores {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 20; i++ {
+				secret := fmt.Sprintf("writer-%d-secret-%d", w, i)
+				f := scanner.Finding{Fingerprint: scanner.Fingerprint("r", secret), RuleID: "r", Secret: secret,
+					Locations: []scanner.Location{{Commit: "c", Path: "p", Line: i + 1}}}
+				_, err := s.CommitRepoScan(ctx, store.RepoScan{Repo: store.Repo{URL: fmt.Sprintf("u%d-%d", w, i)}, Findings: []scanner.Finding{f}})
+				errs <- err
+				if _, err := s.Summary(ctx); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	<-done
+	<-done
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := stores[0].Summary(ctx)
+	if err != nil || sum.Secrets != 40 || sum.Repos != 40 {
+		t.Fatalf("summary = %+v, %v", sum, err)
 	}
 }
