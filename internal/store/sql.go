@@ -341,9 +341,16 @@ func (s *sqlStore) CommitRepoScan(ctx context.Context, rs RepoScan) (Delta, erro
 	if tips == nil {
 		tips = map[string]string{}
 	}
+	// Rows are locked in fingerprint order, so two crawlers committing
+	// scans that share secrets cannot deadlock (Postgres).
+	order := make([]int, len(rs.Findings))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return rs.Findings[order[a]].Fingerprint < rs.Findings[order[b]].Fingerprint })
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		d = Delta{}
-		for i := range rs.Findings {
+		for _, i := range order {
 			f := &rs.Findings[i]
 			var firstRun int64
 			existed := true
