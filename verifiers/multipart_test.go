@@ -220,6 +220,7 @@ func TestPrivilegesOfNewProviders(t *testing.T) {
 		{spec: "databricks", acct: fakeapi.Account{Role: "admin"}, level: "admin", flag: "workspace-admin"},
 		{spec: "grafana", acct: fakeapi.Account{Scopes: []string{"serviceaccounts:write"}}, level: "admin", flag: "can-manage-keys"},
 		{spec: "linear", acct: fakeapi.Account{Role: "admin"}, level: "admin", flag: "org-admin"},
+		{spec: "vault", acct: fakeapi.Account{Scopes: []string{"root"}}, level: "admin", flag: "root-token"},
 		{spec: "mailgun", parts: map[string]string{"region": "eu"}, id: map[string]string{"region": "eu"}},
 		{spec: "datadog", id: map[string]string{"site": "datadoghq.eu", "app_key": "valid"}},
 		{spec: "github-installation", id: map[string]string{"type": "installation", "owner": "fake-org"}},
