@@ -352,8 +352,10 @@ func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secre
 	}
 	reg := g.registry
 	missing := map[int]string{} // finding index -> why its secret is unknown
+	before := map[int]*scanner.Verification{}
 	for i := range res.Findings {
 		f := &res.Findings[i]
+		before[i] = f.Verification
 		f.Verification = nil // the old answer is replaced
 		if _, ok := rs.Config.Rules[f.RuleID]; ok {
 			// the rule's own provider, not the report's say-so
@@ -394,7 +396,15 @@ func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secre
 	}
 	now := time.Now().UTC()
 	for i, why := range missing {
-		res.Findings[i].Verification = &scanner.Verification{Status: scanner.StatusUnknown, Reason: "secret not available: " + why, CheckedAt: now}
+		reason := "secret not available: " + why
+		if old := before[i]; old != nil && old.Status != "" {
+			reason += "; the report said " + old.Status
+			if !old.CheckedAt.IsZero() {
+				reason += " at " + old.CheckedAt.UTC().Format(time.RFC3339)
+			}
+		}
+		res.Findings[i].Verification = &scanner.Verification{Status: scanner.StatusUnknown, Reason: reason, CheckedAt: now}
 	}
+	res.Stats.Warnings = append(res.Stats.Warnings, fmt.Sprintf("re-verified %d findings of an earlier report; nothing was scanned", len(res.Findings)))
 	return nil
 }

@@ -418,6 +418,15 @@ func TestVerifyCommand(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the earlier status is kept in the reason", func(t *testing.T) {
+		verified := scan("verified.json", "git", v.dir, "--format", "json", "--verify")
+		_, out, _ := cli(t, "verify", verified, "--config", v.config)
+		for _, w := range []string{"the report said live at ", "the report said dead at ", "re-verified 4 findings of an earlier report; nothing was scanned"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("output lacks %q:\n%s", w, out)
+			}
+		}
+	})
 	t.Run("revoked since the scan", func(t *testing.T) {
 		srv.Revoke(v.live)
 		code, out, _ := cli(t, "verify", redacted, "--repo", v.dir, "--fail-on", "live", "--format", "json")
