@@ -114,7 +114,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 	pf.StringVarP(&g.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", ")+"; "+report.HTMLNoSecrets)
 	pf.StringVarP(&g.reportPath, "report", "r", "", "write the report to this file (created 0600) instead of stdout; a text summary still goes to stderr unless --quiet")
 	pf.BoolVar(&g.showSecrets, "show-secrets", false, "print raw secrets in text/json/jsonl/csv output (never in SARIF or HTML); off by default")
-	pf.IntVar(&g.exitCode, "exit-code", 1, "exit code when findings exist (0 clean, 2 error)")
+	pf.IntVar(&g.exitCode, "exit-code", 1, "exit code when --fail-on holds (by default: when findings exist); 0 never fails, 2 is kept for errors")
 	pf.IntVar(&g.workers, "workers", 0, "parallel scanning workers (default: number of CPUs)")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print nothing but the report and errors")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log progress and skipped objects to stderr")
