@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -71,6 +72,16 @@ func (c *Cache) Sync(ctx context.Context, r Repo) (dir string, cloned bool, err 
 		return "", false, err
 	}
 	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
+		// Ask for the refs first: when none moved (most repositories on
+		// most nights) there is nothing to fetch, and the mirror's pack
+		// indexes are never read.
+		same, err := c.upToDate(ctx, dir, r, auth)
+		if err != nil {
+			return "", false, err
+		}
+		if same {
+			return dir, false, nil
+		}
 		repo, err := git.PlainOpen(dir)
 		if err != nil {
 			return "", false, fmt.Errorf("open mirror of %s: %w", r.FullName, err)
@@ -117,6 +128,29 @@ func (c *Cache) Sync(ctx context.Context, r Repo) (dir string, cloned bool, err 
 		return "", false, err
 	}
 	return dir, true, nil
+}
+
+// upToDate reports whether the remote's refs are exactly the mirror's.
+func (c *Cache) upToDate(ctx context.Context, dir string, r Repo, auth transport.AuthMethod) (bool, error) {
+	rem := git.NewRemote(nil, &config.RemoteConfig{Name: "origin", URLs: []string{r.CloneURL}})
+	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth, PeelingOption: git.IgnorePeeled})
+	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		refs, err = nil, nil
+	}
+	if err != nil {
+		return false, fetchErr(r, "list refs of", err)
+	}
+	remote := map[string]string{}
+	for _, ref := range refs {
+		if ref.Type() == plumbing.HashReference && ref.Name() != plumbing.HEAD {
+			remote[ref.Name().String()] = ref.Hash().String()
+		}
+	}
+	local, err := Tips(dir)
+	if err != nil {
+		return false, nil // let the fetch repair or report it
+	}
+	return maps.Equal(remote, local), nil
 }
 
 func fetchErr(r Repo, op string, err error) error {
