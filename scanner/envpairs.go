@@ -64,31 +64,59 @@ func envPairs(t text, low []byte, lo, from, to int, ok func(int) bool) []envPair
 			continue
 		}
 		l := t.lineOf(lo + p)
+		// One look per line, whatever it holds.
+		off = max(off, t.end(l)-lo)
 		if l < from || l > to || !ok(l) {
 			continue
 		}
 		line := t.line(l)
-		if m := envInline.FindSubmatchIndex(line); m != nil {
-			out = append(out, envPair{name: line[m[2]:m[3]], valueLine: l, valueOff: t.starts[l] + m[1]})
-			off = t.end(l) - lo
+		if len(line) > maxEnvLine {
+			continue // minified or data lines: no env pairs there
+		}
+		lineLow := low[t.starts[l]-lo : t.starts[l]-lo+len(line)]
+		if bytes.Contains(lineLow, []byte(`name"`)) || bytes.Contains(lineLow, []byte(`name'`)) {
+			if m := envInline.FindSubmatchIndex(line); m != nil {
+				out = append(out, envPair{name: line[m[2]:m[3]], valueLine: l, valueOff: t.starts[l] + m[1]})
+				continue
+			}
+		}
+		// Two-line form: "value" starts its line (after spaces and a quote).
+		if l == 0 || !onlyIndent(lineLow[:p-(t.starts[l]-lo)]) {
 			continue
 		}
-		if l == 0 {
+		prev := t.line(l - 1)
+		if len(prev) > maxEnvLine || !bytes.Contains(toLower(nil, prev), []byte("name")) {
 			continue
 		}
 		m := envValueLine.FindIndex(line)
 		if m == nil {
 			continue
 		}
-		nm := envNameLine.FindSubmatchIndex(t.line(l - 1))
+		nm := envNameLine.FindSubmatchIndex(prev)
 		if nm == nil {
 			continue
 		}
-		prev := t.line(l - 1)
 		out = append(out, envPair{name: prev[nm[2]:nm[3]], valueLine: l, valueOff: t.starts[l] + m[1]})
-		off = t.end(l) - lo
 	}
 	return out
+}
+
+// maxEnvLine is the longest line looked at for an env pair.
+const maxEnvLine = 1024
+
+// onlyIndent reports whether b holds only spaces, tabs and one quote.
+func onlyIndent(b []byte) bool {
+	q := 0
+	for _, c := range b {
+		switch c {
+		case ' ', '\t':
+		case '"', '\'':
+			q++
+		default:
+			return false
+		}
+	}
+	return q <= 1
 }
 
 // scanEnvPairs runs the main detector (and the generic one) over a
