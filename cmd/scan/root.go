@@ -129,6 +129,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 
 	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(g), newVerifyCmd(g), newRemediateCmd(g), newReportCmd())
 	root.AddCommand(newOrgCmd(g)) // org.go: the nightly org crawl (issue 6)
+	root.AddCommand(newRulesCmd(g)) // rules.go: scan rules list|test (issue 3)
 	return root
 }
 
