@@ -27,6 +27,7 @@ type orgOpts struct {
 	appKeyFile            string
 	cacheDir, state       string
 	concurrency           int
+	checkConcurrency      int
 	shard                 string
 	sinceLastRun          bool
 	reverify              bool
@@ -100,7 +101,8 @@ summary line per crawl goes to stderr.`,
 	f.Int64Var(&o.appInstall, "app-installation-id", 0, "the App's installation id (default: looked up for the org, user or first repo)")
 	f.StringVar(&o.cacheDir, "cache-dir", "", "clone cache of bare mirrors, created 0700 (default: the user cache folder's nhiscan/mirrors)")
 	f.StringVar(&o.state, "state", "", "store: an SQLite file, or postgres://… (default: $NHISCAN_STATE, else ~/.local/state/nhiscan/state.db)")
-	f.IntVar(&o.concurrency, "concurrency", 4, "repositories fetched and scanned at once (bounds memory)")
+	f.IntVar(&o.concurrency, "concurrency", 4, "repositories cloned, fetched and scanned at once (bounds memory)")
+	f.IntVar(&o.checkConcurrency, "check-concurrency", 0, "repositories asked at once whether a ref moved (network-bound; default 4 × --concurrency)")
 	f.StringVar(&o.shard, "shard", "", "crawl only shard K of N (K/N, 0 <= K < N; stable by name hash), e.g. a Kubernetes JOB_COMPLETION_INDEX")
 	f.BoolVar(&o.sinceLastRun, "since-last-run", false, "report only what is new since the last finished run: new secrets, reappearances, secrets live again")
 	f.BoolVar(&o.reverify, "reverify", false, "with --verify, also re-check the secrets already known in each crawled repository (re-read from its mirror), to notice those that died or came back to life")
@@ -137,8 +139,8 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 	if o.reverify && !g.verify {
 		return errors.New("--reverify needs --verify")
 	}
-	if o.concurrency < 1 {
-		return errors.New("--concurrency must be at least 1")
+	if o.concurrency < 1 || o.checkConcurrency < 0 {
+		return errors.New("--concurrency must be at least 1, --check-concurrency not negative")
 	}
 	cacheDir := o.cacheDir
 	if cacheDir == "" {
@@ -219,14 +221,15 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		log.Warn("waiting for the GitHub API", "reason", reason, "for", d.Round(time.Second))
 	}}
 	c := &github.Crawler{
-		Lister:      &github.Lister{Client: client, Wait: waiter},
-		Cache:       &github.Cache{Dir: cacheDir, Tokens: tokens},
-		Store:       st,
-		Scanner:     s,
-		Concurrency: o.concurrency,
-		Shard:       shard,
-		Log:         log,
-		Progress:    orgProgress(cmd, g, o.progress),
+		Lister:           &github.Lister{Client: client, Wait: waiter},
+		Cache:            &github.Cache{Dir: cacheDir, Tokens: tokens},
+		Store:            st,
+		Scanner:          s,
+		Concurrency:      o.concurrency,
+		CheckConcurrency: o.checkConcurrency,
+		Shard:            shard,
+		Log:              log,
+		Progress:         orgProgress(cmd, g, o.progress),
 	}
 	if g.verify {
 		c.Verify = g.verifyFindings

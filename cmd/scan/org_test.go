@@ -123,7 +123,7 @@ func TestRunOrgKilledAndResumed(t *testing.T) {
 	}
 	dir := t.TempDir()
 	args := []string{"org", "acme", "--api-url", gh.APIURL(), "--state", filepath.Join(dir, "state.db"),
-		"--cache-dir", filepath.Join(dir, "cache"), "--progress", "lines", "--concurrency", "1", "--format", "json"}
+		"--cache-dir", filepath.Join(dir, "cache"), "--progress", "lines", "--concurrency", "1", "--check-concurrency", "1", "--format", "json"}
 	arrived, release := gh.Hold("acme/a3")
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "GITHUB_TOKEN="+token)

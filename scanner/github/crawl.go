@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"nhiscan/internal/store"
 	"nhiscan/scanner"
@@ -64,13 +65,17 @@ type Crawler struct {
 	// secret from the mirror at dir and fills Verification; the answers are
 	// recorded.
 	Recheck func(ctx context.Context, dir string, res *scanner.Result) error
-	// Concurrency bounds the repositories processed at once (default 4):
-	// memory stays bounded by that many scans.
+	// Concurrency bounds the clones, fetches and scans at once (default
+	// 4): memory stays bounded by that many.
 	Concurrency int
-	Shard       Shard
-	Progress    Progress
-	Log         *slog.Logger
-	Now         func() time.Time
+	// CheckConcurrency bounds the repositories in flight, most of them
+	// only asking the remote whether a ref moved (network-bound; default
+	// 4 × Concurrency).
+	CheckConcurrency int
+	Shard            Shard
+	Progress         Progress
+	Log              *slog.Logger
+	Now              func() time.Time
 }
 
 // Report is a crawl's outcome.
@@ -166,11 +171,16 @@ func (c *Crawler) Crawl(ctx context.Context, t Target, f Filter) (*Report, error
 		order    []string
 	)
 	g := &errgroup.Group{}
-	limit := c.Concurrency
-	if limit <= 0 {
-		limit = 4
+	heavy := c.Concurrency
+	if heavy <= 0 {
+		heavy = 4
 	}
-	g.SetLimit(limit)
+	light := c.CheckConcurrency
+	if light <= 0 {
+		light = 4 * heavy
+	}
+	g.SetLimit(max(light, heavy))
+	sem := semaphore.NewWeighted(int64(heavy))
 	for _, r := range repos {
 		if ctx.Err() != nil {
 			break
@@ -180,7 +190,7 @@ func (c *Crawler) Crawl(ctx context.Context, t Target, f Filter) (*Report, error
 				return nil
 			}
 			progress.Begin(r.FullName)
-			rr, res := c.crawlRepo(ctx, run, r)
+			rr, res := c.crawlRepo(ctx, run, r, sem)
 			if ctx.Err() != nil && rr.Outcome == Failed {
 				return nil // interrupted, not failed: the next run redoes it
 			}
@@ -276,7 +286,9 @@ func (c *Crawler) markGone(ctx context.Context, t Target, listed []Repo) ([]Repo
 	return out, nil
 }
 
-func (c *Crawler) crawlRepo(ctx context.Context, run store.Run, r Repo) (RepoResult, *scanner.Result) {
+// crawlRepo crawls one repository: a light check first (did a ref move?),
+// then, holding sem, the clone or fetch, the scan and the commit.
+func (c *Crawler) crawlRepo(ctx context.Context, run store.Run, r Repo, sem *semaphore.Weighted) (RepoResult, *scanner.Result) {
 	runID := run.ID
 	start := time.Now()
 	rr := RepoResult{Repo: r}
@@ -299,19 +311,28 @@ func (c *Crawler) crawlRepo(ctx context.Context, run store.Run, r Repo) (RepoRes
 		}
 		return rr, nil
 	}
-	dir, _, err := c.Cache.Sync(ctx, r)
-	if err != nil {
-		return fail(err)
-	}
-	tips, err := Tips(dir)
-	if err != nil {
-		return fail(err)
-	}
 	prev, err := c.Store.Repo(ctx, r.CloneURL)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fail(err)
 	}
 	known := err == nil && !prev.ScannedAt.IsZero()
+	dir, same, err := c.Cache.UpToDate(ctx, r)
+	if err != nil {
+		return fail(err)
+	}
+	if !same {
+		if err := sem.Acquire(ctx, 1); err != nil {
+			return fail(err)
+		}
+		defer sem.Release(1)
+		if dir, _, err = c.Cache.Sync(ctx, r); err != nil {
+			return fail(err)
+		}
+	}
+	tips, err := Tips(dir)
+	if err != nil {
+		return fail(err)
+	}
 	if known && maps.Equal(prev.Tips, tips) {
 		if prev.State != store.RepoOK {
 			// A repository that failed before and has nothing new: ok again.

@@ -369,7 +369,7 @@ func TestCrawlKillAndResume(t *testing.T) {
 		}
 	}
 	c := e.crawler(t, o, github.Shard{})
-	c.Concurrency = 1
+	c.Concurrency, c.CheckConcurrency = 1, 1
 	rep, err := c.Crawl(ctx, github.Target{Org: "acme"}, github.Filter{})
 	if err == nil {
 		t.Fatal("a cancelled crawl returned no error")

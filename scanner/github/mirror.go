@@ -72,16 +72,6 @@ func (c *Cache) Sync(ctx context.Context, r Repo) (dir string, cloned bool, err 
 		return "", false, err
 	}
 	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
-		// Ask for the refs first: when none moved (most repositories on
-		// most nights) there is nothing to fetch, and the mirror's pack
-		// indexes are never read.
-		same, err := c.upToDate(ctx, dir, r, auth)
-		if err != nil {
-			return "", false, err
-		}
-		if same {
-			return dir, false, nil
-		}
 		repo, err := git.PlainOpen(dir)
 		if err != nil {
 			return "", false, fmt.Errorf("open mirror of %s: %w", r.FullName, err)
@@ -130,7 +120,26 @@ func (c *Cache) Sync(ctx context.Context, r Repo) (dir string, cloned bool, err 
 	return dir, true, nil
 }
 
-// upToDate reports whether the remote's refs are exactly the mirror's.
+// UpToDate reports whether r has a mirror whose refs are exactly the
+// remote's (one ref listing, no fetch, the mirror's pack indexes never
+// read): then Sync has nothing to do. It returns the mirror's folder. A
+// repository gone upstream is ErrGone.
+func (c *Cache) UpToDate(ctx context.Context, r Repo) (dir string, same bool, err error) {
+	dir, err = c.Path(r)
+	if err != nil {
+		return "", false, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil {
+		return dir, false, nil
+	}
+	auth, err := c.auth(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	same, err = c.upToDate(ctx, dir, r, auth)
+	return dir, same, err
+}
+
 func (c *Cache) upToDate(ctx context.Context, dir string, r Repo, auth transport.AuthMethod) (bool, error) {
 	rem := git.NewRemote(nil, &config.RemoteConfig{Name: "origin", URLs: []string{r.CloneURL}})
 	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth, PeelingOption: git.IgnorePeeled})
