@@ -177,6 +177,13 @@ func (t *textWriter) finding(f *scanner.Finding, opts Options) {
 		}
 		fmt.Fprintln(t.w, line)
 	}
+	if ri.Description != "" || len(ri.Tags) > 0 {
+		what := sanitize(ri.Description)
+		if len(ri.Tags) > 0 {
+			what = strings.TrimSpace(what + " [" + sanitize(strings.Join(ri.Tags, ", ")) + "]")
+		}
+		fmt.Fprintf(t.w, "    what: %s\n", what)
+	}
 	if ri.Remediation != "" {
 		fmt.Fprintf(t.w, "    fix: %s\n", sanitize(ri.Remediation))
 	}
