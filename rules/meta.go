@@ -74,6 +74,40 @@ var explicit = map[string]Meta{
 // shortLived lists rules whose credentials expire on their own within hours.
 var shortLived = map[string]bool{"aws-session-token": true, "github-app-token": true, "jwt": true, "jwt-base64": true}
 
+// providerRemediation is the hint for a provider's rules that have none of
+// their own (PROVIDERS.md, "Revoke / rotate").
+var providerRemediation = map[string]string{
+	"aws":          "Deactivate the access key (iam:UpdateAccessKey Status=Inactive, with admin credentials if AWS quarantined it), check CloudTrail for its use, then delete it and issue a new one.",
+	"github":       "Revoke the token (POST /credentials/revoke accepts leaked tokens without auth), check the audit log for its use, and replace it with a short-lived or fine-grained token.",
+	"gitlab":       "Revoke the token (DELETE /api/v4/personal_access_tokens/self) or rotate it (POST …/self/rotate), then check the instance's audit events.",
+	"gcp":          "Disable the service-account key (keys/{id}:disable), check Cloud Audit Logs, then delete it; prefer workload identity to key files.",
+	"azure":        "Remove the client secret (Graph removePassword on the application), check the sign-in logs, and issue a new one to a vault.",
+	"slack":        "Revoke the token (auth.revoke) or regenerate the webhook, then reinstall the app with a new token.",
+	"stripe":       "Roll the key in the Stripe Dashboard (there is no revoke API) and check the account's request logs.",
+	"openai":       "Delete the key in the OpenAI dashboard (or with an admin key) and check usage for unexpected spend.",
+	"anthropic":    "Deactivate the key in the Anthropic Console (or with an admin key) and check usage.",
+	"sendgrid":     "Delete the API key (DELETE /v3/api_keys/{id}) and check the activity feed for sends you did not make.",
+	"twilio":       "Delete the API key, or rotate the auth token (promote the secondary token), then check usage logs.",
+	"npm":          "Revoke the token (npm token revoke) and check the packages it could publish for unexpected versions.",
+	"pypi":         "Revoke the token in the PyPI account settings and check the projects it could upload to; prefer trusted publishing.",
+	"dockerhub":    "Delete the access token in Docker Hub (or DELETE /v2/access-tokens/{uuid}) and check the images it could push.",
+	"huggingface":  "Invalidate the token in the Hugging Face settings and check the repositories it could write to.",
+	"digitalocean": "Delete the token in the DigitalOcean control panel and check the account's security history.",
+	"shopify":      "Uninstall or rotate the app's credentials for that shop and review its access scopes.",
+	"atlassian":    "Revoke the API token at id.atlassian.com (or by the org admin API) and check the site's audit log.",
+	"databricks":   "Delete the token (POST /api/2.0/token/delete or the token-management API) and review the workspace audit logs.",
+	"postman":      "Regenerate the API key in Postman and check the workspaces it could reach.",
+	"linear":       "Revoke the key in Linear's API settings.",
+	"grafana":      "Delete the service-account token or Cloud access-policy token and check what it could change.",
+	"heroku":       "Revoke the authorization (DELETE /oauth/authorizations/{id}) or regenerate it, then check the account's activity.",
+	"mailgun":      "Rotate the API key in Mailgun and check the sending logs.",
+	"vault":        "Revoke the token (POST /v1/auth/token/revoke-self) and review the audit device for its use.",
+	"datadog":      "Revoke the key in Datadog's organization settings and issue a new one.",
+	"cloudflare":   "Roll or delete the token in the Cloudflare dashboard and check the account's audit log.",
+	"telegram":     "Revoke the token with @BotFather (/revoke), then remove it from the code.",
+	"discord":      "Reset the token in the Discord Developer Portal (or DELETE the webhook), then remove it from the code.",
+}
+
 // providerAlias maps the first word of a gitleaks rule id to a provider id
 // where they differ.
 var providerAlias = map[string]string{
@@ -101,6 +135,9 @@ func deriveMeta(ruleID string) Meta {
 	}
 	if m.Severity == "" {
 		m.Severity = "high"
+	}
+	if m.Remediation == "" {
+		m.Remediation = providerRemediation[m.Provider]
 	}
 	if m.Remediation == "" {
 		name := m.Provider
