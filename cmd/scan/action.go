@@ -87,6 +87,7 @@ report to stdout, and SARIF to --sarif for github/codeql-action/upload-sarif.`,
 			if err != nil {
 				return err
 			}
+			g.repoURL = g.repoURLFor(cmd.Context(), workspace)
 			// finish applies the baseline (in place), verifies (--verify),
 			// keeps live findings only (--only-verified) and prints the
 			// report; the exit code is decided by --fail-on below, once the
@@ -150,7 +151,7 @@ func writeSARIFFile(path string, g *globalOpts, s *scanner.Scanner, res *scanner
 	if err != nil {
 		return fmt.Errorf("--sarif: %w", err)
 	}
-	opts := report.Options{ToolVersion: toolVersion(), Rules: ruleInfos(s.Engine.Rules())}
+	opts := report.Options{ToolVersion: toolVersion(), Rules: ruleInfos(s.Engine.Rules()), RepoURL: g.repoURL}
 	if err := report.Write(f, "sarif", *res, opts); err != nil {
 		f.Close()
 		return err

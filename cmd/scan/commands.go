@@ -54,6 +54,7 @@ repository).`,
 			if err != nil {
 				return err
 			}
+			g.repoURL = g.repoURLFor(cmd.Context(), path)
 			return g.finish(cmd, s, res)
 		},
 	}

@@ -51,6 +51,7 @@ type globalOpts struct {
 	scanBinary    bool
 	enableRules   []string
 	noIgnoreFiles bool
+	repoURL       string // --repo-url, or derived per scan (repoURLFor)
 
 	// verification (see verify.go)
 	verify        bool
@@ -124,6 +125,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 	pf.IntVar(&g.maxDecode, "max-decode-depth", 5, "decode base64/hex/percent-encoded text up to this many layers before matching (0 = off)")
 	pf.BoolVar(&g.scanBinary, "scan-binary", false, "also scan binary files (NUL byte in the first 8000 bytes); by default they are counted and skipped")
 	pf.StringSliceVar(&g.enableRules, "enable-rule", nil, "only use these rule ids (repeatable)")
+	pf.StringVar(&g.repoURL, "repo-url", "", "web address of the repository, for links to commit and line in reports (default: the origin remote, or the repository of a GitHub Actions run)")
 	g.addVerifyFlags(pf)
 	g.addRemediateFlags(pf)
 
@@ -276,6 +278,7 @@ func (g *globalOpts) output(cmd *cobra.Command, meta map[string]report.RuleInfo,
 		ShowSecrets: g.showSecrets,
 		ToolVersion: toolVersion(),
 		Rules:       meta,
+		RepoURL:     g.repoURL,
 	}
 	out := cmd.OutOrStdout()
 	if g.reportPath != "" {
