@@ -140,8 +140,11 @@ func moreNHICases(t *testing.T, g *fixtures.Gen) []nhiCase {
 		},
 		{
 			id:  "mailgun-api-key",
-			tps: []tp{{"MG=" + mg + "\n", mg}, {`auth=("api", "` + mg + `")` + "\n", mg}},
-			fps: []string{"api-key-" + strings.Repeat("0", 32) + "\n", "key-" + mg[4:35] + "\n", "key-" + mg[4:] + "ab\n"},
+			tps: []tp{{"curl -s --user 'api:" + mg + "' https://api.mailgun.net/v3/domains\n", mg}, {`auth=("api", "` + mg + `")` + "\n", mg}},
+			fps: []string{
+				"api-key-" + strings.Repeat("0", 32) + "\n", "api:key-" + mg[4:35] + "\n", "api:key-" + mg[4:] + "ab\n",
+				`const CACHE_KEY = "` + mg + `";` + "\n", // a cache key of the same shape
+			},
 		},
 		{
 			id:  "twilio-auth-token",
