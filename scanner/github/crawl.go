@@ -65,6 +65,15 @@ type Crawler struct {
 	// secret from the mirror at dir and fills Verification; the answers are
 	// recorded.
 	Recheck func(ctx context.Context, dir string, res *scanner.Result) error
+	// SkipUnpushed skips, with no request at all, a repository whose
+	// pushed_at is more than PushedAtMargin older than its last committed
+	// scan and whose mirror still has the tips scanned. Trade-off:
+	// pull-request refs moved from forks (which leave pushed_at alone) are
+	// seen only after the repository's next push.
+	SkipUnpushed bool
+	// PushedAtMargin absorbs clock skew between GitHub and this machine
+	// (default 10 minutes).
+	PushedAtMargin time.Duration
 	// Concurrency bounds the clones, fetches and scans at once (default
 	// 4): memory stays bounded by that many.
 	Concurrency int
@@ -316,6 +325,15 @@ func (c *Crawler) crawlRepo(ctx context.Context, run store.Run, r Repo, sem *sem
 		return fail(err)
 	}
 	known := err == nil && !prev.ScannedAt.IsZero()
+	if c.SkipUnpushed && known && prev.State == store.RepoOK && c.unpushed(r, prev) {
+		if dir, err := c.Cache.Path(r); err == nil {
+			if tips, err := Tips(dir); err == nil && maps.Equal(tips, prev.Tips) {
+				c.recheck(ctx, run, dir, r, nil)
+				rr.Outcome, rr.Duration = Unchanged, time.Since(start)
+				return rr, nil
+			}
+		}
+	}
 	dir, same, err := c.Cache.UpToDate(ctx, r)
 	if err != nil {
 		return fail(err)
@@ -334,8 +352,10 @@ func (c *Crawler) crawlRepo(ctx context.Context, run store.Run, r Repo, sem *sem
 		return fail(err)
 	}
 	if known && maps.Equal(prev.Tips, tips) {
-		if prev.State != store.RepoOK {
-			// A repository that failed before and has nothing new: ok again.
+		// A repository that failed before and has nothing new is ok again;
+		// with SkipUnpushed, one pushed around its last scan is confirmed
+		// up to date now, so the next run can skip it.
+		if prev.State != store.RepoOK || c.SkipUnpushed && !c.unpushed(r, prev) {
 			if _, err := c.Store.CommitRepoScan(ctx, store.RepoScan{RunID: runID, Repo: repoRow(r, tips), At: c.now()}); err != nil {
 				return fail(err)
 			}
@@ -387,6 +407,15 @@ func (c *Crawler) crawlRepo(ctx context.Context, run store.Run, r Repo, sem *sem
 	c.log().Info("repository scanned", "repo", r.FullName, "incremental", rr.Incremental, "commits", rr.Commits,
 		"findings", rr.Findings, "new", rr.New)
 	return rr, res
+}
+
+// unpushed reports whether nothing was pushed to r since its last scan.
+func (c *Crawler) unpushed(r Repo, prev store.Repo) bool {
+	margin := c.PushedAtMargin
+	if margin <= 0 {
+		margin = 10 * time.Minute
+	}
+	return !r.PushedAt.IsZero() && r.PushedAt.Add(margin).Before(prev.ScannedAt)
 }
 
 // recheck runs Recheck on the repository's known secrets (see Recheck).

@@ -805,3 +805,39 @@ func TestCrawlRecheck(t *testing.T) {
 		t.Fatalf("third crawl changes = %+v", rep.Changes)
 	}
 }
+
+func TestCrawlSkipUnpushed(t *testing.T) {
+	o := newOrg(t, "api", "web")
+	e := newEnv(t)
+	c := e.crawler(t, o, github.Shard{})
+	c.SkipUnpushed = true
+	crawl(t, c)
+	// Nobody pushed since an hour before the first crawl.
+	for _, n := range []string{"acme/api", "acme/web"} {
+		o.gh.SetPushedAt(n, time.Now().Add(-time.Hour))
+	}
+	before := o.gh.Stats()
+	rep := crawl(t, c)
+	if git := o.gh.Stats().Git - before.Git; git != 0 || rep.ByOutcome()[github.Unchanged] != 2 {
+		t.Fatalf("unpushed repositories: %d git requests, outcomes %v", git, rep.ByOutcome())
+	}
+	tok := o.commitSecret("web", "") // a push: pushed_at is now
+	rep = crawl(t, c)
+	if rep.ByOutcome()[github.Scanned] != 1 || len(rep.Findings) != 1 || rep.Findings[0].Secret != tok {
+		t.Fatalf("after a push: outcomes %v, %d findings", rep.ByOutcome(), len(rep.Findings))
+	}
+	// Within the clock-skew margin, the remote is asked.
+	o.gh.SetPushedAt("acme/api", time.Now())
+	before = o.gh.Stats()
+	crawl(t, c)
+	if o.gh.Stats().Git-before.Git == 0 {
+		t.Fatal("a repository pushed around its last scan was not checked")
+	}
+	// Confirmed up to date then: skipped once the margin has passed.
+	c.PushedAtMargin = time.Nanosecond
+	before = o.gh.Stats()
+	crawl(t, c)
+	if git := o.gh.Stats().Git - before.Git; git != 0 {
+		t.Fatalf("%d git requests for repositories confirmed up to date", git)
+	}
+}

@@ -38,6 +38,7 @@ type Repo struct {
 	Fork          bool
 	Archived      bool
 	Topics        []string
+	PushedAt      time.Time // the last push to any branch or tag (zero if unknown)
 }
 
 // Filter selects repositories; zero values keep everything except what
@@ -278,6 +279,7 @@ func fromAPI(r *gh.Repository) Repo {
 		Fork:          r.GetFork(),
 		Archived:      r.GetArchived(),
 		Topics:        r.Topics,
+		PushedAt:      r.GetPushedAt().Time,
 	}
 	if rp.Visibility == "" {
 		rp.Visibility = "public"
