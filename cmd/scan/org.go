@@ -182,12 +182,14 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 
 	apiHost := "api.github.com"
 	apiBase := "https://api.github.com/"
+	gitHosts := []string{"github.com"} // where the token may go with git
 	if o.apiURL != "" {
 		u, err := url.Parse(o.apiURL)
 		if err != nil || u.Host == "" {
 			return fmt.Errorf("--api-url %q: want https://HOST/api/v3/", o.apiURL)
 		}
 		apiHost, apiBase = u.Host, strings.TrimSuffix(o.apiURL, "/")+"/"
+		gitHosts = []string{u.Host}
 	}
 	var tokens github.TokenSource
 	switch {
@@ -224,7 +226,7 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 	}}
 	c := &github.Crawler{
 		Lister:           &github.Lister{Client: client, Wait: waiter},
-		Cache:            &github.Cache{Dir: cacheDir, Tokens: tokens},
+		Cache:            &github.Cache{Dir: cacheDir, Tokens: tokens, TokenHosts: gitHosts},
 		Store:            st,
 		Scanner:          s,
 		Concurrency:      o.concurrency,

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	git "github.com/go-git/go-git/v5"
@@ -28,6 +29,10 @@ var ErrGone = errors.New("repository not found upstream")
 type Cache struct {
 	Dir    string
 	Tokens TokenSource // nil: anonymous
+	// TokenHosts are the hosts the token is sent to (the GitHub or GitHub
+	// Enterprise host); a clone URL elsewhere is fetched anonymously.
+	// Empty: every host.
+	TokenHosts []string
 }
 
 var safeName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
@@ -47,9 +52,15 @@ func (c *Cache) Path(r Repo) (string, error) {
 	return filepath.Join(c.Dir, host, owner, strings.TrimSuffix(name, ".git")+".git"), nil
 }
 
-func (c *Cache) auth(ctx context.Context) (transport.AuthMethod, error) {
+func (c *Cache) auth(ctx context.Context, r Repo) (transport.AuthMethod, error) {
 	if c.Tokens == nil {
 		return nil, nil
+	}
+	if len(c.TokenHosts) > 0 {
+		u, err := url.Parse(r.CloneURL)
+		if err != nil || !slices.ContainsFunc(c.TokenHosts, func(h string) bool { return strings.EqualFold(h, u.Host) }) {
+			return nil, nil
+		}
 	}
 	tok, err := c.Tokens.Token(ctx)
 	if err != nil {
@@ -67,7 +78,7 @@ func (c *Cache) Sync(ctx context.Context, r Repo) (dir string, cloned bool, err 
 	if err != nil {
 		return "", false, err
 	}
-	auth, err := c.auth(ctx)
+	auth, err := c.auth(ctx, r)
 	if err != nil {
 		return "", false, err
 	}
@@ -132,7 +143,7 @@ func (c *Cache) UpToDate(ctx context.Context, r Repo) (dir string, same bool, er
 	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil {
 		return dir, false, nil
 	}
-	auth, err := c.auth(ctx)
+	auth, err := c.auth(ctx, r)
 	if err != nil {
 		return "", false, err
 	}

@@ -183,3 +183,18 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+func TestCacheTokenOnlyToItsHosts(t *testing.T) {
+	o := newOrg(t, "api")
+	e := newEnv(t)
+	c := e.crawler(t, o, github.Shard{})
+	c.Cache.TokenHosts = []string{"github.example"} // not the fake's host: no token, so git says 401
+	rep := crawl(t, c)
+	if rep.ByOutcome()[github.Failed] != 1 || !strings.Contains(rep.Repos[0].Err, "authentication required") {
+		t.Fatalf("outcomes %v: %+v", rep.ByOutcome(), rep.Repos)
+	}
+	c.Cache.TokenHosts = []string{strings.TrimPrefix(o.gh.URL, "http://")}
+	if rep = crawl(t, c); rep.ByOutcome()[github.Scanned] != 1 {
+		t.Fatalf("outcomes %v: %+v", rep.ByOutcome(), rep.Repos)
+	}
+}
