@@ -295,6 +295,24 @@ func runConformance(t *testing.T, open opener) {
 		}
 	})
 
+	t.Run("verified findings recorded with the scan", func(t *testing.T) {
+		s := open(t)
+		run, _ := s.BeginRun(ctx, "org:a", t0)
+		f := finding(gen.HuggingFaceToken(), "huggingface-access-token", "huggingface", true, loc("c1", "x", 1))
+		f.Verification = &scanner.Verification{Status: scanner.StatusLive, CheckedAt: t0, Identity: map[string]string{"user": "bot"}}
+		rs := store.RepoScan{RunID: run.ID, Repo: store.Repo{URL: "u"}, Findings: []scanner.Finding{f}, At: t0}
+		for i := 0; i < 2; i++ {
+			if _, err := s.CommitRepoScan(ctx, rs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sec, _ := s.Secret(ctx, f.Fingerprint)
+		hist, _ := s.Verifications(ctx, f.Fingerprint)
+		if sec.Status != store.StatusLive || sec.Identity["user"] != "bot" || len(hist) != 1 || hist[0].RunID != run.ID {
+			t.Fatalf("secret %+v, history %+v", sec, hist)
+		}
+	})
+
 	t.Run("actions and tickets", func(t *testing.T) {
 		s := open(t)
 		id, err := s.RecordAction(ctx, store.Action{Fingerprint: "fp1", Kind: "revoke", Target: "key 1", PlannedAt: t0})

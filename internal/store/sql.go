@@ -381,6 +381,11 @@ func (s *sqlStore) CommitRepoScan(ctx context.Context, rs RepoScan) (Delta, erro
 				added += int(n)
 			}
 			d.Locations += added
+			if v := f.Verification; v != nil && v.Status != "" {
+				if _, err := s.recordVerification(ctx, tx, rs.RunID, f.Fingerprint, *v); err != nil {
+					return err
+				}
+			}
 			switch {
 			case !existed:
 				d.New = append(d.New, f.Fingerprint)
@@ -596,42 +601,61 @@ func (s *sqlStore) locations(ctx context.Context, query string, args ...any) ([]
 
 func (s *sqlStore) RecordVerification(ctx context.Context, runID int64, fp string, v scanner.Verification) (string, error) {
 	var prev string
-	checked := v.CheckedAt
-	if checked.IsZero() {
-		checked = time.Now()
-	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var deadAt int64
-		err := tx.QueryRowContext(ctx, s.q(`SELECT status, dead_at FROM secrets WHERE fingerprint = ?`), fp).Scan(&prev, &deadAt)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		liveAgain := v.Status == StatusLive && deadAt != 0
-		switch v.Status {
-		case StatusLive:
-			deadAt = 0
-		case StatusDead:
-			if deadAt == 0 {
-				deadAt = tm(checked)
-			}
-		}
-		ident, priv := jsonText(v.Identity), jsonText(v.Privileges)
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO verifications (fingerprint, run_id, status, prev_status, live_again, reason,
-			checked_at, identity, privilege, endpoint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			fp, runID, v.Status, prev, b2i(liveAgain), v.Reason, tm(checked), ident, priv, v.Endpoint); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE secrets SET status = ?, verified_at = ?, dead_at = ?, identity = ?, privilege = ?
-			WHERE fingerprint = ?`), v.Status, tm(checked), deadAt, ident, priv, fp)
+		var err error
+		prev, err = s.recordVerification(ctx, tx, runID, fp, v)
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("store: record verification of %s: %w", fp, err)
 	}
 	return prev, nil
+}
+
+// recordVerification is RecordVerification inside tx. An answer equal to
+// the last one recorded (status and check time) is not recorded again.
+func (s *sqlStore) recordVerification(ctx context.Context, tx *sql.Tx, runID int64, fp string, v scanner.Verification) (string, error) {
+	checked := v.CheckedAt
+	if checked.IsZero() {
+		checked = time.Now()
+	}
+	var prev string
+	var deadAt int64
+	err := tx.QueryRowContext(ctx, s.q(`SELECT status, dead_at FROM secrets WHERE fingerprint = ?`), fp).Scan(&prev, &deadAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	var lastAt int64
+	var lastStatus string
+	err = tx.QueryRowContext(ctx, s.q(`SELECT checked_at, status FROM verifications WHERE fingerprint = ? ORDER BY id DESC LIMIT 1`),
+		fp).Scan(&lastAt, &lastStatus)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	if err == nil && lastAt == tm(checked) && lastStatus == v.Status {
+		return prev, nil // this very answer is the last one recorded
+	}
+	liveAgain := v.Status == StatusLive && deadAt != 0
+	switch v.Status {
+	case StatusLive:
+		deadAt = 0
+	case StatusDead:
+		if deadAt == 0 {
+			deadAt = tm(checked)
+		}
+	}
+	ident, priv := jsonText(v.Identity), jsonText(v.Privileges)
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO verifications (fingerprint, run_id, status, prev_status, live_again, reason,
+		checked_at, identity, privilege, endpoint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		fp, runID, v.Status, prev, b2i(liveAgain), v.Reason, tm(checked), ident, priv, v.Endpoint); err != nil {
+		return "", err
+	}
+	_, err = tx.ExecContext(ctx, s.q(`UPDATE secrets SET status = ?, verified_at = ?, dead_at = ?, identity = ?, privilege = ?
+		WHERE fingerprint = ?`), v.Status, tm(checked), deadAt, ident, priv, fp)
+	return prev, err
 }
 
 func (s *sqlStore) Verifications(ctx context.Context, fp string) ([]VerificationRecord, error) {

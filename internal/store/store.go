@@ -68,10 +68,11 @@ type Store interface {
 	// CommitRepoScan records one repository's scan atomically: either
 	// everything (secrets upserted, locations added, the new tips and state
 	// RepoOK) is committed, or nothing is, so a crawl killed mid-way rescans
-	// that repository and loses nothing. It is idempotent: committing the
-	// same scan twice adds nothing the second time. It reports which
-	// secrets were new to the store and which known secrets reappeared at a
-	// new location.
+	// that repository and loses nothing. Findings that carry a
+	// Verification have it recorded (as RecordVerification does) in the
+	// same transaction. It is idempotent: committing the same scan twice
+	// adds nothing the second time. It reports which secrets were new to
+	// the store and which known secrets reappeared at a new location.
 	CommitRepoScan(ctx context.Context, s RepoScan) (Delta, error)
 	// MarkRepo sets a repository's state (RepoError with a secret-free
 	// message, or RepoDeleted) without touching its tips or secrets; it

@@ -388,16 +388,10 @@ func (c *Crawler) crawlRepo(ctx context.Context, run store.Run, r Repo, sem *sem
 			}
 		}
 	}
+	// Findings, their verification and the new tips: one transaction.
 	d, err := c.Store.CommitRepoScan(ctx, store.RepoScan{RunID: runID, Repo: repoRow(r, tips), Findings: res.Findings, At: c.now()})
 	if err != nil {
 		return fail(err)
-	}
-	for _, f := range res.Findings {
-		if f.Verification != nil && f.Verification.Status != "" {
-			if _, err := c.Store.RecordVerification(ctx, runID, f.Fingerprint, *f.Verification); err != nil {
-				c.log().Warn("cannot record a verification", "fingerprint", f.Fingerprint, "err", err)
-			}
-		}
 	}
 	c.recheck(ctx, run, dir, r, res.Findings)
 	rr.Outcome = Scanned
