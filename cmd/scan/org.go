@@ -74,6 +74,7 @@ summary line per crawl goes to stderr.`,
   scan org acme --since-last-run --format sarif -r new.sarif
   scan org acme --verify --since-last-run              # check new secrets with their providers
   scan org acme --verify --reverify --since-last-run   # and re-check known ones: dead? live again?
+  scan org acme --verify --since-last-run --remediate plan   # what would be revoked, rotated, ticketed
   scan org acme --shard 0/4 --state postgres://crawler@db/nhiscan
   scan org --user octocat --repo acme/api --repo acme/web
   scan org acme --skip-forks --skip-archived --exclude 'sandbox-*'
@@ -275,6 +276,14 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 			res.Stats.Warnings = append(res.Stats.Warnings, fmt.Sprintf("%s: deleted upstream (its secrets are kept in the store)", rr.Repo.FullName))
 		}
 	}
+	// --remediate plan|apply (remediate.go): actions and tickets go to this
+	// crawl's store unless --remediate-state names another.
+	if v, ok := scanRemediations.Load(g); ok {
+		if r, ok := v.(*scanRemediation); ok && r.mode != "" && r.state == "" {
+			r.state = location
+		}
+	}
+	g.remediateScan(cmd, res)
 	return g.output(cmd, ruleInfos(s.Engine.Rules()), res)
 }
 

@@ -219,6 +219,21 @@ func TestRunOrgVerifyReverify(t *testing.T) {
 	if code != 1 || !strings.Contains(out, fp) || !strings.Contains(errOut, "1 live again") {
 		t.Fatalf("live again: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// --remediate plan: the plan goes to stderr, actions to the crawl's store.
+	code, _, errOut = cli(t, args("--remediate", "plan", "--remediate-audit", filepath.Join(dir, "audit.jsonl"))...)
+	if !strings.Contains(errOut, "remediation plan") {
+		t.Fatalf("--remediate plan: exit %d\n%s", code, errOut)
+	}
+	func() {
+		st, err := store.Open(context.Background(), state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if acts, err := st.Actions(context.Background(), fp); err != nil || len(acts) == 0 {
+			t.Errorf("planned actions not in the crawl's store: %+v, %v\n%s", acts, err, errOut)
+		}
+	}()
 	if code, _, errOut := cli(t, "org", "acme", "--reverify", "--state", state); code != 2 || !strings.Contains(errOut, "--reverify needs --verify") {
 		t.Fatalf("--reverify alone: exit %d: %s", code, errOut)
 	}
