@@ -51,6 +51,7 @@ var explicit = map[string]Meta{
 	"twilio-auth-token":           {Provider: "twilio", Severity: "critical", Remediation: "Rotate the auth token (promote the secondary token in the Twilio console or AuthTokens API), then remove it from the code."},
 	"putty-private-key":           {Provider: "privatekey", Severity: "critical", Remediation: "Replace the key pair and remove the public key from every authorized_keys and service it is registered with."},
 	"broker-url-password":         {Provider: "database", Severity: "high", Remediation: "Change the service user's password and read the URL from the environment or a secret manager."},
+	"basic-auth-header":           {Severity: "high", Remediation: "Change the password of the user in the header (decode the base64 to see which), and send credentials from a secret store, not from code."},
 	"url-password":                {Severity: "high", Weak: true, Remediation: "Change the password (or revoke the token) for that user at the URL's host, and use a credential helper instead of a URL with a password."},
 	"netrc-password":              {Severity: "high", Weak: true, Remediation: "Change the password or revoke the token for that machine, and keep .netrc out of the repository (mode 0600 in the home folder)."},
 	"pgpass-password":             {Provider: "database", Severity: "high", Remediation: "Change the database user's password and keep .pgpass out of the repository."},

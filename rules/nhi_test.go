@@ -58,6 +58,7 @@ func moreNHICases(t *testing.T, g *fixtures.Gen) []nhiCase {
 	fz := base64.StdEncoding.EncodeToString([]byte(pw2))
 	winscp := strings.ToUpper(g.HexKey(48))
 	masterKey := g.HexKey(32)
+	basic := base64.StdEncoding.EncodeToString([]byte("svc-reports:" + g.PasswordLike()))
 	apr1 := "$apr1$" + g.HexKey(8) + "$AbCdEfGhIjKlMnOpQrStUv"
 
 	return []nhiCase{
@@ -173,6 +174,18 @@ func moreNHICases(t *testing.T, g *fixtures.Gen) []nhiCase {
 				"https://example.com:8443/path\n",
 				"https://user@example.com\n",
 				"https://user:aaaaaaaaaa@example.com\n", // low entropy
+			},
+		},
+		{
+			id: "basic-auth-header",
+			tps: []tp{
+				{"curl -H 'Authorization: Basic " + basic + "' https://api.internal.example/\n", basic},
+				{`headers = {"Authorization": "Basic ` + basic + `"}` + "\n", basic},
+			},
+			fps: []string{
+				"Authorization: Basic dXNlcjpwYXNz\n", // user:pass
+				"Authorization: Bearer " + basic + "\n",
+				"Authorization: Basic ${BASIC_AUTH}\n",
 			},
 		},
 		{

@@ -171,6 +171,22 @@ var nhiValidators = map[string]map[string]validator{
 		"postgres": schemeThenUserinfo, "mysql": schemeThenUserinfo, "mariadb": schemeThenUserinfo,
 		"mongodb": schemeThenUserinfo, "redis": schemeThenUserinfo, "amqp": schemeThenUserinfo,
 	},
+	"basic-auth-header": {"authorization": func(low []byte, end int) bool {
+		// "authorization", quotes, spaces and an operator, then "basic",
+		// spaces and the base64 credentials.
+		i := end
+		for i < len(low) && (low[i] == '"' || low[i] == '\'' || low[i] == ':' || low[i] == '=' || low[i] == ',' || isSpace(low[i])) {
+			i++
+		}
+		if i+5 >= len(low) || string(low[i:i+5]) != "basic" || !isSpace(low[i+5]) {
+			return false
+		}
+		i += 5
+		for i < len(low) && isSpace(low[i]) {
+			i++
+		}
+		return runOf(low, i, isB64Value) >= 12
+	}},
 	"mailgun-api-key": {"key-": followedBy(32, isHexLower)},
 	"telegram-bot-token": {":aa": func(low []byte, end int) bool {
 		d := 0
