@@ -327,6 +327,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		}
 		return true
 	})
+	var letters []letterRun
 	if e.decodeDepth > 0 {
 		for l := from; l <= to; l++ {
 			if !ok(l) {
@@ -336,6 +337,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 				if e.decodable(t.line(l)) {
 					decW.addLines(l, l+e.context, n)
 				}
+				letters = append(letters, e.letterRuns(t, l)...)
 				continue
 			}
 			base := t.starts[l]
@@ -366,6 +368,9 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	}
 	if len(pairs) > 0 {
 		hits = append(hits, e.scanEnvPairs(ctx, t, pairs, path, append(hits, generic...))...)
+	}
+	if len(letters) > 0 {
+		hits = append(hits, e.scanLetterRuns(ctx, t, letters, path)...)
 	}
 	return withContext(t, checksummed(dropDecodedTwins(t, e.shadowWeak(append(hits, generic...)))))
 }

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,5 +125,26 @@ func TestDirVendoredPaths(t *testing.T) {
 	want := rules.LowerSeverity(rs.Meta("github-pat").Severity)
 	if f.RuleID != "github-pat" || f.Severity != want || !strings.Contains(strings.Join(f.Tags, ","), rules.NoisyPathTag) {
 		t.Errorf("vendored finding %s severity %s tags %v, want severity %s and the %s tag", f.RuleID, f.Severity, f.Tags, want, rules.NoisyPathTag)
+	}
+}
+
+// gitleaks' decoder skips base64 runs without a digit or + / - _; the
+// engine decodes them: an AWS key id in a Kubernetes Secret is found.
+func TestEngineLettersOnlyBase64(t *testing.T) {
+	e := testEngine(t)
+	var id, enc string
+	g := fixtures.NewGen(95)
+	for i := 0; i < 10000 && enc == ""; i++ {
+		k, _, _ := g.AWSSessionCredentials()
+		if b := base64.StdEncoding.EncodeToString([]byte(k)); !strings.ContainsAny(b, "0123456789+/-_") {
+			id, enc = k, b
+		}
+	}
+	if enc == "" {
+		t.Skip("no letters-only encoding generated")
+	}
+	got := hitsOf(t, e, "secret.yaml", "kind: Secret\ndata:\n  AWS_ACCESS_KEY_ID: "+enc+"\n")
+	if l, ok := got["aws-access-token"][id]; !ok || l != 3 {
+		t.Errorf("aws-access-token: line %d found=%v (all %v)", l, ok, keys(got))
 	}
 }
