@@ -3,7 +3,6 @@ package remediate
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -12,11 +11,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"nhiscan/internal/egress"
 )
 
 // ClientOptions configure NewClient. The zero value is usable.
@@ -53,96 +52,46 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	roots := opts.RootCAs
-	if roots == nil {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if f := os.Getenv("SSL_CERT_FILE"); f != "" {
-			pem, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("SSL_CERT_FILE: %w", err)
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("SSL_CERT_FILE %s: no PEM certificate", f)
-			}
-		}
-		roots = pool
-	}
-	dial := opts.DialContext
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}).DialContext
-	}
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dial,
-		TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   opts.Timeout,
-		ResponseHeaderTimeout: opts.Timeout,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
+	tr, err := egress.NewTransport(egress.TransportOptions{
+		Timeout: opts.Timeout, DialContext: opts.DialContext, RootCAs: opts.RootCAs,
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &Client{opts: opts, tr: tr, log: log}, nil
 }
 
-// HostError is a refused destination. It names the host, never a secret.
-type HostError struct{ Provider, Scheme, Host string }
+// HostError is a refused destination (see package egress). It names the
+// host, never a secret.
+type HostError = egress.HostError
 
-func (e *HostError) Error() string {
-	if e.Scheme != "https" {
-		return fmt.Sprintf("refused: %s remediation may only use https, not %q (host %q)", e.Provider, e.Scheme, e.Host)
-	}
-	return fmt.Sprintf("refused: host %q is not an allowed %s host", e.Host, e.Provider)
-}
-
-// checkURL allows https to a host in hosts. An entry "host" allows port 443
-// (or none); "host:port" allows exactly that port (operator-configured
-// endpoints, tests).
+// checkURL allows https to a host in hosts (see egress.Check).
 func checkURL(provider string, hosts []string, u *url.URL) error {
-	host := strings.ToLower(u.Hostname())
-	if u.Scheme != "https" || u.User != nil {
-		return &HostError{Provider: provider, Scheme: u.Scheme, Host: host}
-	}
-	port := u.Port()
-	if (port == "" || port == "443") && slices.Contains(hosts, host) {
-		return nil
-	}
-	if port != "" && slices.Contains(hosts, host+":"+port) {
-		return nil
-	}
-	return &HostError{Provider: provider, Scheme: u.Scheme, Host: u.Host}
+	return egress.Check(egress.Dest{Provider: provider, Hosts: hosts}, u)
 }
 
-type guard struct {
-	provider string
-	hosts    []string
-	ua       string
-	next     http.RoundTripper
+// userAgent sets a default User-Agent on requests built by libraries.
+type userAgent struct {
+	ua   string
+	next http.RoundTripper
 }
 
-func (g guard) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := checkURL(g.provider, g.hosts, req.URL); err != nil {
-		return nil, err
-	}
+func (t userAgent) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Header.Get("User-Agent") == "" {
 		req = req.Clone(req.Context())
-		req.Header.Set("User-Agent", g.ua)
+		req.Header.Set("User-Agent", t.ua)
 	}
-	return g.next.RoundTrip(req)
+	return t.next.RoundTrip(req)
 }
 
 // HTTP returns an *http.Client for provider that may reach only hosts (for
 // go-github and the AWS SDK). It never follows a redirect.
 func (c *Client) HTTP(provider string, hosts []string) *http.Client {
-	hs := make([]string, len(hosts))
-	for i, h := range hosts {
-		hs[i] = strings.ToLower(h)
-	}
+	dest := &egress.Dest{Provider: provider, Hosts: hosts}
 	return &http.Client{
-		Transport:     guard{provider: provider, hosts: hs, ua: c.opts.UserAgent, next: c.tr},
+		Transport:     userAgent{ua: c.opts.UserAgent, next: egress.Guard(c.tr, dest)},
 		Timeout:       c.opts.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		CheckRedirect: egress.CheckRedirect(0, dest),
 	}
 }
 
@@ -255,24 +204,4 @@ func scrubURL(s, rawURL string) string {
 	return s
 }
 
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			if d := time.Until(t); d > 0 {
-				return d
-			}
-		}
-	}
-	if v := h.Get("X-RateLimit-Reset"); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			if d := time.Until(time.Unix(n, 0)); d > 0 {
-				return d
-			}
-		}
-	}
-	return 0
-}
+func retryAfter(h http.Header) time.Duration { return egress.RetryAfter(h, true) }

@@ -3,7 +3,6 @@ package verifiers
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -13,15 +12,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
+
+	"nhiscan/internal/egress"
 )
 
 // ClientOptions configure NewClient. The zero value is usable.
@@ -80,17 +78,9 @@ func (e *RateLimitError) Error() string {
 	return "rate limited"
 }
 
-// HostError is a refused destination. It names the host, never the secret.
-type HostError struct {
-	Provider, Scheme, Host string
-}
-
-func (e *HostError) Error() string {
-	if e.Scheme != "https" {
-		return fmt.Sprintf("refused: %s verifier may only use https, not %q (host %q)", e.Provider, e.Scheme, e.Host)
-	}
-	return fmt.Sprintf("refused: host %q is not an official %s host", e.Host, e.Provider)
-}
+// HostError is a refused destination (see package egress). It names the
+// host, never the secret.
+type HostError = egress.HostError
 
 // Response is a fully read answer (body capped at 1 MiB).
 type Response struct {
@@ -103,7 +93,6 @@ type ctxKey struct{}
 
 type callInfo struct {
 	provider string
-	hosts    []string
 	display  string // replaces the URL in Endpoint when the URL holds a secret
 }
 
@@ -128,92 +117,16 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	roots := opts.RootCAs
-	if roots == nil {
-		var err error
-		if roots, err = systemRoots(); err != nil {
-			return nil, err
-		}
-	}
-	dial := opts.DialContext
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}).DialContext
-	}
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dial,
-		TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   opts.Timeout,
-		ResponseHeaderTimeout: opts.Timeout,
-		MaxIdleConnsPerHost:   opts.PerProvider,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
-	c := &Client{opts: opts, log: log, sems: map[string]*semaphore.Weighted{}}
-	c.hc = &http.Client{
-		Transport: guard{tr},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 3 {
-				return errors.New("too many redirects")
-			}
-			ci, _ := req.Context().Value(ctxKey{}).(callInfo)
-			return checkURL(ci.provider, ci.hosts, req.URL)
-		},
-	}
-	return c, nil
-}
-
-// systemRoots is the system pool plus the PEM certificates of SSL_CERT_FILE.
-func systemRoots() (*x509.CertPool, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("SSL_CERT_FILE: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("SSL_CERT_FILE %s: no PEM certificate", f)
-		}
-	}
-	return pool, nil
-}
-
-// guard is the last check before any connection: every request, redirects
-// included, must be HTTPS to a host of the verifier that started it.
-type guard struct{ next http.RoundTripper }
-
-func (g guard) RoundTrip(req *http.Request) (*http.Response, error) {
-	ci, ok := req.Context().Value(ctxKey{}).(callInfo)
-	if !ok {
-		return nil, errors.New("refused: request not built by verifiers.Client.NewRequest")
-	}
-	if err := checkURL(ci.provider, ci.hosts, req.URL); err != nil {
+	tr, err := egress.NewTransport(egress.TransportOptions{
+		Timeout: opts.Timeout, MaxIdlePerHost: opts.PerProvider,
+		DialContext: opts.DialContext, RootCAs: opts.RootCAs,
+	})
+	if err != nil {
 		return nil, err
 	}
-	return g.next.RoundTrip(req)
-}
-
-// checkURL allows only https, no user info, and a host of hosts: on port
-// 443 a bare host entry, on another port an exact "host:port" entry.
-func checkURL(provider string, hosts []string, u *url.URL) error {
-	host := u.Hostname()
-	if u.Scheme != "https" {
-		return &HostError{Provider: provider, Scheme: u.Scheme, Host: host}
-	}
-	h, port := strings.ToLower(host), u.Port()
-	var ok bool
-	if port == "" || port == "443" {
-		ok = slices.Contains(hosts, h)
-	} else {
-		ok = slices.Contains(hosts, net.JoinHostPort(h, port))
-	}
-	if u.User != nil || !ok {
-		return &HostError{Provider: provider, Scheme: u.Scheme, Host: host}
-	}
-	return nil
+	c := &Client{opts: opts, log: log, sems: map[string]*semaphore.Weighted{}}
+	c.hc = &http.Client{Transport: egress.Guard(tr, nil), CheckRedirect: egress.CheckRedirect(3, nil)}
+	return c, nil
 }
 
 // NewRequest builds a request of verifier v. It refuses any scheme but https
@@ -234,19 +147,16 @@ func (c *Client) NewRequestSecretInURL(ctx context.Context, v Verifier, method, 
 }
 
 func (c *Client) newRequest(ctx context.Context, v Verifier, method, rawURL, display string, body []byte) (*http.Request, error) {
-	u, err := url.Parse(rawURL)
+	dest := egress.Dest{Provider: v.Provider(), Hosts: slices.Clone(v.Hosts())}
+	u, err := egress.CheckRaw(dest, rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("refused: %s: malformed URL", v.Provider())
-	}
-	hosts := v.Hosts()
-	if err := checkURL(v.Provider(), hosts, u); err != nil {
 		return nil, err
 	}
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	ctx = context.WithValue(ctx, ctxKey{}, callInfo{provider: v.Provider(), hosts: slices.Clone(hosts), display: display})
+	ctx = egress.WithDest(context.WithValue(ctx, ctxKey{}, callInfo{provider: v.Provider(), display: display}), dest)
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s: bad request", v.Provider())
@@ -290,7 +200,7 @@ func (c *Client) Do(v Verifier, req *http.Request) (*Response, error) {
 	if !ok || ci.provider != v.Provider() {
 		return nil, fmt.Errorf("refused: %s: request not built by NewRequest for this verifier", v.Provider())
 	}
-	if err := checkURL(v.Provider(), v.Hosts(), req.URL); err != nil {
+	if err := egress.Check(egress.Dest{Provider: v.Provider(), Hosts: v.Hosts()}, req.URL); err != nil {
 		return nil, err
 	}
 	ep := Endpoint(req)
@@ -396,21 +306,7 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
+func retryAfter(h http.Header) time.Duration { return egress.RetryAfter(h, false) }
 
 func isHTML(r *Response) bool {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && (mt == "text/html" || mt == "application/xhtml+xml") {
