@@ -32,6 +32,7 @@ type orgOpts struct {
 	sinceLastRun          bool
 	reverify              bool
 	skipUnpushed          bool
+	fullCheckEvery        time.Duration
 	skipForks, skipArch   bool
 	visibility, topics    []string
 	include, exclude      []string
@@ -108,7 +109,8 @@ summary line per crawl goes to stderr.`,
 	f.StringVar(&o.shard, "shard", "", "crawl only shard K of N (K/N, 0 <= K < N; stable by name hash), e.g. a Kubernetes JOB_COMPLETION_INDEX")
 	f.BoolVar(&o.sinceLastRun, "since-last-run", false, "report only what is new since the last finished run: new secrets, reappearances, secrets live again")
 	f.BoolVar(&o.reverify, "reverify", false, "with --verify, also re-check the secrets already known in each crawled repository (re-read from its mirror), to notice those that died or came back to life")
-	f.BoolVar(&o.skipUnpushed, "skip-unpushed", false, "skip, with no request, repositories whose pushed_at is older than their last scan (faster nights; pull-request refs moved from forks are then seen only after the next push)")
+	f.BoolVar(&o.skipUnpushed, "skip-unpushed", true, "skip, with no request, repositories whose pushed_at is older than their last scan; pull-request refs moved from forks (pushed_at stays) are then seen at the next push or --full-check-every later (--skip-unpushed=false: ask every repository)")
+	f.DurationVar(&o.fullCheckEvery, "full-check-every", 7*24*time.Hour, "with --skip-unpushed, ask a repository anyway when it was last confirmed up to date this long ago")
 	f.BoolVar(&o.skipForks, "skip-forks", false, "leave forks out")
 	f.BoolVar(&o.skipArch, "skip-archived", false, "leave archived repositories out")
 	f.StringSliceVar(&o.visibility, "visibility", nil, "keep only these visibilities: public, private, internal (repeatable)")
@@ -233,6 +235,7 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		Concurrency:      o.concurrency,
 		CheckConcurrency: o.checkConcurrency,
 		SkipUnpushed:     o.skipUnpushed,
+		FullCheckEvery:   o.fullCheckEvery,
 		Shard:            shard,
 		Log:              log,
 		Progress:         orgProgress(cmd, g, o.progress),

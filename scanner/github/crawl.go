@@ -67,13 +67,18 @@ type Crawler struct {
 	Recheck func(ctx context.Context, dir string, res *scanner.Result) error
 	// SkipUnpushed skips, with no request at all, a repository whose
 	// pushed_at is more than PushedAtMargin older than its last committed
-	// scan and whose mirror still has the tips scanned. Trade-off:
-	// pull-request refs moved from forks (which leave pushed_at alone) are
-	// seen only after the repository's next push.
+	// (or confirmed) scan, confirmed less than FullCheckEvery ago, and
+	// whose mirror still has the tips scanned. Trade-off: pull-request refs
+	// moved from forks (which leave pushed_at alone) are seen at the
+	// repository's next push, or FullCheckEvery later at most.
 	SkipUnpushed bool
 	// PushedAtMargin absorbs clock skew between GitHub and this machine
 	// (default 10 minutes).
 	PushedAtMargin time.Duration
+	// FullCheckEvery bounds how long SkipUnpushed may trust pushed_at: a
+	// repository not confirmed up to date for that long is asked again
+	// (default 7 days).
+	FullCheckEvery time.Duration
 	// Concurrency bounds the clones, fetches and scans at once (default
 	// 4): memory stays bounded by that many.
 	Concurrency int
@@ -409,7 +414,11 @@ func (c *Crawler) unpushed(r Repo, prev store.Repo) bool {
 	if margin <= 0 {
 		margin = 10 * time.Minute
 	}
-	return !r.PushedAt.IsZero() && r.PushedAt.Add(margin).Before(prev.ScannedAt)
+	every := c.FullCheckEvery
+	if every <= 0 {
+		every = 7 * 24 * time.Hour
+	}
+	return !r.PushedAt.IsZero() && r.PushedAt.Add(margin).Before(prev.ScannedAt) && c.now().Sub(prev.ScannedAt) < every
 }
 
 // recheck runs Recheck on the repository's known secrets (see Recheck).

@@ -840,4 +840,11 @@ func TestCrawlSkipUnpushed(t *testing.T) {
 	if git := o.gh.Stats().Git - before.Git; git != 0 {
 		t.Fatalf("%d git requests for repositories confirmed up to date", git)
 	}
+	// pushed_at is trusted for FullCheckEvery at most.
+	c.FullCheckEvery = time.Nanosecond
+	before = o.gh.Stats()
+	crawl(t, c)
+	if git := o.gh.Stats().Git - before.Git; git != 2 {
+		t.Fatalf("%d git requests after FullCheckEvery, want 2 ref listings", git)
+	}
 }
