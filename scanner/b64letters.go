@@ -22,32 +22,33 @@ type letterRun struct {
 // minLetterRun is the shortest run decoded (a 12-byte secret).
 const minLetterRun = 16
 
-// letterRuns returns the letters-only, padded standard-base64 runs of line
-// l that decode to printable text holding something a rule looks for.
+// letterRuns returns the letters-only, padded standard-base64 run that
+// ends line l (a Kubernetes Secret value, an env or properties value, a
+// JSON string value), when it decodes to printable text holding something
+// a rule looks for. Only a line's last value is looked at: that is where
+// these files keep their values, and it keeps the pass cheap.
 func (e *Engine) letterRuns(t text, l int) []letterRun {
 	line := t.line(l)
-	var out []letterRun
-	for i := 0; i < len(line); {
-		if !isLetter(line[i]) || (i > 0 && isB64(line[i-1])) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(line) && isLetter(line[j]) {
-			j++
-		}
-		k := j
-		for k < len(line) && k-j < 2 && line[k] == '=' {
-			k++
-		}
-		if k-i >= minLetterRun && (k-i)%4 == 0 && (k >= len(line) || !isB64(line[k])) {
-			if dec, err := base64.StdEncoding.DecodeString(string(line[i:k])); err == nil && printableASCII(dec) && e.interesting(dec) {
-				out = append(out, letterRun{line: l, a: i, b: k, decoded: dec})
-			}
-		}
-		i = max(k, i+1)
+	k := len(line)
+	for k > 0 && (line[k-1] == ' ' || line[k-1] == '\t' || line[k-1] == '\r' || line[k-1] == '"' || line[k-1] == '\'' || line[k-1] == ',' || line[k-1] == ';') {
+		k--
 	}
-	return out
+	j := k
+	for j > 0 && k-j < 2 && line[j-1] == '=' {
+		j--
+	}
+	i := j
+	for i > 0 && isLetter(line[i-1]) {
+		i--
+	}
+	if k-i < minLetterRun || (k-i)%4 != 0 || (i > 0 && isB64(line[i-1])) {
+		return nil
+	}
+	dec, err := base64.StdEncoding.DecodeString(string(line[i:k]))
+	if err != nil || !printableASCII(dec) || !e.interesting(dec) {
+		return nil
+	}
+	return []letterRun{{line: l, a: i, b: k, decoded: dec}}
 }
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
