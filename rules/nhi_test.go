@@ -50,7 +50,7 @@ func moreNHICases(t *testing.T, g *fixtures.Gen) []nhiCase {
 	dockerAuth := base64.StdEncoding.EncodeToString([]byte("ci-bot:" + g.DockerHubPAT()))
 	npmAuth := base64.StdEncoding.EncodeToString([]byte("ci:" + pw))
 	_, awsSecret := g.AWSKeyPair()
-	jwt := "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50In0." + g.HexKey(40) + "Zq9"
+	jwt := "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50In0." + g.HexKey(40) + "Zq9" // gitleaks:allow (a made-up header and payload)
 	clientKey := base64.StdEncoding.EncodeToString([]byte(g.RSAPrivateKeyPEM()))
 	bcrypt := g.HtpasswdBcrypt("admin")
 	django := g.DjangoSecretKey()
@@ -141,7 +141,7 @@ func moreNHICases(t *testing.T, g *fixtures.Gen) []nhiCase {
 		},
 		{
 			id:  "mailgun-api-key",
-			tps: []tp{{"curl -s --user 'api:" + mg + "' https://api.mailgun.net/v3/domains\n", mg}, {`auth=("api", "` + mg + `")` + "\n", mg}},
+			tps: []tp{{"curl -s --user 'api:" + mg + "' https://api.mailgun.net/v3/domains\n", mg}, {`auth=("api", "` + mg + `")` + "\n", mg}}, // gitleaks:allow
 			fps: []string{
 				"api-key-" + strings.Repeat("0", 32) + "\n", "api:key-" + mg[4:35] + "\n", "api:key-" + mg[4:] + "ab\n",
 				`const CACHE_KEY = "` + mg + `";` + "\n", // a cache key of the same shape
@@ -171,6 +171,7 @@ func moreNHICases(t *testing.T, g *fixtures.Gen) []nhiCase {
 			fps: []string{
 				"https://user:password@example.com\n",
 				"https://user:${TOKEN}@example.com\n",
+				"https://x-access-token:SECRETVALUE@github.com/o/r\n", // an all-caps placeholder
 				"https://example.com:8443/path\n",
 				"https://user@example.com\n",
 				"https://user:aaaaaaaaaa@example.com\n", // low entropy

@@ -9,9 +9,9 @@ import (
 
 // gitleaks' base64 decoder skips any run holding none of 0-9 + / - _ (a
 // shortcut its source says misses about 1 % of encoded data). An AWS key id
-// in a Kubernetes Secret can be such a run: base64 of "ASIA4DNIUMWV34WBJPM4"
-// is all letters. The engine decodes those runs itself and scans the line
-// with the run replaced by its decoded text.
+// in a Kubernetes Secret can be such a run: the base64 of some key ids is
+// all letters. The engine decodes those runs itself and scans the line with
+// the run replaced by its decoded text.
 
 // letterRun is one letters-only base64 run of a line and its decoding.
 type letterRun struct {
