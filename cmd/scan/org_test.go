@@ -41,9 +41,12 @@ func TestRunOrg(t *testing.T) {
 	}
 	fp := func(secret string) string { return scanner.Fingerprint("github-pat", secret) }
 
-	code, out, errOut := cli(t, args()...)
+	code, out, errOut := cli(t, args("--verbose")...) // logs too: never a secret in them
 	if code != 1 {
 		t.Fatalf("first crawl: exit %d, stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "repository scanned") {
+		t.Errorf("--verbose logged no repository:\n%s", errOut)
 	}
 	for name, s := range secrets {
 		if !strings.Contains(out, fp(s)) {
