@@ -58,10 +58,11 @@ type Options struct {
 
 // Load builds the rule set. Errors name the file, the rule and the field.
 func Load(opts Options) (*Ruleset, error) {
-	base, err := builtin()
+	shared, err := builtinOnce()
 	if err != nil {
 		return nil, err
 	}
+	base := copyConfig(shared)
 	rs := &Ruleset{Config: base, Source: "built-in (gitleaks defaults + nhiscan NHI pack)"}
 	if opts.ConfigPath != "" {
 		cfg, err := loadUserConfig(opts.ConfigPath, base, 0)
@@ -138,6 +139,23 @@ var (
 func builtinOnce() (config.Config, error) {
 	builtinDo.Do(func() { builtinCfg, builtinErr = builtin() })
 	return builtinCfg, builtinErr
+}
+
+// copyConfig returns c with its own maps and slices (the rules' compiled
+// regexes are immutable and shared).
+func copyConfig(c config.Config) config.Config {
+	out := c
+	out.Rules = make(map[string]config.Rule, len(c.Rules))
+	for id, r := range c.Rules {
+		out.Rules[id] = r
+	}
+	out.OrderedRules = append([]string(nil), c.OrderedRules...)
+	out.Keywords = make(map[string]struct{}, len(c.Keywords))
+	for k := range c.Keywords {
+		out.Keywords[k] = struct{}{}
+	}
+	out.Allowlists = append(c.Allowlists[:0:0], c.Allowlists...)
+	return out
 }
 
 // builtin returns gitleaks' default config extended by the NHI pack, with
