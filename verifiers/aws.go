@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -48,10 +47,10 @@ var canaryAWSAccounts = []string{
 }
 
 var (
-	awsKeyID       = regexp.MustCompile(`\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b`)
-	awsKeyIDExact  = regexp.MustCompile(`^(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}$`)
+	awsKeyID       = lazyRegexp(`\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b`)
+	awsKeyIDExact  = lazyRegexp(`^(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}$`)
 	awsSecretNamed = labelled(`secret`, `[A-Za-z0-9/+]{40}`)
-	awsSecretAny   = regexp.MustCompile(`(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`)
+	awsSecretAny   = lazyRegexp(`(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`)
 	awsSession     = labelled(`session_?token|security_?token`, `[A-Za-z0-9/+=]{100,1000}`)
 )
 
@@ -63,6 +62,19 @@ func (*AWS) Pair(s Sighting) Credential {
 	if strings.HasPrefix(s.Secret, "ABSK") || strings.HasPrefix(s.Secret, "bedrock-api-key-") {
 		return Credential{Secret: s.Secret, Companions: companions("kind", "bedrock")}
 	}
+	if s.RuleID == "aws-session-token" {
+		// The session token is the third part of an ASIA key: pair it with
+		// the key id and secret beside it, and check those.
+		id = nearest(s.Context, s.Secret, awsKeyID)
+		if id == "" {
+			id = sibling(s, func(sb Sibling) bool { return sb.Provider == "aws" && awsKeyIDExact.MatchString(sb.Secret) })
+		}
+		secret = nearest(s.Context, s.Secret, awsSecretNamed)
+		if secret == "" {
+			secret = sibling(s, func(sb Sibling) bool { return awsSecretRules[sb.RuleID] })
+		}
+		return Credential{Secret: secret, Companions: companions("key_id", id), SecretCompanions: companions("session_token", s.Secret)}
+	}
 	if awsKeyIDExact.MatchString(s.Secret) {
 		id = s.Secret
 		secret = nearest(s.Context, s.Secret, awsSecretNamed)
@@ -72,7 +84,7 @@ func (*AWS) Pair(s Sighting) Credential {
 			secret = nearest(s.Context, s.Secret, awsSecretAny, awsHexLike(s.Context)...)
 		}
 		if secret == "" {
-			secret = sibling(s, func(sb Sibling) bool { return sb.RuleID == "aws-secret-access-key" })
+			secret = sibling(s, func(sb Sibling) bool { return awsSecretRules[sb.RuleID] })
 		}
 	} else {
 		secret = s.Secret
@@ -83,12 +95,19 @@ func (*AWS) Pair(s Sighting) Credential {
 	}
 	cred := Credential{Secret: secret, Companions: companions("key_id", id)}
 	if strings.HasPrefix(id, "ASIA") {
-		cred.SecretCompanions = companions("session_token", nearest(s.Context, s.Secret, awsSession))
+		tok := nearest(s.Context, s.Secret, awsSession)
+		if tok == "" {
+			tok = sibling(s, func(sb Sibling) bool { return sb.RuleID == "aws-session-token" })
+		}
+		cred.SecretCompanions = companions("session_token", tok)
 	}
 	return cred
 }
 
-var hex40 = regexp.MustCompile(`(?:^|[^A-Za-z0-9/+])([0-9a-f]{40}|[0-9A-F]{40})(?:[^A-Za-z0-9/+=]|$)`)
+// awsSecretRules are the rules whose secret is an AWS secret access key.
+var awsSecretRules = map[string]bool{"aws-secret-access-key": true, "s3cfg-secret-key": true}
+
+var hex40 = lazyRegexp(`(?:^|[^A-Za-z0-9/+])([0-9a-f]{40}|[0-9A-F]{40})(?:[^A-Za-z0-9/+=]|$)`)
 
 // awsHexLike lists the 40-character hex values of text (commit ids,
 // SHA-1 sums), which are never taken for a secret key.

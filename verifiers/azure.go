@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -28,9 +27,9 @@ const guid = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 
 var (
 	azureTenant    = labelled(`tenant|directory`, guid)
-	azureTenantURL = regexp.MustCompile(`login\.microsoftonline\.com/(` + guid + `)`)
+	azureTenantURL = lazyRegexp(`login\.microsoftonline\.com/(` + guid + `)`)
 	azureClient    = labelled(`client_?id|clientid|app_?id|appid|application_?id|applicationid`, guid)
-	guidExact      = regexp.MustCompile(`^` + guid + `$`)
+	guidExact      = lazyRegexp(`^` + guid + `$`)
 )
 
 // Pair finds the tenant and client ids near the secret.

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -47,7 +46,7 @@ type Config struct {
 // SelfHosted lists the products whose hosts come from Config.Hosts.
 var SelfHosted = []string{"databricks", "github", "gitlab", "grafana", "jira", "vault"}
 
-var awsAccountID = regexp.MustCompile(`^\d{12}$`)
+var awsAccountID = lazyRegexp(`^\d{12}$`)
 
 // Validate checks every host and account id; errors name the bad entry.
 func (c Config) Validate() error {
@@ -82,7 +81,7 @@ func (c Config) hosts(product string) []string {
 	return out
 }
 
-var hostLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+var hostLabel = lazyRegexp(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // validHost accepts "name" or "name:port": a DNS name or IP address, no
 // scheme, user info, path or wildcard.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
@@ -22,7 +21,7 @@ func (*Database) Provider() string { return "database" }
 // Hosts is empty: this verifier makes no request.
 func (*Database) Hosts() []string { return nil }
 
-var dbURL = regexp.MustCompile(`(?i)\b((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?)://[^\s'"<>]+)`)
+var dbURL = lazyRegexp(`(?i)\b((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?)://[^\s'"<>]+)`)
 
 // Pair finds the URL that holds the password the rule reported and keeps
 // its parts (never the password) as companions.

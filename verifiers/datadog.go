@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -30,11 +29,11 @@ var datadogSites = []string{
 func (*Datadog) Hosts() []string { return slices.Clone(datadogSites) }
 
 var (
-	ddAPIKeyExact = regexp.MustCompile(`^[a-f0-9]{32}$`)
-	ddAppKeyExact = regexp.MustCompile(`^[a-f0-9]{40}$`)
+	ddAPIKeyExact = lazyRegexp(`^[a-f0-9]{32}$`)
+	ddAppKeyExact = lazyRegexp(`^[a-f0-9]{40}$`)
 	ddAPIKey      = labelled(`api_?key|apikey|dd_api|datadog`, `[a-f0-9]{32}`)
 	ddAppKey      = labelled(`app(?:lication)?_?key|appkey|dd_app`, `[a-f0-9]{40}`)
-	ddSite        = regexp.MustCompile(`\b((?:us3\.|us5\.|ap1\.|ap2\.)?datadoghq\.(?:com|eu)|ddog-gov\.com)\b`)
+	ddSite        = lazyRegexp(`\b((?:us3\.|us5\.|ap1\.|ap2\.)?datadoghq\.(?:com|eu)|ddog-gov\.com)\b`)
 )
 
 // Pair makes the API key the secret and the application key a secret

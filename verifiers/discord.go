@@ -3,7 +3,6 @@ package verifiers
 import (
 	"context"
 	"fmt"
-	"regexp"
 )
 
 // Discord verifies Discord webhook URLs with a GET of the webhook (which
@@ -19,9 +18,9 @@ var _ Verifier = (*Discord)(nil)
 func (*Discord) Provider() string { return "discord" }
 func (*Discord) Hosts() []string  { return []string{"discord.com"} }
 
-var discordBotToken = regexp.MustCompile(`^[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}$`)
+var discordBotToken = lazyRegexp(`^[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}$`)
 
-var discordWebhook = regexp.MustCompile(`^https?://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/(\d{15,22})/([A-Za-z0-9_-]{40,100})/?$`)
+var discordWebhook = lazyRegexp(`^https?://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/(\d{15,22})/([A-Za-z0-9_-]{40,100})/?$`)
 
 const discordDisplay = "https://discord.com/api/webhooks/[REDACTED]"
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 )
 
 // DockerHub verifies personal and organisation access tokens by
@@ -21,7 +20,7 @@ func (*DockerHub) Hosts() []string  { return []string{"hub.docker.com"} }
 
 var (
 	dockerUser      = labelled(`docker_?hub_?user(?:name)?|docker_?user(?:name)?|docker_?login|registry_?user(?:name)?|username|user|identifier`, `[a-z0-9][a-z0-9._-]{1,38}`)
-	dockerLoginFlag = regexp.MustCompile(`docker\s+login\b[^\n]*?\s(?:-u|--username)[ =]["']?([a-z0-9][a-z0-9._-]{1,38})`)
+	dockerLoginFlag = lazyRegexp(`docker\s+login\b[^\n]*?\s(?:-u|--username)[ =]["']?([a-z0-9][a-z0-9._-]{1,38})`)
 )
 
 // Pair finds the Docker Hub username near the token.

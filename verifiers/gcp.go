@@ -8,7 +8,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -32,15 +31,15 @@ func (*GCP) Hosts() []string  { return []string{"oauth2.googleapis.com"} }
 const gcpTokenURL = "https://oauth2.googleapis.com/token"
 
 var (
-	gcpField = func(name string) *regexp.Regexp {
-		return regexp.MustCompile(`"` + name + `"\s*:\s*"((?:[^"\\]|\\.)*)"`)
+	gcpField = func(name string) *lazyRE {
+		return lazyRegexp(`"` + name + `"\s*:\s*"((?:[^"\\]|\\.)*)"`)
 	}
 	gcpKeyID    = gcpField("private_key_id")
 	gcpKey      = gcpField("private_key")
 	gcpEmail    = gcpField("client_email")
 	gcpProject  = gcpField("project_id")
-	gcpAPIKey   = regexp.MustCompile(`^AIza[0-9A-Za-z_-]{35}$`)
-	gcpHexKeyID = regexp.MustCompile(`^[a-f0-9]{40}$`)
+	gcpAPIKey   = lazyRegexp(`^AIza[0-9A-Za-z_-]{35}$`)
+	gcpHexKeyID = lazyRegexp(`^[a-f0-9]{40}$`)
 )
 
 // Pair reads the key file's fields around the finding: the rule reports
@@ -49,7 +48,7 @@ func (*GCP) Pair(s Sighting) Credential {
 	if gcpAPIKey.MatchString(s.Secret) {
 		return Credential{Secret: s.Secret, Companions: companions("kind", "api-key")}
 	}
-	field := func(re *regexp.Regexp) string {
+	field := func(re *lazyRE) string {
 		var v string
 		if err := json.Unmarshal([]byte(`"`+nearest(s.Context, s.Secret, re)+`"`), &v); err != nil {
 			return ""

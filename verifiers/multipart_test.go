@@ -38,6 +38,8 @@ func TestPair(t *testing.T) {
 	pat := g.DockerHubPAT()
 	sid, tsec := g.TwilioKeySID(), alnum(g, 32)
 	acct, tok := "AC"+hex32(g), alnum(g, 32)
+	asia := "ASIA" + id[4:]
+	sess := alnum(g, 120)
 	for _, c := range []struct {
 		name, provider string
 		s              verifiers.Sighting
@@ -57,6 +59,12 @@ func TestPair(t *testing.T) {
 			"\n[b]\naws_access_key_id = " + id + "\naws_secret_access_key = " + sec + "\n"}, sec2, map[string]string{"key_id": id2}},
 		{"aws commit id is not a secret", "aws", verifiers.Sighting{Secret: id, Context: "# fixed in 3f786850e387550fdab836ed7e6dc881de23001b\nkey: " + id}, "", map[string]string{"key_id": id}},
 		{"aws alone", "aws", verifiers.Sighting{Secret: id}, "", map[string]string{"key_id": id}},
+		{"aws secret from an s3cfg sibling", "aws", verifiers.Sighting{Secret: id, Context: "id=" + id,
+			Siblings: []verifiers.Sibling{{RuleID: "s3cfg-secret-key", Provider: "aws", Secret: sec}}}, sec, map[string]string{"key_id": id}},
+		{"aws session token finding", "aws", verifiers.Sighting{RuleID: "aws-session-token", Secret: sess,
+			Context: "aws_access_key_id = " + asia + "\naws_secret_access_key = " + sec + "\naws_session_token = " + sess}, sec, map[string]string{"key_id": asia, "session_token": sess}},
+		{"aws ASIA id, session token from a sibling", "aws", verifiers.Sighting{Secret: asia, Context: "AWS_ACCESS_KEY_ID=" + asia + "\nAWS_SECRET_ACCESS_KEY=" + sec,
+			Siblings: []verifiers.Sibling{{RuleID: "aws-session-token", Provider: "aws", Secret: sess}}}, sec, map[string]string{"key_id": asia, "session_token": sess}},
 		{"azure json", "azure", verifiers.Sighting{Secret: az, Context: `{"tenantId": "` + tenant + `", "clientId": "` + client + `", "clientSecret": "` + az + `"}`}, az,
 			map[string]string{"tenant_id": tenant, "client_id": client}},
 		{"azure authority URL", "azure", verifiers.Sighting{Secret: az, Context: "authority = https://login.microsoftonline.com/" + tenant + "\napp_id = " + client + "\nsecret = " + az}, az,

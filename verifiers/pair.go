@@ -1,7 +1,6 @@
 package verifiers
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -13,7 +12,7 @@ import (
 // nearest returns capture group 1 of the match of re in text closest to
 // the first occurrence of anchor (any match when anchor is absent),
 // skipping values equal to skip. "" when none.
-func nearest(text, anchor string, re *regexp.Regexp, skip ...string) string {
+func nearest(text, anchor string, re *lazyRE, skip ...string) string {
 	at := strings.Index(text, anchor)
 	if anchor == "" || at < 0 {
 		at = 0
@@ -42,8 +41,8 @@ func nearest(text, anchor string, re *regexp.Regexp, skip ...string) string {
 // labelled compiles a pattern for `label ... = value` assignments in code,
 // env files, YAML and JSON: labels is an alternation matched case
 // insensitively inside an identifier, value the value's own pattern.
-func labelled(labels, value string) *regexp.Regexp {
-	return regexp.MustCompile(`(?i)[\w.-]{0,40}(?:` + labels + `)[\w.-]{0,20}["']?\s{0,5}(?:=|:|=>|:=|,)\s{0,5}["']?(` + value + `)(?:[^\w/+=.~-]|$)`)
+func labelled(labels, value string) *lazyRE {
+	return lazyRegexp(`(?i)[\w.-]{0,40}(?:` + labels + `)[\w.-]{0,20}["']?\s{0,5}(?:=|:|=>|:=|,)\s{0,5}["']?(` + value + `)(?:[^\w/+=.~-]|$)`)
 }
 
 // sibling returns the secret of the first sibling for which ok is true.
@@ -56,7 +55,7 @@ func sibling(s Sighting, ok func(Sibling) bool) string {
 	return ""
 }
 
-var hostName = regexp.MustCompile(`(?i)\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?::(\d{1,5}))?\b`)
+var hostName = lazyRegexp(`(?i)\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?::(\d{1,5}))?\b`)
 
 // configuredHost returns the host of configured that text names (the one
 // nearest to anchor); failing that, when orOnly is set and exactly one host

@@ -2,7 +2,6 @@ package verifiers
 
 import (
 	"context"
-	"regexp"
 	"strings"
 )
 
@@ -21,7 +20,7 @@ func (*Slack) Hosts() []string  { return []string{"slack.com", "hooks.slack.com"
 
 var (
 	slackDead    = map[string]bool{"invalid_auth": true, "token_revoked": true, "account_inactive": true, "not_authed": true, "token_expired": true}
-	slackWebhook = regexp.MustCompile(`^(?:https?://)?hooks\.slack\.com/services/(T[A-Z0-9]{6,14})/(B[A-Z0-9]{6,14})/([A-Za-z0-9]{20,32})/?$`)
+	slackWebhook = lazyRegexp(`^(?:https?://)?hooks\.slack\.com/services/(T[A-Z0-9]{6,14})/(B[A-Z0-9]{6,14})/([A-Za-z0-9]{20,32})/?$`)
 )
 
 const slackWebhookDisplay = "https://hooks.slack.com/services/[REDACTED]"

@@ -3,7 +3,6 @@ package verifiers
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 )
 
@@ -18,7 +17,7 @@ var _ Verifier = (*Telegram)(nil)
 func (*Telegram) Provider() string { return "telegram" }
 func (*Telegram) Hosts() []string  { return []string{"api.telegram.org"} }
 
-var telegramToken = regexp.MustCompile(`^\d{5,12}:[A-Za-z0-9_-]{30,40}$`)
+var telegramToken = lazyRegexp(`^\d{5,12}:[A-Za-z0-9_-]{30,40}$`)
 
 const telegramDisplay = "https://api.telegram.org/bot[REDACTED]/getMe"
 

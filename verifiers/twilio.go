@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"regexp"
 )
 
 // Twilio verifies an account SID with its auth token, or an API key SID
@@ -20,9 +19,9 @@ func (*Twilio) Provider() string { return "twilio" }
 func (*Twilio) Hosts() []string  { return []string{"api.twilio.com"} }
 
 var (
-	twilioSIDExact = regexp.MustCompile(`^(?:AC|SK)[0-9a-fA-F]{32}$`)
-	twilioAccount  = regexp.MustCompile(`\b(AC[0-9a-fA-F]{32})\b`)
-	twilioKeySID   = regexp.MustCompile(`\b(SK[0-9a-fA-F]{32})\b`)
+	twilioSIDExact = lazyRegexp(`^(?:AC|SK)[0-9a-fA-F]{32}$`)
+	twilioAccount  = lazyRegexp(`\b(AC[0-9a-fA-F]{32})\b`)
+	twilioKeySID   = lazyRegexp(`\b(SK[0-9a-fA-F]{32})\b`)
 	twilioSecret   = labelled(`secret|auth_?token|authtoken|token`, `[0-9A-Za-z]{32}`)
 )
 
