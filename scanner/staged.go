@@ -12,6 +12,22 @@ import (
 // record. It is the pre-commit path, so it does nothing the staged bytes do
 // not need: one `git diff` and the rules over the added lines.
 func (s *Scanner) ScanStaged(ctx context.Context, dir string) (*Result, error) {
+	d, err := ReadStaged(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return s.ScanStagedDiff(ctx, d)
+}
+
+// StagedDiff is what the index adds relative to HEAD, read by ReadStaged.
+type StagedDiff struct {
+	files []addedFile
+}
+
+// ReadStaged runs `git diff --cached` in dir and parses it. It needs no
+// rules, so a caller can run it while the rules compile (the pre-commit
+// hook's start-up).
+func ReadStaged(ctx context.Context, dir string) (*StagedDiff, error) {
 	if !gitAvailable() {
 		return nil, fmt.Errorf("scan staged needs git on PATH")
 	}
@@ -27,6 +43,12 @@ func (s *Scanner) ScanStaged(ctx context.Context, dir string) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("staged diff: %w", err)
 	}
+	return &StagedDiff{files: files}, nil
+}
+
+// ScanStagedDiff scans the added lines of d.
+func (s *Scanner) ScanStagedDiff(ctx context.Context, d *StagedDiff) (*Result, error) {
+	files := d.files
 	cfg := &s.Engine.rules.Config
 	b := newBuilder(s.Engine, s.Ignore)
 	var stats Stats

@@ -159,12 +159,26 @@ secret lets it through with a warning.`,
   scan staged --verify --verify-timeout 3s --fail-on live,unverified`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			top := dir
-			s, err := g.setup(cmd, top)
+			// Read the staged diff while the rules compile: most of a
+			// pre-commit hook's time is start-up.
+			type staged struct {
+				d   *scanner.StagedDiff
+				err error
+			}
+			ch := make(chan staged, 1)
+			go func() {
+				d, err := scanner.ReadStaged(cmd.Context(), dir)
+				ch <- staged{d, err}
+			}()
+			s, err := g.setup(cmd, dir)
 			if err != nil {
 				return err
 			}
-			res, err := s.ScanStaged(cmd.Context(), dir)
+			st := <-ch
+			if st.err != nil {
+				return st.err
+			}
+			res, err := s.ScanStagedDiff(cmd.Context(), st.d)
 			if err != nil {
 				return err
 			}
