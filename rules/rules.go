@@ -162,11 +162,22 @@ func copyConfig(c config.Config) config.Config {
 // builtin returns gitleaks' default config extended by the NHI pack, with
 // the global allowlist reviewed (see globalAllowlists).
 func builtin() (config.Config, error) {
+	// The two documents are independent: parse them at once (start-up).
+	type result struct {
+		p   parsed
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		p, err := parseDoc(nhiRules, "rules/nhi.toml", true)
+		ch <- result{p, err}
+	}()
 	def, err := gitleaksDefault()
+	nr := <-ch
 	if err != nil {
 		return config.Config{}, err
 	}
-	nhi, err := parseDoc(nhiRules, "rules/nhi.toml", true)
+	nhi, err := nr.p, nr.err
 	if err != nil {
 		return config.Config{}, err
 	}
