@@ -316,7 +316,11 @@ func orgProgress(cmd *cobra.Command, g *globalOpts, mode string) github.Progress
 	if g.quiet {
 		return nil
 	}
-	f, ok := w.(*os.File)
+	under := w
+	if lw, ok := w.(*lockedWriter); ok {
+		under = lw.w
+	}
+	f, ok := under.(*os.File)
 	if !ok {
 		return github.NewProgress(w, false)
 	}

@@ -34,6 +34,18 @@ func toolVersion() string {
 	return "dev"
 }
 
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 // globalOpts are the flags every scan command shares.
 type globalOpts struct {
 	configPath    string
@@ -70,6 +82,9 @@ type globalOpts struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// Logs, progress lines and warnings reach stderr from several
+	// goroutines (crawl workers, verifiers): one lock keeps lines whole.
+	stderr = &lockedWriter{w: stderr}
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -130,7 +145,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 	g.addRemediateFlags(pf)
 
 	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(g), newVerifyCmd(g), newRemediateCmd(g), newReportCmd())
-	root.AddCommand(newOrgCmd(g)) // org.go: the nightly org crawl (issue 6)
+	root.AddCommand(newOrgCmd(g))   // org.go: the nightly org crawl (issue 6)
 	root.AddCommand(newRulesCmd(g)) // rules.go: scan rules list|test (issue 3)
 	return root
 }
