@@ -248,8 +248,12 @@ func (e *Engine) decodableRuns(line []byte, limit int) [][2]int {
 	}
 	// Unicode escapes: \uXXXX runs (or U+XXXX), decoded when ASCII.
 	for i := 0; i+5 < len(line); {
-		if c := line[i]; c != '\\' && c != 'U' {
-			k := bytes.IndexAny(line[i:], "\\U")
+		if c := line[i]; c != '\\' && !(c == 'U' && line[i+1] == '+') {
+			// Next backslash or "U+" (IndexAny is several times slower).
+			k := bytes.IndexByte(line[i:], '\\')
+			if u := bytes.Index(line[i:], []byte("U+")); u >= 0 && (k < 0 || u < k) {
+				k = u
+			}
 			if k < 0 {
 				break
 			}
