@@ -247,17 +247,29 @@ func (e *Engine) decodableRuns(line []byte, limit int) [][2]int {
 		i = b
 	}
 	// Unicode escapes: \uXXXX runs (or U+XXXX), decoded when ASCII.
+	nextPlus := -1 // offset of the next "U+" at or after i, -2 when none
 	for i := 0; i+5 < len(line); {
 		if c := line[i]; c != '\\' && !(c == 'U' && line[i+1] == '+') {
-			// Next backslash or "U+" (IndexAny is several times slower).
+			// Next backslash or "U+" (IndexAny is several times slower;
+			// the "U+" position is remembered, not searched again).
+			if nextPlus != -2 && nextPlus < i {
+				if u := bytes.Index(line[i:], []byte("U+")); u >= 0 {
+					nextPlus = i + u
+				} else {
+					nextPlus = -2
+				}
+			}
 			k := bytes.IndexByte(line[i:], '\\')
-			if u := bytes.Index(line[i:], []byte("U+")); u >= 0 && (k < 0 || u < k) {
-				k = u
+			if k >= 0 {
+				k += i
+			}
+			if nextPlus >= 0 && (k < 0 || nextPlus < k) {
+				k = nextPlus
 			}
 			if k < 0 {
 				break
 			}
-			i += k
+			i = k
 			continue
 		}
 		j, dec := i, []byte(nil)
