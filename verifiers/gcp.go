@@ -6,12 +6,13 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
-	"net/url"
+	"net/http"
 	"strings"
-	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
+	oauth2jwt "golang.org/x/oauth2/jwt"
 )
 
 // GCP verifies service-account keys with the OAuth 2.0 JWT-bearer grant:
@@ -83,51 +84,61 @@ func (v *GCP) Verify(ctx context.Context, c *Client, cred Credential) (Result, e
 		r.Identity = ident
 		return r, nil
 	}
-	key, err := parseRSAKey(cred.Secret)
-	if err != nil {
+	if _, err := parseRSAKey(cred.Secret); err != nil {
 		r := unknown("gcp: private key is not an RSA key")
 		r.Identity = ident
 		return r, nil
 	}
-	now := time.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-		"iss": email, "scope": "https://www.googleapis.com/auth/cloud-platform", "aud": gcpTokenURL,
-		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-	})
-	if keyID != "" {
-		tok.Header["kid"] = keyID
+	// golang.org/x/oauth2/jwt signs the RS256 assertion and exchanges it;
+	// its requests go through c (host allowlist, budget, 429/5xx/HTML as
+	// errors). The token URL is fixed here, never the key file's token_uri.
+	conf := &oauth2jwt.Config{
+		Email:        email,
+		PrivateKey:   []byte(strings.ReplaceAll(cred.Secret, `\n`, "\n")),
+		PrivateKeyID: keyID,
+		Scopes:       []string{"https://www.googleapis.com/auth/cloud-platform"},
+		TokenURL:     gcpTokenURL,
 	}
-	assertion, err := tok.SignedString(key)
-	if err != nil {
-		return Result{Endpoint: ep}, fmt.Errorf("gcp: signing the assertion failed")
-	}
-	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}
-	req, err := c.NewRequest(ctx, v, "POST", gcpTokenURL, []byte(form.Encode()))
-	if err != nil {
-		return Result{Endpoint: ep}, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := c.Do(v, req)
-	if err != nil {
-		return Result{Endpoint: ep}, err
-	}
-	var b struct {
-		AccessToken string `json:"access_token"`
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}
-	if err := decode(resp, ep, &b); err != nil {
-		return Result{Endpoint: ep}, err
-	}
+	// x/oauth2/jwt posts without a context: bind ctx to its requests so
+	// cancellation and deadlines still apply.
+	hc := c.HTTPClient(v)
+	hc.Transport = withContext{ctx: ctx, next: hc.Transport}
+	tok, err := conf.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, hc)).Token()
+	var re *oauth2.RetrieveError
 	switch {
-	case resp.StatusCode == 200 && b.AccessToken != "":
+	case err == nil && tok.AccessToken != "":
 		return live(ep, ident, Privileges{Level: "unknown", Scopes: []string{"cloud-platform"}}), nil
-	case (resp.StatusCode == 400 && b.Error == "invalid_grant") || (resp.StatusCode == 401 && b.Error == "invalid_client"):
-		r := dead(ep, "gcp: "+b.Error+gcpDescription(b.Description))
-		r.Identity = ident
-		return r, nil
+	case errors.As(err, &re):
+		var b struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if json.Unmarshal(re.Body, &b) != nil {
+			return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP %d with an unparsable body", ep, re.Response.StatusCode)
+		}
+		if code := re.Response.StatusCode; (code == 400 && b.Error == "invalid_grant") || (code == 401 && b.Error == "invalid_client") {
+			r := dead(ep, "gcp: "+b.Error+gcpDescription(b.Description))
+			r.Identity = ident
+			return r, nil
+		}
+		return Result{Endpoint: ep}, fmt.Errorf("%s: unexpected HTTP %d", ep, re.Response.StatusCode)
+	case err != nil:
+		// Not a provider answer: the client refused or failed (its text
+		// names the endpoint, never the key).
+		return Result{Endpoint: ep}, fmt.Errorf("gcp: %v", err)
 	}
-	return Result{Endpoint: ep}, unexpected(resp, ep)
+	return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 without an access token", ep)
+}
+
+// withContext sends every request with ctx (for libraries that build
+// requests without one).
+type withContext struct {
+	ctx  context.Context
+	next http.RoundTripper
+}
+
+func (w withContext) RoundTrip(req *http.Request) (*http.Response, error) {
+	return w.next.RoundTrip(req.WithContext(w.ctx))
 }
 
 // gcpDescription keeps Google's short error descriptions ("Invalid JWT
