@@ -6,25 +6,24 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"nhiscan/finding"
 	"slices"
 	"strings"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 // Verifier re-checks a credential at its provider. Contract: every call
 // asks the provider again (no cache across calls), returns nil when the
 // provider cannot be checked, and never puts the secret in the result.
 type Verifier interface {
-	Verify(ctx context.Context, f *scanner.Finding) *scanner.Verification
+	Verify(ctx context.Context, f *finding.Finding) *finding.Verification
 }
 
 // VerifierFunc adapts a function to Verifier.
-type VerifierFunc func(ctx context.Context, f *scanner.Finding) *scanner.Verification
+type VerifierFunc func(ctx context.Context, f *finding.Finding) *finding.Verification
 
 // Verify implements Verifier.
-func (fn VerifierFunc) Verify(ctx context.Context, f *scanner.Finding) *scanner.Verification {
+func (fn VerifierFunc) Verify(ctx context.Context, f *finding.Finding) *finding.Verification {
 	return fn(ctx, f)
 }
 
@@ -107,7 +106,7 @@ func (a *Applier) Apply(ctx context.Context, pl *Plan) ([]Result, error) {
 	}
 	// Before: a fresh verification of each finding with a revoke, rotate
 	// or ticket step (idempotence starts from the provider's current answer).
-	before := map[string]*scanner.Verification{}
+	before := map[string]*finding.Verification{}
 	for _, fp := range order {
 		f := pl.findings[fp]
 		before[fp] = f.Verification
@@ -170,19 +169,19 @@ func (p *Planner) policy() *Policy {
 }
 
 // verify asks the verifier, then the provider's own checker.
-func (a *Applier) verify(ctx context.Context, f *scanner.Finding) *scanner.Verification {
+func (a *Applier) verify(ctx context.Context, f *finding.Finding) *finding.Verification {
 	if f.Secret == "" {
 		return nil
 	}
-	var v *scanner.Verification
+	var v *finding.Verification
 	if a.Verifier != nil {
 		v = a.Verifier.Verify(ctx, f)
 	}
-	if v != nil && v.Status != "" && v.Status != scanner.StatusUnknown {
+	if v != nil && v.Status != "" && v.Status != finding.StatusUnknown {
 		return v
 	}
 	if reg, ok := Lookup(f.Provider); ok && reg.Check != nil {
-		if own := reg.Check.Check(ctx, a.Planner.Env, f); own != nil && (v == nil || own.Status != scanner.StatusUnknown) {
+		if own := reg.Check.Check(ctx, a.Planner.Env, f); own != nil && (v == nil || own.Status != finding.StatusUnknown) {
 			return own
 		}
 	}
@@ -199,13 +198,13 @@ type batchKey struct {
 
 // applyBatches runs batchable revocations (GitHub) in as few calls as the
 // provider allows, before the per-finding loop uses their results.
-func (a *Applier) applyBatches(ctx context.Context, pl *Plan, byFP map[string][]Step, before map[string]*scanner.Verification) map[batchKey]BatchResult {
+func (a *Applier) applyBatches(ctx context.Context, pl *Plan, byFP map[string][]Step, before map[string]*finding.Verification) map[batchKey]BatchResult {
 	out := map[batchKey]BatchResult{}
-	groups := map[string][]*scanner.Finding{}
+	groups := map[string][]*finding.Finding{}
 	var provs []string
 	for fp, steps := range byFP {
 		for _, s := range steps {
-			if s.Kind != Revoke || s.Blocked != "" || statusIs(before[fp], scanner.StatusDead) || a.stillDeferred(fp, s.Kind) {
+			if s.Kind != Revoke || s.Blocked != "" || statusIs(before[fp], finding.StatusDead) || a.stillDeferred(fp, s.Kind) {
 				continue
 			}
 			reg, ok := Lookup(s.Provider)
@@ -225,7 +224,7 @@ func (a *Applier) applyBatches(ctx context.Context, pl *Plan, byFP map[string][]
 	for _, p := range provs {
 		reg, _ := Lookup(p)
 		fs := groups[p]
-		slices.SortFunc(fs, func(x, y *scanner.Finding) int { return strings.Compare(x.Fingerprint, y.Fingerprint) })
+		slices.SortFunc(fs, func(x, y *finding.Finding) int { return strings.Compare(x.Fingerprint, y.Fingerprint) })
 		res := reg.Revoke.(BatchAction).ApplyBatch(ctx, a.Planner.Env, fs)
 		for i, f := range fs {
 			out[batchKey{f.Fingerprint, Revoke}] = res[i]
@@ -234,7 +233,7 @@ func (a *Applier) applyBatches(ctx context.Context, pl *Plan, byFP map[string][]
 	return out
 }
 
-func statusIs(v *scanner.Verification, st string) bool { return v != nil && v.Status == st }
+func statusIs(v *finding.Verification, st finding.Status) bool { return v != nil && v.Status == st }
 
 // stillDeferred: an earlier run deferred this step and its retry time has
 // not come yet.
@@ -252,13 +251,13 @@ func (a *Applier) deferred(fp string, k Kind) (Record, bool) {
 }
 
 // act applies a revoke or rotate step.
-func (a *Applier) act(ctx context.Context, f *scanner.Finding, s Step, before *scanner.Verification, batch map[batchKey]BatchResult) Result {
+func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before *finding.Verification, batch map[batchKey]BatchResult) Result {
 	r := Result{Step: s, Before: before}
 	if s.Blocked != "" {
 		r.Outcome, r.Detail = Skipped, s.Blocked
 		return r
 	}
-	if statusIs(before, scanner.StatusDead) {
+	if statusIs(before, finding.StatusDead) {
 		r.Outcome, r.Detail = Already, "verified dead before acting: nothing to "+string(s.Kind)
 		r.After = before
 		return r
@@ -313,11 +312,11 @@ func (a *Applier) act(ctx context.Context, f *scanner.Finding, s Step, before *s
 	if after != nil {
 		f.Verification = after
 		switch {
-		case after.Status == scanner.StatusDead && r.Detail == "":
+		case after.Status == finding.StatusDead && r.Detail == "":
 			r.Detail = "re-verified: dead"
-		case after.Status == scanner.StatusLive && s.Kind == Revoke && r.Outcome == Done:
+		case after.Status == finding.StatusLive && s.Kind == Revoke && r.Outcome == Done:
 			r.Detail = "provider accepted the revocation but the credential still answers live (revocation may be asynchronous; the next run checks again)"
-		case after.Status == scanner.StatusLive && s.Kind == Rotate && r.Outcome == Done:
+		case after.Status == finding.StatusLive && s.Kind == Rotate && r.Outcome == Done:
 			r.Outcome, r.Detail = Failed, "rotation reported done but the old credential still answers live"
 		}
 	} else if r.Outcome == Done {
@@ -326,10 +325,10 @@ func (a *Applier) act(ctx context.Context, f *scanner.Finding, s Step, before *s
 	return r
 }
 
-func setRemediation(f *scanner.Finding, r Result, now time.Time) {
+func setRemediation(f *finding.Finding, r Result, now time.Time) {
 	rem := f.Remediation
 	if rem == nil {
-		rem = &scanner.Remediation{State: "planned"}
+		rem = &finding.Remediation{State: "planned"}
 		f.Remediation = rem
 	}
 	rem.At = now.UTC()

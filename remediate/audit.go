@@ -8,12 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"nhiscan/finding"
 	"os"
 	"sync"
 	"syscall"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 // Record is one line of the audit trail: a planned or applied step, or one
@@ -41,8 +40,8 @@ type Record struct {
 	TicketKey string    `json:"ticket_key,omitempty"`
 	// TicketState is open or closed after the step.
 	TicketState string                `json:"ticket_state,omitempty"`
-	Before      *scanner.Verification `json:"before,omitempty"`
-	After       *scanner.Verification `json:"after,omitempty"`
+	Before      *finding.Verification `json:"before,omitempty"`
+	After       *finding.Verification `json:"after,omitempty"`
 
 	// RateKey names the rate-limited endpoint of a "call" record.
 	RateKey string `json:"rate_key,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"nhiscan/finding"
 	"regexp"
 	"strings"
 	"time"
@@ -15,8 +16,6 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
-
-	"nhiscan/scanner"
 )
 
 // AWS access keys: deactivate (iam:UpdateAccessKey Status=Inactive), first
@@ -99,7 +98,7 @@ var (
 // awsKey returns the access key id and, when found, its secret: the finding
 // is either the key id (aws-access-token) or the secret key, with the other
 // half looked up in the text around it.
-func awsKey(f *scanner.Finding) (id, secret string) {
+func awsKey(f *finding.Finding) (id, secret string) {
 	if m := awsKeyID.FindStringSubmatch(f.Secret); m != nil && len(f.Secret) == 20 {
 		id = f.Secret
 		for _, m := range awsSecretKey.FindAllStringSubmatch(f.Context, -1) {
@@ -150,7 +149,7 @@ func asiaBlocked(id string) error {
 
 type awsRevoke struct{}
 
-func (awsRevoke) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
+func (awsRevoke) Plan(env *Env, f *finding.Finding) ([]Call, error) {
 	id, secret := awsKey(f)
 	if id == "" {
 		return nil, blocked("aws: the access key id is not beside the secret: deactivate the key by hand")
@@ -179,7 +178,7 @@ func (awsRevoke) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
 	return calls, nil
 }
 
-func (awsRevoke) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]string, error) {
+func (awsRevoke) Apply(ctx context.Context, env *Env, f *finding.Finding) ([]string, error) {
 	id, secret := awsKey(f)
 	if id == "" {
 		return nil, blocked("aws: no access key id")
@@ -250,7 +249,7 @@ func awsKeyState(ctx context.Context, c *iam.Client, id string) (user string, in
 
 type awsRotate struct{}
 
-func (awsRotate) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
+func (awsRotate) Plan(env *Env, f *finding.Finding) ([]Call, error) {
 	id, _ := awsKey(f)
 	if id == "" {
 		return nil, blocked("aws: the access key id is not beside the secret")
@@ -280,7 +279,7 @@ func (awsRotate) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
 	return calls, nil
 }
 
-func (awsRotate) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]string, error) {
+func (awsRotate) Apply(ctx context.Context, env *Env, f *finding.Finding) ([]string, error) {
 	id, _ := awsKey(f)
 	if id == "" {
 		return nil, blocked("aws: no access key id")
@@ -352,17 +351,17 @@ type awsCheck struct{}
 
 // Check asks STS with the key itself when its secret is known, else the
 // admin profile for the key's status.
-func (awsCheck) Check(ctx context.Context, env *Env, f *scanner.Finding) *scanner.Verification {
+func (awsCheck) Check(ctx context.Context, env *Env, f *finding.Finding) *finding.Verification {
 	id, secret := awsKey(f)
 	now := env.now().UTC()
 	if id != "" && secret != "" {
 		out, err := stsClient(env, static(id, secret)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		switch code := awsCode(err); {
 		case err == nil:
-			return &scanner.Verification{Status: scanner.StatusLive, CheckedAt: now, Endpoint: "POST https://" + stsHost + "/",
+			return &finding.Verification{Status: finding.StatusLive, CheckedAt: now, Endpoint: "POST https://" + stsHost + "/",
 				Identity: map[string]string{"arn": aws.ToString(out.Arn), "account": aws.ToString(out.Account)}}
 		case code == "InvalidClientTokenId":
-			return &scanner.Verification{Status: scanner.StatusDead, Reason: code, CheckedAt: now, Endpoint: "POST https://" + stsHost + "/"}
+			return &finding.Verification{Status: finding.StatusDead, Reason: code, CheckedAt: now, Endpoint: "POST https://" + stsHost + "/"}
 		}
 	}
 	if id == "" {
@@ -375,11 +374,11 @@ func (awsCheck) Check(ctx context.Context, env *Env, f *scanner.Finding) *scanne
 	_, inactive, _, err := awsKeyState(ctx, iamClient(env, cfg), id)
 	switch {
 	case IsAlreadyDone(err) || (err == nil && inactive):
-		return &scanner.Verification{Status: scanner.StatusDead, Reason: "key inactive or deleted (IAM)", CheckedAt: now, Endpoint: "POST https://" + iamHost + "/"}
+		return &finding.Verification{Status: finding.StatusDead, Reason: "key inactive or deleted (IAM)", CheckedAt: now, Endpoint: "POST https://" + iamHost + "/"}
 	case err == nil:
-		return &scanner.Verification{Status: scanner.StatusLive, Reason: "key active (IAM)", CheckedAt: now, Endpoint: "POST https://" + iamHost + "/"}
+		return &finding.Verification{Status: finding.StatusLive, Reason: "key active (IAM)", CheckedAt: now, Endpoint: "POST https://" + iamHost + "/"}
 	}
-	return &scanner.Verification{Status: scanner.StatusUnknown, Reason: err.Error(), CheckedAt: now}
+	return &finding.Verification{Status: finding.StatusUnknown, Reason: err.Error(), CheckedAt: now}
 }
 
 // keyRef names the leaked key without printing it whole: its first eight

@@ -4,10 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"nhiscan/finding"
 	"strings"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 // GitHub tokens: the public credential revocation API. It is
@@ -40,7 +39,7 @@ func githubRevocable(tok string) bool {
 	return false
 }
 
-func (githubRevoke) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
+func (githubRevoke) Plan(env *Env, f *finding.Finding) ([]Call, error) {
 	switch {
 	case strings.HasPrefix(f.Secret, "ghs_"):
 		return []Call{{Method: "DELETE", URL: "https://api.github.com/installation/token", Auth: "the leaked token itself", Why: "an installation token revokes itself"}}, nil
@@ -51,15 +50,15 @@ func (githubRevoke) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
 	return nil, blocked("github: this token type has no revocation API")
 }
 
-func (g githubRevoke) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]string, error) {
-	r := g.ApplyBatch(ctx, env, []*scanner.Finding{f})
+func (g githubRevoke) Apply(ctx context.Context, env *Env, f *finding.Finding) ([]string, error) {
+	r := g.ApplyBatch(ctx, env, []*finding.Finding{f})
 	return r[0].Evidence, r[0].Err
 }
 
 // ApplyBatch sends the revocable tokens in calls of up to 1,000, within the
 // hourly budget; tokens over budget get a *RateLimitError (deferred, queued
 // in the audit trail for a later run).
-func (githubRevoke) ApplyBatch(ctx context.Context, env *Env, fs []*scanner.Finding) []BatchResult {
+func (githubRevoke) ApplyBatch(ctx context.Context, env *Env, fs []*finding.Finding) []BatchResult {
 	out := make([]BatchResult, len(fs))
 	var idx []int
 	for i, f := range fs {
@@ -82,7 +81,7 @@ func (githubRevoke) ApplyBatch(ctx context.Context, env *Env, fs []*scanner.Find
 	return out
 }
 
-func revokeChunk(ctx context.Context, env *Env, fs []*scanner.Finding, chunk []int) ([]string, error) {
+func revokeChunk(ctx context.Context, env *Env, fs []*finding.Finding, chunk []int) ([]string, error) {
 	if env.Budget != nil {
 		if ok, at := env.Budget.Take(githubRateKey, githubRevokeRate, time.Hour); !ok {
 			return nil, &RateLimitError{Endpoint: "POST " + githubRevokeURL + " (60 calls/hour budget spent)", RetryAfter: max(at.Sub(env.now()), time.Minute)}
@@ -111,7 +110,7 @@ func revokeChunk(ctx context.Context, env *Env, fs []*scanner.Finding, chunk []i
 	return ev, errf(req.Endpoint(), resp.StatusCode, "unexpected answer")
 }
 
-func revokeInstallation(ctx context.Context, env *Env, f *scanner.Finding) ([]string, error) {
+func revokeInstallation(ctx context.Context, env *Env, f *finding.Finding) ([]string, error) {
 	req := Request{Provider: "github", Hosts: []string{"api.github.com"}, Method: "DELETE", URL: "https://api.github.com/installation/token",
 		Header: hdr("Authorization", "token "+f.Secret, "Accept", "application/vnd.github+json")}
 	resp, err := env.Client.Do(ctx, req)

@@ -12,10 +12,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures/fakeapi"
 	"nhiscan/fixtures/faketracker"
 	"nhiscan/remediate"
-	"nhiscan/scanner"
 	"nhiscan/verifiers"
 )
 
@@ -118,7 +118,7 @@ func (h *harness) planner() *remediate.Planner {
 }
 
 // run plans and applies fs as one run would.
-func (h *harness) run(fs []scanner.Finding) []remediate.Result {
+func (h *harness) run(fs []finding.Finding) []remediate.Result {
 	h.t.Helper()
 	p := h.planner()
 	pl := p.Plan(fs)
@@ -134,16 +134,16 @@ func (h *harness) run(fs []scanner.Finding) []remediate.Result {
 }
 
 // finding makes a finding of provider with a live verification.
-func (h *harness) finding(provider, rule, secret string, live bool) scanner.Finding {
+func (h *harness) finding(provider, rule, secret string, live bool) finding.Finding {
 	h.secrets = append(h.secrets, secret)
-	st := scanner.StatusDead
+	st := finding.StatusDead
 	if live {
-		st = scanner.StatusLive
+		st = finding.StatusLive
 	}
-	return scanner.Finding{
-		Fingerprint: scanner.Fingerprint(rule, secret), RuleID: rule, Provider: provider, Secret: secret, Redacted: scanner.Redact(secret),
-		InHead: true, Verification: &scanner.Verification{Status: st, Identity: map[string]string{"login": "fake-" + provider + "-user"}},
-		Locations: []scanner.Location{{Commit: "0123456789abcdef0123456789abcdef01234567", Path: "deploy/" + provider + ".env", Line: 3, Author: "Alice", Email: "alice@example.com",
+	return finding.Finding{
+		Fingerprint: finding.Fingerprint(rule, secret), RuleID: rule, Provider: provider, Secret: secret, Redacted: finding.Redact(secret),
+		InHead: true, Verification: &finding.Verification{Status: st, Identity: map[string]string{"login": "fake-" + provider + "-user"}},
+		Locations: []finding.Location{{Commit: "0123456789abcdef0123456789abcdef01234567", Path: "deploy/" + provider + ".env", Line: 3, Author: "Alice", Email: "alice@example.com",
 			Date: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}},
 	}
 }

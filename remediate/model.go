@@ -4,9 +4,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"nhiscan/finding"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 // Kind is a remediation action.
@@ -65,11 +64,11 @@ type Plan struct {
 	Steps     []Step    `json:"steps"`
 	// Findings are the findings the plan is about, by fingerprint (secrets
 	// included in memory only; never serialised).
-	findings map[string]*scanner.Finding
+	findings map[string]*finding.Finding
 }
 
 // Finding returns the finding a step is about.
-func (p *Plan) Finding(fp string) *scanner.Finding { return p.findings[fp] }
+func (p *Plan) Finding(fp string) *finding.Finding { return p.findings[fp] }
 
 // Outcome is what happened to one step.
 type Outcome string
@@ -96,8 +95,8 @@ type Result struct {
 	TicketKey string    `json:"ticket_key,omitempty"`
 	// TicketState is open or closed after a ticket step.
 	TicketState string                `json:"ticket_state,omitempty"`
-	Before      *scanner.Verification `json:"before,omitempty"`
-	After       *scanner.Verification `json:"after,omitempty"`
+	Before      *finding.Verification `json:"before,omitempty"`
+	After       *finding.Verification `json:"after,omitempty"`
 }
 
 // Errors a provider action returns to say what kind of failure it met. They

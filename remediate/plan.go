@@ -4,11 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"nhiscan/finding"
 	"slices"
 	"strings"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 // Planner turns findings into a Plan. It makes no network call and changes
@@ -25,12 +24,12 @@ type Planner struct {
 }
 
 // Plan returns the steps for fs, finding by finding in the order given.
-func (p *Planner) Plan(fs []scanner.Finding) *Plan {
+func (p *Planner) Plan(fs []finding.Finding) *Plan {
 	pol := p.Policy
 	if pol == nil {
 		pol = DefaultPolicy()
 	}
-	pl := &Plan{CreatedAt: p.Env.now().UTC(), Policy: pol.Source, Mode: pol.Mode, findings: map[string]*scanner.Finding{}}
+	pl := &Plan{CreatedAt: p.Env.now().UTC(), Policy: pol.Source, Mode: pol.Mode, findings: map[string]*finding.Finding{}}
 	for i := range fs {
 		f := &fs[i]
 		if f.Fingerprint == "" {
@@ -65,7 +64,7 @@ func (p *Planner) Plan(fs []scanner.Finding) *Plan {
 }
 
 // step plans one action; it is also used for fallbacks at apply time.
-func (p *Planner) step(f *scanner.Finding, rule *Rule, why string, k Kind) Step {
+func (p *Planner) step(f *finding.Finding, rule *Rule, why string, k Kind) Step {
 	s := Step{Fingerprint: f.Fingerprint, Provider: f.Provider, Target: target(f), Kind: k, Rule: rule.Name, Why: why,
 		Fallback: slices.DeleteFunc(slices.Clone(rule.Fallback), func(x Kind) bool { return x == k })}
 	switch k {
@@ -123,10 +122,10 @@ func providerName(p string) string {
 
 // target describes a finding for plans, audit and tickets: its redacted
 // secret and identity.
-func target(f *scanner.Finding) string {
+func target(f *finding.Finding) string {
 	red := f.Redacted
 	if red == "" {
-		red = scanner.Redact(f.Secret)
+		red = finding.Redact(f.Secret)
 	}
 	s := red
 	if f.Verification != nil {

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakeapi"
 	"nhiscan/remediate"
-	"nhiscan/scanner"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -61,10 +61,10 @@ token_env = "JIRA_TOKEN"
 `
 
 // goldenFindings are deterministic findings covering each kind of step.
-func goldenFindings(h *harness) []scanner.Finding {
+func goldenFindings(h *harness) []finding.Finding {
 	g := fixtures.NewGen(77)
 	gh := h.finding("github", "github-pat", g.GitHubToken("ghp_"), true)
-	gh.Verification.Privileges = scanner.Privileges{Level: "admin", Scopes: []string{"admin:org"}}
+	gh.Verification.Privileges = finding.Privileges{Level: "admin", Scopes: []string{"admin:org"}}
 	id, secret := g.AWSKeyPair()
 	aws := h.finding("aws", "aws-access-token", id, true)
 	aws.Context = "key=" + id + " secret=" + secret
@@ -77,7 +77,7 @@ func goldenFindings(h *harness) []scanner.Finding {
 	dead := h.finding("gitlab", "gitlab-pat", g.GitLabPAT(), false)
 	test := h.finding("gitlab", "gitlab-pat", g.GitLabPAT(), false)
 	test.Locations[0].Path = "pkg/x/testdata/fixture.env"
-	return []scanner.Finding{gh, aws, asia, vault, stripe, redacted, dead, test}
+	return []finding.Finding{gh, aws, asia, vault, stripe, redacted, dead, test}
 }
 
 func TestPlanGolden(t *testing.T) {
@@ -225,16 +225,16 @@ actions = ["revoke"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	mk := func(provider, status, level string, flags []string, inHead bool, path string) *scanner.Finding {
-		f := &scanner.Finding{Provider: provider, InHead: inHead, Locations: []scanner.Location{{Path: path}}}
+	mk := func(provider, status, level string, flags []string, inHead bool, path string) *finding.Finding {
+		f := &finding.Finding{Provider: provider, InHead: inHead, Locations: []finding.Location{{Path: path}}}
 		if status != "" {
-			f.Verification = &scanner.Verification{Status: status, Privileges: scanner.Privileges{Level: level, Flags: flags}}
+			f.Verification = &finding.Verification{Status: finding.Status(status), Privileges: finding.Privileges{Level: level, Flags: flags}}
 		}
 		return f
 	}
 	for _, tc := range []struct {
 		name string
-		f    *scanner.Finding
+		f    *finding.Finding
 		want string
 	}{
 		{"admin level", mk("github", "live", "admin", nil, true, "a.go"), "admin"},

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"nhiscan/finding"
 	"os"
 	"path"
 	"regexp"
@@ -13,8 +14,6 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
-
-	"nhiscan/scanner"
 )
 
 // Policy chooses, for each finding, which actions to take. It is read from
@@ -250,7 +249,7 @@ func globRegexp(g string) (*regexp.Regexp, error) {
 }
 
 // Match returns the first rule matching f and a short reason, or nil.
-func (p *Policy) Match(f *scanner.Finding) (*Rule, string) {
+func (p *Policy) Match(f *finding.Finding) (*Rule, string) {
 	for i := range p.Rules {
 		if why, ok := p.Rules[i].match(f); ok {
 			return &p.Rules[i], why
@@ -259,14 +258,14 @@ func (p *Policy) Match(f *scanner.Finding) (*Rule, string) {
 	return nil, ""
 }
 
-func statusOf(f *scanner.Finding) string {
+func statusOf(f *finding.Finding) string {
 	if f.Verification == nil || f.Verification.Status == "" {
 		return "unverified"
 	}
-	return f.Verification.Status
+	return string(f.Verification.Status)
 }
 
-func (r *Rule) match(f *scanner.Finding) (string, bool) {
+func (r *Rule) match(f *finding.Finding) (string, bool) {
 	var why []string
 	if len(r.Provider) > 0 && !slices.Contains(r.Provider, "*") {
 		if !slices.Contains(r.Provider, f.Provider) {

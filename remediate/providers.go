@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"nhiscan/finding"
 	"strings"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 // simple is a revocation made of HTTP calls the provider's own credential
@@ -18,7 +17,7 @@ type simple struct {
 	provider string
 	hosts    func(env *Env) ([]string, error)
 	// calls builds the requests (with secrets) and their plan lines.
-	calls func(env *Env, f *scanner.Finding) ([]Request, []Call, error)
+	calls func(env *Env, f *finding.Finding) ([]Request, []Call, error)
 	// interpret maps each answer: nil = go on, ErrAlreadyDone, ErrDenied…
 	interpret func(i int, resp *Response, req Request, carry map[string]string) error
 }
@@ -27,7 +26,7 @@ func fixed(hs ...string) func(*Env) ([]string, error) {
 	return func(*Env) ([]string, error) { return hs, nil }
 }
 
-func (s simple) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
+func (s simple) Plan(env *Env, f *finding.Finding) ([]Call, error) {
 	if _, err := s.hosts(env); err != nil {
 		return nil, err
 	}
@@ -35,7 +34,7 @@ func (s simple) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
 	return calls, err
 }
 
-func (s simple) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]string, error) {
+func (s simple) Apply(ctx context.Context, env *Env, f *finding.Finding) ([]string, error) {
 	hosts, err := s.hosts(env)
 	if err != nil {
 		return nil, err
@@ -97,7 +96,7 @@ func init() {
 	// Slack: auth.revoke with the token itself.
 	Register(&Registration{Provider: "slack", Manual: "api.slack.com/apps → the app → OAuth & Permissions → Revoke tokens (or remove the app)",
 		Revoke: simple{provider: "slack", hosts: fixed("slack.com"),
-			calls: func(env *Env, f *scanner.Finding) ([]Request, []Call, error) {
+			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				if strings.HasPrefix(f.Secret, "https://") {
 					return nil, nil, blocked("slack: incoming webhooks have no revocation API: remove the webhook in the app's settings")
 				}
@@ -124,7 +123,7 @@ func init() {
 	// Discord webhooks: DELETE the URL itself.
 	Register(&Registration{Provider: "discord", Manual: "Server Settings → Integrations → Webhooks → Delete Webhook",
 		Revoke: simple{provider: "discord", hosts: fixed("discord.com", "discordapp.com"),
-			calls: func(env *Env, f *scanner.Finding) ([]Request, []Call, error) {
+			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				u, err := url.Parse(strings.TrimSpace(f.Secret))
 				if err != nil || !strings.HasPrefix(u.Path, "/api/webhooks/") {
 					return nil, nil, blocked("discord: only webhook URLs can be revoked by API; reset bot tokens in the Developer Portal")
@@ -156,11 +155,11 @@ func init() {
 		return b
 	}
 	Register(&Registration{Provider: "gitlab", Manual: "GitLab → User settings → Access tokens → Revoke",
-		Check: httpCheck{provider: "gitlab", hosts: gitlabHosts, build: func(env *Env, f *scanner.Finding) Request {
+		Check: httpCheck{provider: "gitlab", hosts: gitlabHosts, build: func(env *Env, f *finding.Finding) Request {
 			return Request{Method: "GET", URL: gitlabBase(env) + "/api/v4/personal_access_tokens/self", Header: hdr("PRIVATE-TOKEN", f.Secret)}
 		}, dead: []int{401}},
 		Revoke: simple{provider: "gitlab", hosts: gitlabHosts,
-			calls: func(env *Env, f *scanner.Finding) ([]Request, []Call, error) {
+			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				u := gitlabBase(env) + "/api/v4/personal_access_tokens/self"
 				return []Request{{Method: "DELETE", URL: u, Header: hdr("PRIVATE-TOKEN", f.Secret)}},
 					[]Call{{Method: "DELETE", URL: u, Auth: "the leaked token itself", Why: "self-revocation"}}, nil
@@ -184,7 +183,7 @@ func init() {
 		_, h, err := configuredHost("vault ([providers.vault] addr)", env.Config.Vault.Addr)
 		return []string{h}, err
 	}
-	vaultReq := func(env *Env, f *scanner.Finding, method, p string) Request {
+	vaultReq := func(env *Env, f *finding.Finding, method, p string) Request {
 		b, _, _ := configuredHost("vault", env.Config.Vault.Addr)
 		h := hdr("X-Vault-Token", f.Secret)
 		if env.Config.Vault.Namespace != "" {
@@ -193,11 +192,11 @@ func init() {
 		return Request{Method: method, URL: b + p, Header: h}
 	}
 	Register(&Registration{Provider: "vault", Manual: "vault token revoke -self (with the token), or vault token revoke -accessor <accessor>",
-		Check: httpCheck{provider: "vault", hosts: vaultHosts, build: func(env *Env, f *scanner.Finding) Request {
+		Check: httpCheck{provider: "vault", hosts: vaultHosts, build: func(env *Env, f *finding.Finding) Request {
 			return vaultReq(env, f, "GET", "/v1/auth/token/lookup-self")
 		}, dead: []int{403, 401}},
 		Revoke: simple{provider: "vault", hosts: vaultHosts,
-			calls: func(env *Env, f *scanner.Finding) ([]Request, []Call, error) {
+			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				r := vaultReq(env, f, "POST", "/v1/auth/token/revoke-self")
 				r.Body = []byte{}
 				return []Request{r}, []Call{{Method: "POST", URL: r.URL, Auth: "the leaked token itself", Why: "self-revocation (revoke-self)"}}, nil
@@ -216,7 +215,7 @@ func init() {
 	// needs the api_keys scope.
 	Register(&Registration{Provider: "sendgrid", Manual: "SendGrid → Settings → API Keys → Delete",
 		Revoke: simple{provider: "sendgrid", hosts: fixed("api.sendgrid.com"),
-			calls: func(env *Env, f *scanner.Finding) ([]Request, []Call, error) {
+			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				parts := strings.Split(f.Secret, ".")
 				if len(parts) != 3 {
 					return nil, nil, blocked("sendgrid: not an SG.<id>.<secret> key")
@@ -230,7 +229,7 @@ func init() {
 	// Cloudflare: learn the token id, then delete it (needs API Tokens Write).
 	Register(&Registration{Provider: "cloudflare", Manual: "Cloudflare dashboard → My Profile → API Tokens → Roll or Delete",
 		Revoke: simple{provider: "cloudflare", hosts: fixed("api.cloudflare.com"),
-			calls: func(env *Env, f *scanner.Finding) ([]Request, []Call, error) {
+			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				a := hdr("Authorization", "Bearer "+f.Secret)
 				v, d := "https://api.cloudflare.com/client/v4/user/tokens/verify", "https://api.cloudflare.com/client/v4/user/tokens/{id}"
 				return []Request{{Method: "GET", URL: v, Header: a}, {Method: "DELETE", URL: d, Header: a}},
@@ -258,7 +257,7 @@ func init() {
 	// Heroku: find the authorization the token belongs to, delete it.
 	Register(&Registration{Provider: "heroku", Manual: "Heroku → Account settings → Applications → Authorizations → Revoke",
 		Revoke: simple{provider: "heroku", hosts: fixed("api.heroku.com"),
-			calls: func(env *Env, f *scanner.Finding) ([]Request, []Call, error) {
+			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				a := hdr("Authorization", "Bearer "+f.Secret, "Accept", "application/vnd.heroku+json; version=3")
 				l, d := "https://api.heroku.com/oauth/authorizations/~", "https://api.heroku.com/oauth/authorizations/{id}"
 				return []Request{{Method: "GET", URL: l, Header: a}, {Method: "DELETE", URL: d, Header: a}},
@@ -287,7 +286,7 @@ func init() {
 	}
 	Register(&Registration{Provider: "databricks", Manual: "Databricks → User settings → Developer → Access tokens → Revoke",
 		Revoke: simple{provider: "databricks", hosts: dbHosts,
-			calls: func(env *Env, f *scanner.Finding) ([]Request, []Call, error) {
+			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				b := prefixHTTPS(env.Config.Databricks.Host)
 				a := hdr("Authorization", "Bearer "+f.Secret)
 				return []Request{{Method: "GET", URL: b + "/api/2.0/token/list", Header: a},
@@ -317,7 +316,7 @@ func init() {
 	// Twilio API keys: DELETE with the operator's Main credentials.
 	Register(&Registration{Provider: "twilio", Manual: "Twilio Console → Account → API keys & tokens → Delete",
 		Revoke: simple{provider: "twilio", hosts: fixed("api.twilio.com"),
-			calls: func(env *Env, f *scanner.Finding) ([]Request, []Call, error) {
+			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				sid := f.Secret
 				if !strings.HasPrefix(sid, "SK") || len(sid) != 34 {
 					return nil, nil, blocked("twilio: only API keys (SK…) can be deleted by API; rotate the auth token in the console")
@@ -341,7 +340,7 @@ func init() {
 	// GCP service account keys: :disable with operator credentials.
 	Register(&Registration{Provider: "gcp", Manual: "Cloud console → IAM → Service accounts → Keys → Disable or Delete (gcloud iam service-accounts keys disable)",
 		Revoke: simple{provider: "gcp", hosts: fixed("iam.googleapis.com"),
-			calls: func(env *Env, f *scanner.Finding) ([]Request, []Call, error) {
+			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				var sa struct {
 					Type         string `json:"type"`
 					ClientEmail  string `json:"client_email"`
@@ -404,11 +403,11 @@ func statusMap(m map[int]error) func(int, *Response, Request, map[string]string)
 type httpCheck struct {
 	provider string
 	hosts    func(env *Env) ([]string, error)
-	build    func(env *Env, f *scanner.Finding) Request
+	build    func(env *Env, f *finding.Finding) Request
 	dead     []int
 }
 
-func (c httpCheck) Check(ctx context.Context, env *Env, f *scanner.Finding) *scanner.Verification {
+func (c httpCheck) Check(ctx context.Context, env *Env, f *finding.Finding) *finding.Verification {
 	hosts, err := c.hosts(env)
 	if err != nil {
 		return nil
@@ -418,17 +417,17 @@ func (c httpCheck) Check(ctx context.Context, env *Env, f *scanner.Finding) *sca
 	now := env.now().UTC()
 	resp, err := env.Client.Do(ctx, req)
 	if err != nil {
-		return &scanner.Verification{Status: scanner.StatusUnknown, Reason: err.Error(), CheckedAt: now, Endpoint: req.Endpoint()}
+		return &finding.Verification{Status: finding.StatusUnknown, Reason: err.Error(), CheckedAt: now, Endpoint: req.Endpoint()}
 	}
 	if resp.StatusCode == 200 {
-		return &scanner.Verification{Status: scanner.StatusLive, CheckedAt: now, Endpoint: req.Endpoint()}
+		return &finding.Verification{Status: finding.StatusLive, CheckedAt: now, Endpoint: req.Endpoint()}
 	}
 	for _, d := range c.dead {
 		if resp.StatusCode == d {
-			return &scanner.Verification{Status: scanner.StatusDead, Reason: fmt.Sprintf("HTTP %d", d), CheckedAt: now, Endpoint: req.Endpoint()}
+			return &finding.Verification{Status: finding.StatusDead, Reason: fmt.Sprintf("HTTP %d", d), CheckedAt: now, Endpoint: req.Endpoint()}
 		}
 	}
-	return &scanner.Verification{Status: scanner.StatusUnknown, Reason: fmt.Sprintf("HTTP %d", resp.StatusCode), CheckedAt: now, Endpoint: req.Endpoint()}
+	return &finding.Verification{Status: finding.StatusUnknown, Reason: fmt.Sprintf("HTTP %d", resp.StatusCode), CheckedAt: now, Endpoint: req.Endpoint()}
 }
 
 // gitlabRotate: POST personal_access_tokens/self/rotate returns a new token
@@ -438,7 +437,7 @@ type gitlabRotate struct {
 	base  func(env *Env) string
 }
 
-func (g gitlabRotate) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
+func (g gitlabRotate) Plan(env *Env, f *finding.Finding) ([]Call, error) {
 	if _, err := g.hosts(env); err != nil {
 		return nil, err
 	}
@@ -449,7 +448,7 @@ func (g gitlabRotate) Plan(env *Env, f *scanner.Finding) ([]Call, error) {
 	return append(calls, env.Destination.Calls()...), nil
 }
 
-func (g gitlabRotate) Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]string, error) {
+func (g gitlabRotate) Apply(ctx context.Context, env *Env, f *finding.Finding) ([]string, error) {
 	hosts, err := g.hosts(env)
 	if err != nil {
 		return nil, err

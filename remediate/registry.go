@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"nhiscan/finding"
 	"os"
 	"sort"
 	"sync"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 // Action is one remediation a provider supports (revoke or rotate).
@@ -17,7 +16,7 @@ type Action interface {
 	// Plan returns the API calls Apply would make for f, in order, with no
 	// side effect and no network call. A *BlockedError says the action
 	// cannot be applied to this credential (and why, for the reader).
-	Plan(env *Env, f *scanner.Finding) ([]Call, error)
+	Plan(env *Env, f *finding.Finding) ([]Call, error)
 	// Apply makes the calls and returns evidence lines ("METHOD URL ->
 	// status"), never a secret.
 	//
@@ -28,7 +27,7 @@ type Action interface {
 	//   - ErrDenied (wrapped): the credential used may not do this.
 	//   - *RateLimitError: nothing was done; retry later.
 	//   - Any other error: failed; its text names endpoints, never secrets.
-	Apply(ctx context.Context, env *Env, f *scanner.Finding) ([]string, error)
+	Apply(ctx context.Context, env *Env, f *finding.Finding) ([]string, error)
 }
 
 // BatchAction is an Action that can act on many credentials in one call
@@ -37,7 +36,7 @@ type BatchAction interface {
 	Action
 	// ApplyBatch applies the action to fs and returns one result per
 	// finding, in order, with the same meaning as Apply's.
-	ApplyBatch(ctx context.Context, env *Env, fs []*scanner.Finding) []BatchResult
+	ApplyBatch(ctx context.Context, env *Env, fs []*finding.Finding) []BatchResult
 }
 
 // BatchResult is one finding's share of a batched call.
@@ -49,7 +48,7 @@ type BatchResult struct {
 // Checker re-verifies a credential of a provider that package verifiers
 // does not know (AWS, GitLab, Vault): a free, read-only identity call.
 type Checker interface {
-	Check(ctx context.Context, env *Env, f *scanner.Finding) *scanner.Verification
+	Check(ctx context.Context, env *Env, f *finding.Finding) *finding.Verification
 }
 
 // Registration is everything remediate knows about one provider, kept in

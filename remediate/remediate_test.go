@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakeapi"
 	"nhiscan/remediate"
-	"nhiscan/scanner"
 )
 
 const revokePolicy = `
@@ -49,14 +49,14 @@ func TestRevokeSuccess(t *testing.T) {
 			h := newHarness(t, revokePolicy)
 			prov, _, _ := strings.Cut(tc.provider, " ")
 			h.api.AddLive(prov, tc.secret, tc.acct)
-			res := h.run([]scanner.Finding{h.finding(prov, tc.rule, tc.secret, true)})
+			res := h.run([]finding.Finding{h.finding(prov, tc.rule, tc.secret, true)})
 			if len(res) != 1 || res[0].Outcome != remediate.Done {
 				t.Fatalf("outcomes %s: %+v", outcomes(res), res)
 			}
 			if h.api.IsLive(tc.secret) {
 				t.Fatal("credential still live at the fake")
 			}
-			if res[0].After == nil || res[0].After.Status != scanner.StatusDead {
+			if res[0].After == nil || res[0].After.Status != finding.StatusDead {
 				t.Fatalf("re-verification: %+v (detail %s)", res[0].After, res[0].Detail)
 			}
 			if len(res[0].Evidence) == 0 {
@@ -74,13 +74,13 @@ func TestRevokeAlreadyRevokedIsIdempotent(t *testing.T) {
 	h := newHarness(t, revokePolicy)
 	tok := fixtures.NewGen(6).GitHubToken("ghp_")
 	h.api.AddLive("github", tok, fakeapi.Account{})
-	fs := []scanner.Finding{h.finding("github", "github-pat", tok, true)}
+	fs := []finding.Finding{h.finding("github", "github-pat", tok, true)}
 	if res := h.run(fs); outcomes(res) != "revoke:done" {
 		t.Fatalf("first run: %s", outcomes(res))
 	}
 	n := len(h.api.Mutations())
 	// the report still says live: the second run re-verifies and does nothing
-	fs[0].Verification = &scanner.Verification{Status: scanner.StatusLive}
+	fs[0].Verification = &finding.Verification{Status: finding.StatusLive}
 	h.reopen()
 	res := h.run(fs)
 	if outcomes(res) != "revoke:already" {
@@ -94,7 +94,7 @@ func TestRevokeAlreadyRevokedIsIdempotent(t *testing.T) {
 	h.api.AddLive("gitlab", tok2, fakeapi.Account{})
 	f2 := h.finding("gitlab", "gitlab-pat", tok2, true)
 	h.api.Revoke(tok2)
-	if res := h.run([]scanner.Finding{f2}); outcomes(res) != "revoke:already" {
+	if res := h.run([]finding.Finding{f2}); outcomes(res) != "revoke:already" {
 		t.Fatalf("gitlab revoked elsewhere: %s", outcomes(res))
 	}
 }
@@ -104,7 +104,7 @@ func TestRevokeDeniedFallsBackToTicket(t *testing.T) {
 	tok := fixtures.NewGen(8).GitLabPAT()
 	h.api.AddLive("gitlab", tok, fakeapi.Account{})
 	h.api.DenyRevoke(tok)
-	res := h.run([]scanner.Finding{h.finding("gitlab", "gitlab-pat", tok, true)})
+	res := h.run([]finding.Finding{h.finding("gitlab", "gitlab-pat", tok, true)})
 	if outcomes(res) != "revoke:denied ticket:done" {
 		t.Fatalf("outcomes %s", outcomes(res))
 	}
@@ -122,7 +122,7 @@ func TestRateLimitedRevocationIsQueuedNotLost(t *testing.T) {
 	h := newHarness(t, revokePolicy)
 	tok := fixtures.NewGen(9).GitHubToken("ghp_")
 	h.api.AddLive("github", tok, fakeapi.Account{})
-	fs := []scanner.Finding{h.finding("github", "github-pat", tok, true)}
+	fs := []finding.Finding{h.finding("github", "github-pat", tok, true)}
 	// the pre-verification GET and the revocation POST both meet a 429
 	h.api.SetFault("github", fakeapi.Fault{Status: 429, RetryAfter: "600", Times: 2})
 	res := h.run(fs)
@@ -153,7 +153,7 @@ func TestRateLimitedRevocationIsQueuedNotLost(t *testing.T) {
 func TestGitHubHourlyBudgetAndBatching(t *testing.T) {
 	h := newHarness(t, revokePolicy)
 	g := fixtures.NewGen(10)
-	var fs []scanner.Finding
+	var fs []finding.Finding
 	for range 3 {
 		tok := g.GitHubToken("ghp_")
 		h.api.AddLive("github", tok, fakeapi.Account{})
@@ -178,7 +178,7 @@ func TestGitHubHourlyBudgetAndBatching(t *testing.T) {
 	}
 	tok := g.GitHubToken("ghp_")
 	h.api.AddLive("github", tok, fakeapi.Account{})
-	res = h.run([]scanner.Finding{h.finding("github", "github-pat", tok, true)})
+	res = h.run([]finding.Finding{h.finding("github", "github-pat", tok, true)})
 	if outcomes(res) != "revoke:deferred" || !h.api.IsLive(tok) {
 		t.Fatalf("over budget: %s", outcomes(res))
 	}
@@ -188,7 +188,7 @@ func TestPolicyModePlanAppliesNothing(t *testing.T) {
 	h := newHarness(t, strings.Replace(revokePolicy, `mode = "apply"`, `mode = "plan"`, 1))
 	tok := fixtures.NewGen(11).GitHubToken("ghp_")
 	h.api.AddLive("github", tok, fakeapi.Account{})
-	res := h.run([]scanner.Finding{h.finding("github", "github-pat", tok, true)})
+	res := h.run([]finding.Finding{h.finding("github", "github-pat", tok, true)})
 	if outcomes(res) != "revoke:skipped" || !h.api.IsLive(tok) || h.api.TotalRequests() != 0 {
 		t.Fatalf("plan mode: %s, %d requests", outcomes(res), h.api.TotalRequests())
 	}
@@ -217,14 +217,14 @@ func TestAWSRevoke(t *testing.T) {
 			f := h.finding("aws", "aws-access-token", id, true)
 			f.Context = "aws_access_key_id = " + id + "\naws_secret_access_key = " + secret + "\n"
 			h.secrets = append(h.secrets, secret)
-			res := h.run([]scanner.Finding{f})
+			res := h.run([]finding.Finding{f})
 			if outcomes(res) != tc.want {
 				t.Fatalf("outcomes %s: %+v", outcomes(res), res)
 			}
 			if got := h.api.AWSKeyStatus(id); got != tc.status {
 				t.Fatalf("key status %q, want %q", got, tc.status)
 			}
-			if tc.status == "Inactive" && (res[0].After == nil || res[0].After.Status != scanner.StatusDead) {
+			if tc.status == "Inactive" && (res[0].After == nil || res[0].After.Status != finding.StatusDead) {
 				t.Fatalf("re-verification: %+v", res[0].After)
 			}
 			h.noSecretsIn()
@@ -233,7 +233,7 @@ func TestAWSRevoke(t *testing.T) {
 	t.Run("ASIA session key is explained, not attempted", func(t *testing.T) {
 		h := newHarness(t, revokePolicy)
 		f := h.finding("aws", "aws-access-token", "ASIAFAKEFAKEFAKEFAKE", true)
-		res := h.run([]scanner.Finding{f})
+		res := h.run([]finding.Finding{f})
 		if outcomes(res) != "revoke:skipped ticket:done" || !strings.Contains(res[0].Detail, "cannot be deactivated") {
 			t.Fatalf("ASIA: %s %q", outcomes(res), res[0].Detail)
 		}
@@ -289,7 +289,7 @@ func TestRotateAWS(t *testing.T) {
 			f := h.finding("aws", "aws-access-token", id, true)
 			f.Context = "AWS_ACCESS_KEY_ID=" + id + "\nAWS_SECRET_ACCESS_KEY=" + secret + "\n"
 			h.secrets = append(h.secrets, secret)
-			res := h.run([]scanner.Finding{f})
+			res := h.run([]finding.Finding{f})
 			if len(res) != 1 || res[0].Outcome != tc.want {
 				t.Fatalf("outcomes %s: %+v", outcomes(res), res)
 			}
@@ -342,7 +342,7 @@ func TestRotateAWS(t *testing.T) {
 				if newID == "" || !strings.Contains(stored, newID) {
 					t.Fatalf("new key %q not stored (%q)", newID, stored)
 				}
-				if res[0].After == nil || res[0].After.Status != scanner.StatusDead {
+				if res[0].After == nil || res[0].After.Status != finding.StatusDead {
 					t.Fatalf("old key re-verification: %+v", res[0].After)
 				}
 			}
@@ -355,7 +355,7 @@ func TestRotateGitLab(t *testing.T) {
 	h := newHarness(t, strings.ReplaceAll(fmt.Sprintf(rotatePolicy, "vault-kv"), `provider = ["aws"]`, `provider = ["gitlab"]`))
 	tok := fixtures.NewGen(50).GitLabPAT()
 	h.api.AddLive("gitlab", tok, fakeapi.Account{Scopes: []string{"api"}})
-	res := h.run([]scanner.Finding{h.finding("gitlab", "gitlab-pat", tok, true)})
+	res := h.run([]finding.Finding{h.finding("gitlab", "gitlab-pat", tok, true)})
 	if outcomes(res) != "rotate:done" || h.api.IsLive(tok) {
 		t.Fatalf("outcomes %s %+v", outcomes(res), res)
 	}
@@ -395,7 +395,7 @@ func TestTicketDedupeAndCloseAfterDead(t *testing.T) {
 			h := newHarness(t, fmt.Sprintf(ticketPolicy, tc.system, tc.version))
 			tok := fixtures.NewGen(60).SlackBotToken()
 			h.api.AddLive("slack", tok, fakeapi.Account{})
-			fs := []scanner.Finding{h.finding("slack", "slack-bot-token", tok, true)}
+			fs := []finding.Finding{h.finding("slack", "slack-bot-token", tok, true)}
 			type state struct {
 				n      int
 				open   bool
@@ -453,7 +453,7 @@ func TestRevokeThenTicketOpensAndCloses(t *testing.T) {
 	h := newHarness(t, pol)
 	tok := fixtures.NewGen(70).GitHubToken("ghp_")
 	h.api.AddLive("github", tok, fakeapi.Account{})
-	res := h.run([]scanner.Finding{h.finding("github", "github-pat", tok, true)})
+	res := h.run([]finding.Finding{h.finding("github", "github-pat", tok, true)})
 	if outcomes(res) != "revoke:done ticket:done" {
 		t.Fatalf("%s", outcomes(res))
 	}
@@ -481,8 +481,8 @@ token_env = "GCP_OPERATOR"
 		h := newHarness(t, pol)
 		tok := g.HerokuKey()
 		h.api.AddLive("heroku", tok, fakeapi.Account{})
-		res := h.run([]scanner.Finding{h.finding("heroku", "heroku-api-key-v2", tok, true)})
-		if outcomes(res) != "revoke:done" || h.api.IsLive(tok) || res[0].After == nil || res[0].After.Status != scanner.StatusDead {
+		res := h.run([]finding.Finding{h.finding("heroku", "heroku-api-key-v2", tok, true)})
+		if outcomes(res) != "revoke:done" || h.api.IsLive(tok) || res[0].After == nil || res[0].After.Status != finding.StatusDead {
 			t.Fatalf("%s %+v", outcomes(res), res)
 		}
 		h.noSecretsIn()
@@ -491,7 +491,7 @@ token_env = "GCP_OPERATOR"
 		h := newHarness(t, pol)
 		tok := g.DatabricksToken()
 		h.api.AddLive("databricks", tok, fakeapi.Account{Parts: map[string]string{"host": "dbc-fake.cloud.databricks.com"}})
-		res := h.run([]scanner.Finding{h.finding("databricks", "databricks-api-token", tok, true)})
+		res := h.run([]finding.Finding{h.finding("databricks", "databricks-api-token", tok, true)})
 		if outcomes(res) != "revoke:done" || h.api.IsLive(tok) {
 			t.Fatalf("%s %+v", outcomes(res), res)
 		}
@@ -508,13 +508,13 @@ token_env = "GCP_OPERATOR"
 		}
 		sid := g.TwilioKeySID()
 		h.api.AddTwilioKey("AC00000000000000000000000000000001", "main-auth-token-fake", sid)
-		res := h.run([]scanner.Finding{h.finding("twilio", "twilio-api-key", sid, true)})
+		res := h.run([]finding.Finding{h.finding("twilio", "twilio-api-key", sid, true)})
 		if outcomes(res) != "revoke:done" || h.api.TwilioKeyExists(sid) {
 			t.Fatalf("%s %+v", outcomes(res), res)
 		}
 		// the next run: the key is gone, nothing to do
 		f := h.finding("twilio", "twilio-api-key", sid, true)
-		if res := h.run([]scanner.Finding{f}); outcomes(res) != "revoke:already" {
+		if res := h.run([]finding.Finding{f}); outcomes(res) != "revoke:already" {
 			t.Fatalf("second run %s", outcomes(res))
 		}
 	})
@@ -530,7 +530,7 @@ token_env = "GCP_OPERATOR"
 		h.api.AddGCPOperator("ya29.operator-fake")
 		sa := g.GCPServiceAccountJSON()
 		h.api.AddLive("gcp", sa, fakeapi.Account{})
-		res := h.run([]scanner.Finding{h.finding("gcp", "gcp-service-account-key", sa, true)})
+		res := h.run([]finding.Finding{h.finding("gcp", "gcp-service-account-key", sa, true)})
 		if outcomes(res) != "revoke:done" || h.api.IsLive(sa) {
 			t.Fatalf("%s %+v", outcomes(res), res)
 		}

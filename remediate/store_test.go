@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakeapi"
 	"nhiscan/internal/store"
 	"nhiscan/remediate"
-	"nhiscan/scanner"
 )
 
 func TestStoreRecordsActionsAndTickets(t *testing.T) {
@@ -23,7 +23,7 @@ func TestStoreRecordsActionsAndTickets(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	tok := fixtures.NewGen(90).SlackBotToken()
 	h.api.AddLive("slack", tok, fakeapi.Account{})
-	fs := []scanner.Finding{h.finding("slack", "slack-bot-token", tok, true)}
+	fs := []finding.Finding{h.finding("slack", "slack-bot-token", tok, true)}
 	run := func() {
 		p := h.planner()
 		pl := p.Plan(fs)
@@ -65,7 +65,7 @@ func TestTicketUpdatedWhenStatusChanges(t *testing.T) {
 	h := newHarness(t, fmt.Sprintf(ticketPolicy, "github", 3))
 	tok := fixtures.NewGen(91).SlackBotToken()
 	h.api.AddLive("slack", tok, fakeapi.Account{})
-	fs := []scanner.Finding{h.finding("slack", "slack-bot-token", tok, true)}
+	fs := []finding.Finding{h.finding("slack", "slack-bot-token", tok, true)}
 	h.run(fs)
 	// tonight Slack answers 503: unknown, the ticket says so
 	h.api.SetFault("slack", fakeapi.ServerError(503))

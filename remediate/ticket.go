@@ -4,14 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"nhiscan/finding"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 // Tracker opens and maintains one ticket per secret.
@@ -19,7 +18,7 @@ type Tracker interface {
 	// System is "github" or "jira".
 	System() string
 	// Plan describes the calls Sync may make for f (no network call).
-	Plan(f *scanner.Finding) []Call
+	Plan(f *finding.Finding) []Call
 	// Sync makes the ticket of in.Finding reflect in:
 	//   - no ticket carries the finding's fingerprint: create one (and, when
 	//     in.Remediated and the credential is verified dead, close it with a
@@ -35,7 +34,7 @@ type Tracker interface {
 
 // TicketInput is what a ticket says about a secret.
 type TicketInput struct {
-	Finding    *scanner.Finding
+	Finding    *finding.Finding
 	Status     string // live, dead, unknown, unverified
 	Priority   string
 	Actions    []string // actions applied in this run (revoke, rotate)
@@ -71,7 +70,7 @@ func Title(in TicketInput) string {
 	f := in.Finding
 	red := f.Redacted
 	if red == "" {
-		red = scanner.Redact(f.Secret)
+		red = finding.Redact(f.Secret)
 	}
 	return fmt.Sprintf("Leaked %s credential %s (%s)", providerName(f.Provider), red, f.Fingerprint[:min(12, len(f.Fingerprint))])
 }
@@ -87,7 +86,7 @@ func Body(in TicketInput) string {
 	fmt.Fprintf(&b, "| rule | %s |\n", f.RuleID)
 	red := f.Redacted
 	if red == "" {
-		red = scanner.Redact(f.Secret)
+		red = finding.Redact(f.Secret)
 	}
 	fmt.Fprintf(&b, "| credential | `%s` |\n", red)
 	fmt.Fprintf(&b, "| status | **%s** |\n", in.Status)
@@ -143,7 +142,7 @@ func Body(in TicketInput) string {
 	}
 	fmt.Fprintf(&b, "\n### Remediation\n\n")
 	switch {
-	case in.Status == scanner.StatusDead:
+	case in.Status == string(finding.StatusDead):
 		b.WriteString("1. The credential is verified dead: nothing can use it any more.\n")
 	case in.Manual != "":
 		fmt.Fprintf(&b, "1. Revoke or rotate it: %s\n", in.Manual)
@@ -183,7 +182,7 @@ func CloseComment(in TicketInput, now time.Time) string {
 }
 
 // ticket applies a ticket step.
-func (a *Applier) ticket(ctx context.Context, f *scanner.Finding, s Step, rule *Rule, done []string, remediated bool) Result {
+func (a *Applier) ticket(ctx context.Context, f *finding.Finding, s Step, rule *Rule, done []string, remediated bool) Result {
 	r := Result{Step: s, Before: f.Verification, After: f.Verification}
 	if s.Blocked != "" {
 		r.Outcome, r.Detail = Skipped, s.Blocked
@@ -228,7 +227,7 @@ func (a *Applier) ticket(ctx context.Context, f *scanner.Finding, s Step, rule *
 
 // assignee resolves the owner: CODEOWNERS of the first location's path
 // (when Policy.RepoDir is set), then the commit author's mapping.
-func (a *Applier) assignee(f *scanner.Finding, pol *Policy) string {
+func (a *Applier) assignee(f *finding.Finding, pol *Policy) string {
 	if a.RepoDir != "" {
 		if o := CodeOwner(a.RepoDir, f.FirstLocation().Path); o != "" {
 			return o

@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"nhiscan/finding"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
-
-	"nhiscan/scanner"
 )
 
 // GitHubTracker keeps one GitHub issue per secret in one repository, found
@@ -59,7 +58,7 @@ func NewGitHubTracker(env *Env, cfg *TicketConfig) (*GitHubTracker, error) {
 func (t *GitHubTracker) System() string { return "github" }
 
 // Plan implements Tracker.
-func (t *GitHubTracker) Plan(f *scanner.Finding) []Call {
+func (t *GitHubTracker) Plan(f *finding.Finding) []Call {
 	base := fmt.Sprintf("%s/repos/%s/%s/issues", t.apiURL, t.owner, t.repo)
 	auth := "operator token"
 	return []Call{
@@ -101,7 +100,7 @@ func (t *GitHubTracker) Sync(ctx context.Context, in TicketInput) (TicketResult,
 		return res, err
 	}
 	body := Body(in)
-	dead := in.Status == scanner.StatusDead
+	dead := in.Status == string(finding.StatusDead)
 	issuesURL := fmt.Sprintf("%s/repos/%s/%s/issues", t.apiURL, t.owner, t.repo)
 	if is == nil {
 		req := &github.IssueRequest{Title: github.String(Title(in)), Body: github.String(body), Labels: &t.labels}

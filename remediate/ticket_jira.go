@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"nhiscan/finding"
 	"slices"
 	"strings"
-
-	"nhiscan/scanner"
 )
 
 // JiraTracker keeps one Jira issue per secret, found again by the label
@@ -70,7 +69,7 @@ func (t *JiraTracker) api(p string) string {
 }
 
 // Plan implements Tracker.
-func (t *JiraTracker) Plan(f *scanner.Finding) []Call {
+func (t *JiraTracker) Plan(f *finding.Finding) []Call {
 	a := "operator token"
 	return []Call{
 		{Method: "GET", URL: t.api("search") + "?jql=labels=nhiscan-" + f.Fingerprint, Auth: a, Why: "find the issue labelled with the fingerprint"},
@@ -176,7 +175,7 @@ func (t *JiraTracker) Sync(ctx context.Context, in TicketInput) (TicketResult, e
 		return res, err
 	}
 	body := Body(in)
-	dead := in.Status == scanner.StatusDead
+	dead := in.Status == string(finding.StatusDead)
 	if len(found.Issues) == 0 {
 		fields := map[string]any{
 			"project":     map[string]any{"key": t.project},

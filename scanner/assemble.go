@@ -6,6 +6,7 @@ import (
 
 	"github.com/zricethezav/gitleaks/v8/config"
 
+	"nhiscan/finding"
 	"nhiscan/rules"
 )
 
@@ -13,7 +14,7 @@ import (
 // every commit that added it to a path. A blob whose parent version at the
 // same path already held the secret adds no location (the secret was only
 // carried along), which matches what a diff-based scanner reports.
-func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachable bool) *Result {
+func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachable bool) *finding.Result {
 	// Place lines met again after their first scan.
 	for _, s := range hs.sights {
 		for _, a := range hs.anchors[s.h] {
@@ -69,7 +70,7 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachabl
 				continue
 			}
 			inHead := inHeadSecret[secretKey{h.RuleID, h.Secret}]
-			b.add(h, Location{
+			b.add(h, finding.Location{
 				Commit: ci.SHA, Blob: c.new.String(), Path: c.path,
 				Line: h.StartLine, Column: h.StartCol, EndLine: h.EndLine, EndColumn: h.EndCol,
 				Author: ci.Author, Email: ci.Email, Date: ci.Date,
@@ -88,7 +89,7 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachabl
 			if !locationAllowed(cfg, h, "", "") {
 				continue
 			}
-			b.add(h, Location{Blob: id.String(), Line: h.StartLine, Column: h.StartCol,
+			b.add(h, finding.Location{Blob: id.String(), Line: h.StartLine, Column: h.StartCol,
 				EndLine: h.EndLine, EndColumn: h.EndCol, Unreachable: true}, inHead)
 		}
 	}
@@ -109,12 +110,12 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachabl
 					continue
 				}
 				_, inHead := head[c.new]
-				b.addPath(h, Location{Commit: ci.SHA, Blob: c.new.String(), Path: c.path,
+				b.addPath(h, finding.Location{Commit: ci.SHA, Blob: c.new.String(), Path: c.path,
 					Author: ci.Author, Email: ci.Email, Date: ci.Date}, inHead)
 			}
 		}
 	}
-	return &Result{Findings: b.findings()}
+	return &finding.Result{Findings: b.findings()}
 }
 
 func pathOnlyRules(cfg *config.Config) []config.Rule {
@@ -132,7 +133,7 @@ func pathOnlyRules(cfg *config.Config) []config.Rule {
 type builder struct {
 	e      *Engine
 	ignore *IgnoreList
-	byFP   map[string]*Finding
+	byFP   map[string]*finding.Finding
 	order  []string
 	locs   map[string]map[locKey]bool
 }
@@ -143,18 +144,18 @@ type locKey struct {
 }
 
 func newBuilder(e *Engine, ig *IgnoreList) *builder {
-	return &builder{e: e, ignore: ig, byFP: map[string]*Finding{}, locs: map[string]map[locKey]bool{}}
+	return &builder{e: e, ignore: ig, byFP: map[string]*finding.Finding{}, locs: map[string]map[locKey]bool{}}
 }
 
-func (b *builder) add(h hit, loc Location, inHead bool) {
-	b.put(h, Fingerprint(h.RuleID, h.Secret), loc, inHead)
+func (b *builder) add(h hit, loc finding.Location, inHead bool) {
+	b.put(h, finding.Fingerprint(h.RuleID, h.Secret), loc, inHead)
 }
 
-func (b *builder) addPath(h hit, loc Location, inHead bool) {
-	b.put(h, Fingerprint(h.RuleID, "path:"+loc.Path), loc, inHead)
+func (b *builder) addPath(h hit, loc finding.Location, inHead bool) {
+	b.put(h, finding.Fingerprint(h.RuleID, "path:"+loc.Path), loc, inHead)
 }
 
-func (b *builder) put(h hit, fp string, loc Location, inHead bool) {
+func (b *builder) put(h hit, fp string, loc finding.Location, inHead bool) {
 	if b.ignore.Ignored(fp, h.RuleID, loc) {
 		return
 	}
@@ -162,11 +163,11 @@ func (b *builder) put(h hit, fp string, loc Location, inHead bool) {
 	if !ok {
 		rule := b.e.rules.Config.Rules[h.RuleID]
 		meta := b.e.rules.Meta(h.RuleID)
-		f = &Finding{
+		f = &finding.Finding{
 			Fingerprint: fp, RuleID: h.RuleID, Description: rule.Description,
 			Provider: meta.Provider, Severity: meta.Severity,
 			Tags:   append(append([]string{}, rule.Tags...), meta.Tags...),
-			Secret: h.Secret, Redacted: Redact(h.Secret), Entropy: h.Entropy,
+			Secret: h.Secret, Redacted: finding.Redact(h.Secret), Entropy: h.Entropy,
 			Context: h.Context,
 		}
 		if h.Secret == "" {
@@ -185,22 +186,22 @@ func (b *builder) put(h hit, fp string, loc Location, inHead bool) {
 	f.InHead = f.InHead || inHead
 }
 
-func (b *builder) findings() []Finding {
-	out := make([]Finding, 0, len(b.order))
+func (b *builder) findings() []finding.Finding {
+	out := make([]finding.Finding, 0, len(b.order))
 	for _, fp := range b.order {
 		f := b.byFP[fp]
 		f.SortLocations()
 		noisyOnly(f)
 		out = append(out, *f)
 	}
-	SortFindings(out)
+	finding.SortFindings(out)
 	return out
 }
 
 // noisyOnly lowers the severity of a finding seen only in vendored,
 // generated or lock files (rules.NoisyPath) by one level and tags it: such
 // a credential is still leaked, but it is less often the team's own.
-func noisyOnly(f *Finding) {
+func noisyOnly(f *finding.Finding) {
 	if len(f.Locations) == 0 {
 		return
 	}

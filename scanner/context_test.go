@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 )
 
@@ -17,7 +18,7 @@ func TestFindingContext(t *testing.T) {
 	r := fixtures.NewRepo(t)
 	r.CommitFiles("add", map[string]string{"creds": body})
 	s := newTestScanner(t)
-	check := func(t *testing.T, res *Result) {
+	check := func(t *testing.T, res *finding.Result) {
 		t.Helper()
 		seen := 0
 		for _, f := range res.Findings {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"nhiscan/finding"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,13 +24,13 @@ import (
 // ignored ones); elsewhere every file, honoring .gitignore files found on
 // the way. Symbolic links are never followed, so a planted link cannot make
 // the scan read outside root.
-func (s *Scanner) ScanDir(ctx context.Context, root string) (*Result, error) {
+func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, error) {
 	info, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("scan dir: %w", err)
 	}
 	files := []string{}
-	var stats Stats
+	var stats finding.Stats
 	if !info.IsDir() {
 		files = append(files, filepath.Base(root))
 		root = filepath.Dir(root)
@@ -98,13 +99,13 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*Result, error) {
 				if !locationAllowed(cfg, h, slashed, "") {
 					continue
 				}
-				b.add(h, Location{Path: slashed, Line: h.StartLine, Column: h.StartCol, EndLine: h.EndLine, EndColumn: h.EndCol}, true)
+				b.add(h, finding.Location{Path: slashed, Line: h.StartLine, Column: h.StartCol, EndLine: h.EndLine, EndColumn: h.EndCol}, true)
 			}
 			for _, r := range pathOnlyRules(cfg) {
 				if r.Path.MatchString(slashed) {
 					h := hit{RuleID: r.RuleID, Match: "file detected: " + slashed}
 					if locationAllowed(cfg, h, slashed, "") {
-						b.addPath(h, Location{Path: slashed}, true)
+						b.addPath(h, finding.Location{Path: slashed}, true)
 					}
 				}
 			}
@@ -124,7 +125,7 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*Result, error) {
 	if stats.SkippedLarge > 0 {
 		stats.Warnings = append(stats.Warnings, fmt.Sprintf("%d files larger than the size limit were skipped (--max-target-megabytes)", stats.SkippedLarge))
 	}
-	return &Result{Findings: b.findings(), Stats: stats}, nil
+	return &finding.Result{Findings: b.findings(), Stats: stats}, nil
 }
 
 // isEscape reports os.Root's refusal of a path that leaves the root.
@@ -197,7 +198,7 @@ func gitListFiles(ctx context.Context, root string) ([]string, bool) {
 
 // walkFiles lists regular files under root, skipping .git directories and
 // what .gitignore files exclude.
-func walkFiles(ctx context.Context, root string, stats *Stats) ([]string, error) {
+func walkFiles(ctx context.Context, root string, stats *finding.Stats) ([]string, error) {
 	var files []string
 	var patterns []gitignore.Pattern
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 )
 
@@ -49,7 +50,7 @@ func TestScanDir(t *testing.T) {
 		// relative to the scanned folder (or the file's folder).
 		build func(t *testing.T, g *fixtures.Gen) (string, []place)
 		setup func(s *Scanner)
-		check func(t *testing.T, res *Result)
+		check func(t *testing.T, res *finding.Result)
 	}
 	line := func(tok string) string { return "GITHUB_TOKEN=" + tok + "\n" }
 	cases := []scanCase{
@@ -178,7 +179,7 @@ func TestScanDir(t *testing.T) {
 				writeFiles(t, root, map[string]string{"blob.dat": "\x00\x01" + line(g.GitHubToken("ghp_"))})
 				return root, nil
 			},
-			check: func(t *testing.T, res *Result) {
+			check: func(t *testing.T, res *finding.Result) {
 				if res.Stats.SkippedBinary != 1 {
 					t.Errorf("Stats.SkippedBinary = %d, want 1", res.Stats.SkippedBinary)
 				}
@@ -203,7 +204,7 @@ func TestScanDir(t *testing.T) {
 				writeFiles(t, root, map[string]string{"big.txt": line(g.GitHubToken("ghp_")) + strings.Repeat("x", 2000), "small.env": line(tok)})
 				return root, []place{{"github-pat", tok, "small.env", 1}}
 			},
-			check: func(t *testing.T, res *Result) {
+			check: func(t *testing.T, res *finding.Result) {
 				if res.Stats.SkippedLarge != 1 {
 					t.Errorf("Stats.SkippedLarge = %d, want 1", res.Stats.SkippedLarge)
 				}
@@ -223,7 +224,7 @@ func TestScanDir(t *testing.T) {
 				}
 				return root, []place{{"github-pat", tok, "open.env", 1}}
 			},
-			check: func(t *testing.T, res *Result) {
+			check: func(t *testing.T, res *finding.Result) {
 				if res.Stats.Errors != 1 || len(res.Stats.Warnings) == 0 {
 					t.Errorf("unreadable file not counted: %+v", res.Stats)
 				}

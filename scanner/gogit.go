@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"nhiscan/finding"
 	"strings"
 
 	git "github.com/go-git/go-git/v5"
@@ -96,7 +97,7 @@ func goGitTips(r *git.Repository, revs []string) (inc, exc []plumbing.Hash, err 
 }
 
 // scanGoGit walks the history with go-git and scans the blobs it adds.
-func (hs *historyScan) scanGoGit(ctx context.Context, dir string, revs []string, stats *Stats) (*history, error) {
+func (hs *historyScan) scanGoGit(ctx context.Context, dir string, revs []string, stats *finding.Stats) (*history, error) {
 	r, err := openGoGit(dir)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"nhiscan/finding"
 	"nhiscan/rules"
 )
 
@@ -58,7 +59,7 @@ var readers = []struct {
 	{"go-git", true},
 }
 
-func mustScanHistory(t testing.TB, s *Scanner, dir string, opts HistoryOptions) *Result {
+func mustScanHistory(t testing.TB, s *Scanner, dir string, opts HistoryOptions) *finding.Result {
 	t.Helper()
 	res, err := s.ScanHistory(testCtx(t), dir, opts)
 	if err != nil {
@@ -71,8 +72,8 @@ func mustScanHistory(t testing.TB, s *Scanner, dir string, opts HistoryOptions) 
 }
 
 // withSecret returns the findings whose secret is secret.
-func withSecret(res *Result, secret string) []Finding {
-	var out []Finding
+func withSecret(res *finding.Result, secret string) []finding.Finding {
+	var out []finding.Finding
 	for _, f := range res.Findings {
 		if f.Secret == secret {
 			out = append(out, f)
@@ -82,17 +83,17 @@ func withSecret(res *Result, secret string) []Finding {
 }
 
 // oneWithSecret fails unless exactly one finding holds secret.
-func oneWithSecret(t testing.TB, res *Result, secret string) Finding {
+func oneWithSecret(t testing.TB, res *finding.Result, secret string) finding.Finding {
 	t.Helper()
 	fs := withSecret(res, secret)
 	if len(fs) != 1 {
-		t.Fatalf("want exactly one finding for %s, got %d; all findings:\n%s", Redact(secret), len(fs), describe(res))
+		t.Fatalf("want exactly one finding for %s, got %d; all findings:\n%s", finding.Redact(secret), len(fs), describe(res))
 	}
 	return fs[0]
 }
 
 // describe lists findings without raw secrets, for failure messages.
-func describe(res *Result) string {
+func describe(res *finding.Result) string {
 	if res == nil {
 		return "<nil result>"
 	}
@@ -110,7 +111,7 @@ func describe(res *Result) string {
 
 // locationSet is every (finding, location) pair of a result as sorted
 // strings, for comparing two scans.
-func locationSet(res *Result) []string {
+func locationSet(res *finding.Result) []string {
 	var out []string
 	for _, f := range res.Findings {
 		for _, l := range f.Locations {
@@ -131,15 +132,15 @@ type place struct {
 
 // checkPlaces asserts that res holds exactly the wanted places, one per
 // location, and that every location is a complete, in-tree one.
-func checkPlaces(t *testing.T, res *Result, want []place) {
+func checkPlaces(t *testing.T, res *finding.Result, want []place) {
 	t.Helper()
 	key := func(p place) string {
-		return fmt.Sprintf("%s %s %q:%d", p.rule, Redact(p.secret)+Fingerprint(p.rule, p.secret)[:8], p.path, p.line)
+		return fmt.Sprintf("%s %s %q:%d", p.rule, finding.Redact(p.secret)+finding.Fingerprint(p.rule, p.secret)[:8], p.path, p.line)
 	}
 	var got, exp []string
 	for _, f := range res.Findings {
-		if f.Fingerprint != Fingerprint(f.RuleID, f.Secret) {
-			t.Errorf("%s: fingerprint %q is not Fingerprint(rule, secret)", f.RuleID, f.Fingerprint)
+		if f.Fingerprint != finding.Fingerprint(f.RuleID, f.Secret) {
+			t.Errorf("%s: fingerprint %q is not finding.Fingerprint(rule, secret)", f.RuleID, f.Fingerprint)
 		}
 		if !f.InHead {
 			t.Errorf("%s %s: InHead = false in a tree scan", f.RuleID, f.Redacted)

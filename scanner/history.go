@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"nhiscan/finding"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -95,7 +96,7 @@ type lineSighting struct {
 
 // ScanHistory scans every blob reachable from opts.Revs once and returns one
 // Finding per secret, located at the commits that added it.
-func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptions) (*Result, error) {
+func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptions) (*finding.Result, error) {
 	if err := checkRepo(ctx, dir); err != nil {
 		return nil, err
 	}
@@ -115,7 +116,7 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 
 	var (
 		hist  *history
-		stats Stats
+		stats finding.Stats
 	)
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -226,7 +227,7 @@ func uniqueNew(h *history) []oid {
 	return ids
 }
 
-func (hs *historyScan) noteMissing(ids []oid, stats *Stats) {
+func (hs *historyScan) noteMissing(ids []oid, stats *finding.Stats) {
 	for i, id := range ids {
 		if i == 5 {
 			hs.s.log().Warn("more objects missing", "count", len(ids)-5)
@@ -259,7 +260,7 @@ func (hs *historyScan) register(id oid) int32 {
 }
 
 // readAll streams every object of the repository through the workers.
-func (hs *historyScan) readAll(ctx context.Context, dir string, stats *Stats) error {
+func (hs *historyScan) readAll(ctx context.Context, dir string, stats *finding.Stats) error {
 	cf, err := startCatFile(ctx, dir, nil)
 	if err != nil {
 		return err
@@ -283,7 +284,7 @@ func (hs *historyScan) readAll(ctx context.Context, dir string, stats *Stats) er
 
 // readList reads the given blobs; a corrupt object that stops git is
 // counted and skipped, and reading resumes after it.
-func (hs *historyScan) readList(ctx context.Context, dir string, ids []oid, stats *Stats) error {
+func (hs *historyScan) readList(ctx context.Context, dir string, ids []oid, stats *finding.Stats) error {
 	for len(ids) > 0 {
 		cf, err := startCatFile(ctx, dir, ids)
 		if err != nil {
@@ -320,7 +321,7 @@ func (hs *historyScan) readList(ctx context.Context, dir string, ids []oid, stat
 }
 
 // pump reads objects from cat-file and scans the blobs with the workers.
-func (hs *historyScan) pump(ctx context.Context, cf *catFile, stats *Stats) error {
+func (hs *historyScan) pump(ctx context.Context, cf *catFile, stats *finding.Stats) error {
 	jobs := make(chan blobJob, 2*hs.s.workers())
 	g, gctx := errgroup.WithContext(ctx)
 	for range hs.s.workers() {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 )
 
@@ -30,7 +31,7 @@ type wantFinding struct {
 func ptr[T any](v T) *T { return &v }
 
 // checkFindings asserts that res holds exactly the wanted findings.
-func checkFindings(t *testing.T, res *Result, want []wantFinding) {
+func checkFindings(t *testing.T, res *finding.Result, want []wantFinding) {
 	t.Helper()
 	if len(res.Findings) != len(want) {
 		t.Errorf("got %d findings, want %d:\n%s", len(res.Findings), len(want), describe(res))
@@ -38,15 +39,15 @@ func checkFindings(t *testing.T, res *Result, want []wantFinding) {
 	for _, w := range want {
 		fs := withSecret(res, w.secret)
 		if len(fs) != 1 {
-			t.Errorf("%s %s: got %d findings, want 1:\n%s", w.rule, Redact(w.secret), len(fs), describe(res))
+			t.Errorf("%s %s: got %d findings, want 1:\n%s", w.rule, finding.Redact(w.secret), len(fs), describe(res))
 			continue
 		}
 		f := fs[0]
 		if f.RuleID != w.rule {
-			t.Errorf("%s: rule %q, want %q", Redact(w.secret), f.RuleID, w.rule)
+			t.Errorf("%s: rule %q, want %q", finding.Redact(w.secret), f.RuleID, w.rule)
 		}
-		if f.Fingerprint != Fingerprint(w.rule, w.secret) {
-			t.Errorf("%s: fingerprint %q, want Fingerprint(rule, secret)", w.rule, f.Fingerprint)
+		if f.Fingerprint != finding.Fingerprint(w.rule, w.secret) {
+			t.Errorf("%s: fingerprint %q, want finding.Fingerprint(rule, secret)", w.rule, f.Fingerprint)
 		}
 		if w.inHead != nil && f.InHead != *w.inHead {
 			t.Errorf("%s: InHead = %v, want %v", w.rule, f.InHead, *w.inHead)
@@ -484,7 +485,7 @@ func TestScanHistoryGoGitMatchesCLI(t *testing.T) {
 	}
 }
 
-func fingerprints(res *Result) []string {
+func fingerprints(res *finding.Result) []string {
 	var out []string
 	for _, f := range res.Findings {
 		out = append(out, f.Fingerprint)
@@ -712,7 +713,7 @@ func TestScanHistoryBadInput(t *testing.T) {
 				s.ScanBinary = true
 				res = mustScanHistory(t, s, r.Dir(), HistoryOptions{GoGit: rd.goGit})
 				if res.Stats.SkippedBinary != 0 {
-					t.Errorf("ScanBinary: Stats.SkippedBinary = %d, want 0", res.Stats.SkippedBinary)
+					t.Errorf("ScanBinary: finding.Stats.SkippedBinary = %d, want 0", res.Stats.SkippedBinary)
 				}
 				checkFindings(t, res, []wantFinding{{rule: "github-pat", secret: tok, inHead: ptr(true), locs: []wantLoc{{c1, "blob.dat", 2, ""}}}})
 			})
@@ -745,7 +746,7 @@ func TestScanHistoryIgnoreList(t *testing.T) {
 	r := fixtures.NewRepo(t)
 	ignored, kept := g.GitHubToken("ghp_"), g.GitHubToken("ghp_")
 	c1 := r.CommitFiles("two", map[string]string{"a.env": "X=1\nGITHUB_TOKEN=" + ignored + "\n", "b.env": "GITHUB_TOKEN=" + kept + "\n"})
-	fp := Fingerprint("github-pat", ignored)
+	fp := finding.Fingerprint("github-pat", ignored)
 
 	cases := []struct {
 		name   string

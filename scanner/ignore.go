@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"nhiscan/finding"
 	"os"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func (il *IgnoreList) Len() int {
 }
 
 // Ignored reports whether a location of a secret is ignored.
-func (il *IgnoreList) Ignored(fingerprint, ruleID string, loc Location) bool {
+func (il *IgnoreList) Ignored(fingerprint, ruleID string, loc finding.Location) bool {
 	if il == nil {
 		return false
 	}

@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"nhiscan/finding"
 	"strings"
 	"testing"
 )
@@ -10,7 +11,7 @@ func TestParseIgnore(t *testing.T) {
 	const sha = "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c"
 	type probe struct {
 		fp, rule string
-		loc      Location
+		loc      finding.Location
 		want     bool
 	}
 	cases := []struct {
@@ -20,53 +21,53 @@ func TestParseIgnore(t *testing.T) {
 		wantLen int
 		probes  []probe
 	}{
-		{name: "empty", in: "", wantLen: 0, probes: []probe{{fp, "r", Location{Path: "a", Line: 1}, false}}},
+		{name: "empty", in: "", wantLen: 0, probes: []probe{{fp, "r", finding.Location{Path: "a", Line: 1}, false}}},
 		{name: "comments and blank lines", in: "# a comment\n\n   \n\t# indented comment\n", wantLen: 0},
 		{
 			name: "fingerprint", in: fp + "\n", wantLen: 1,
 			probes: []probe{
-				{fp, "any-rule", Location{Path: "x", Line: 9}, true},
-				{fp, "other", Location{}, true},
-				{strings.Replace(fp, "0", "1", 1), "any-rule", Location{Path: "x", Line: 9}, false},
+				{fp, "any-rule", finding.Location{Path: "x", Line: 9}, true},
+				{fp, "other", finding.Location{}, true},
+				{strings.Replace(fp, "0", "1", 1), "any-rule", finding.Location{Path: "x", Line: 9}, false},
 			},
 		},
 		{
 			name: "upper-case fingerprint with spaces and CRLF", in: "  " + strings.ToUpper(fp) + "  \r\n", wantLen: 1,
-			probes: []probe{{fp, "r", Location{}, true}},
+			probes: []probe{{fp, "r", finding.Location{}, true}},
 		},
 		{
 			name: "path:rule:line", in: "config/app.env:github-pat:12\n", wantLen: 1,
 			probes: []probe{
-				{"", "github-pat", Location{Path: "config/app.env", Line: 12}, true},
-				{"", "github-pat", Location{Path: "config/app.env", Line: 12, Commit: sha}, true},
-				{"", "github-pat", Location{Path: "config/app.env", Line: 13}, false},
-				{"", "aws-access-token", Location{Path: "config/app.env", Line: 12}, false},
-				{"", "github-pat", Location{Path: "app.env", Line: 12}, false},
+				{"", "github-pat", finding.Location{Path: "config/app.env", Line: 12}, true},
+				{"", "github-pat", finding.Location{Path: "config/app.env", Line: 12, Commit: sha}, true},
+				{"", "github-pat", finding.Location{Path: "config/app.env", Line: 13}, false},
+				{"", "aws-access-token", finding.Location{Path: "config/app.env", Line: 12}, false},
+				{"", "github-pat", finding.Location{Path: "app.env", Line: 12}, false},
 			},
 		},
 		{
 			name: "commit:path:rule:line (gitleaks)", in: sha + ":config/app.env:github-pat:12\n", wantLen: 1,
 			probes: []probe{
-				{"", "github-pat", Location{Commit: sha, Path: "config/app.env", Line: 12}, true},
-				{"", "github-pat", Location{Commit: strings.Repeat("a", 40), Path: "config/app.env", Line: 12}, false},
-				{"", "github-pat", Location{Path: "config/app.env", Line: 12}, false},
+				{"", "github-pat", finding.Location{Commit: sha, Path: "config/app.env", Line: 12}, true},
+				{"", "github-pat", finding.Location{Commit: strings.Repeat("a", 40), Path: "config/app.env", Line: 12}, false},
+				{"", "github-pat", finding.Location{Path: "config/app.env", Line: 12}, false},
 			},
 		},
 		{
 			name: "path containing colons", in: "c:/odd:name.env:github-pat:3\n" + sha + ":x:y.env:github-pat:4\n", wantLen: 2,
 			probes: []probe{
-				{"", "github-pat", Location{Path: "c:/odd:name.env", Line: 3}, true},
-				{"", "github-pat", Location{Commit: sha, Path: "x:y.env", Line: 4}, true},
-				{"", "github-pat", Location{Path: "x:y.env", Line: 4}, false},
+				{"", "github-pat", finding.Location{Path: "c:/odd:name.env", Line: 3}, true},
+				{"", "github-pat", finding.Location{Commit: sha, Path: "x:y.env", Line: 4}, true},
+				{"", "github-pat", finding.Location{Path: "x:y.env", Line: 4}, false},
 			},
 		},
 		{
 			name: "mixed forms", in: "# header\n" + fp + "\na.env:r:1\n" + sha + ":b.env:r:2\n", wantLen: 3,
 			probes: []probe{
-				{fp, "r", Location{}, true},
-				{"", "r", Location{Path: "a.env", Line: 1}, true},
-				{"", "r", Location{Commit: sha, Path: "b.env", Line: 2}, true},
-				{"", "r", Location{Path: "b.env", Line: 2}, false},
+				{fp, "r", finding.Location{}, true},
+				{"", "r", finding.Location{Path: "a.env", Line: 1}, true},
+				{"", "r", finding.Location{Commit: sha, Path: "b.env", Line: 2}, true},
+				{"", "r", finding.Location{Path: "b.env", Line: 2}, false},
 			},
 		},
 		{name: "duplicate entries count once", in: fp + "\n" + fp + "\n", wantLen: 1},
@@ -106,7 +107,7 @@ func TestParseIgnore(t *testing.T) {
 
 func TestIgnoreListNilAndMerge(t *testing.T) {
 	var nilList *IgnoreList
-	if nilList.Ignored("x", "r", Location{Path: "a", Line: 1}) || nilList.Len() != 0 {
+	if nilList.Ignored("x", "r", finding.Location{Path: "a", Line: 1}) || nilList.Len() != 0 {
 		t.Fatal("a nil list ignores nothing and is empty")
 	}
 	a, err := ParseIgnore(strings.NewReader("a.env:r:1\n"))
@@ -124,7 +125,7 @@ func TestIgnoreListNilAndMerge(t *testing.T) {
 	if zero.Len() != 2 {
 		t.Errorf("merged Len() = %d, want 2", zero.Len())
 	}
-	if !zero.Ignored("0123456789abcdef0123456789abcdef", "r", Location{}) || !zero.Ignored("", "r", Location{Path: "a.env", Line: 1}) {
+	if !zero.Ignored("0123456789abcdef0123456789abcdef", "r", finding.Location{}) || !zero.Ignored("", "r", finding.Location{Path: "a.env", Line: 1}) {
 		t.Errorf("merged list lost entries")
 	}
 }
@@ -182,6 +183,6 @@ func FuzzParseIgnore(f *testing.F) {
 		if n := il.Len(); n > strings.Count(in, "\n")+1 {
 			t.Fatalf("%d entries from %d lines", n, strings.Count(in, "\n")+1)
 		}
-		il.Ignored(in, in, Location{Path: in, Commit: in, Line: len(in)})
+		il.Ignored(in, in, finding.Location{Path: in, Commit: in, Line: len(in)})
 	})
 }

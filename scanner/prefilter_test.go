@@ -9,8 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zricethezav/gitleaks/v8/detect"
 	"nhiscan/fixtures"
+
+	"github.com/zricethezav/gitleaks/v8/detect"
 
 	"nhiscan/rules"
 )

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"nhiscan/finding"
 	"strings"
 )
 
@@ -11,7 +12,7 @@ import (
 // the empty tree before the first commit): what `git commit` is about to
 // record. It is the pre-commit path, so it does nothing the staged bytes do
 // not need: one `git diff` and the rules over the added lines.
-func (s *Scanner) ScanStaged(ctx context.Context, dir string) (*Result, error) {
+func (s *Scanner) ScanStaged(ctx context.Context, dir string) (*finding.Result, error) {
 	d, err := ReadStaged(ctx, dir)
 	if err != nil {
 		return nil, err
@@ -47,17 +48,17 @@ func ReadStaged(ctx context.Context, dir string) (*StagedDiff, error) {
 }
 
 // ScanStagedDiff scans the added lines of d.
-func (s *Scanner) ScanStagedDiff(ctx context.Context, d *StagedDiff) (*Result, error) {
+func (s *Scanner) ScanStagedDiff(ctx context.Context, d *StagedDiff) (*finding.Result, error) {
 	files := d.files
 	cfg := &s.Engine.rules.Config
 	b := newBuilder(s.Engine, s.Ignore)
-	var stats Stats
+	var stats finding.Stats
 	for _, f := range files {
 		for _, r := range pathOnlyRules(cfg) {
 			if r.Path.MatchString(f.Path) {
 				h := hit{RuleID: r.RuleID, Match: "file detected: " + f.Path}
 				if locationAllowed(cfg, h, f.Path, "") {
-					b.addPath(h, Location{Path: f.Path}, true)
+					b.addPath(h, finding.Location{Path: f.Path}, true)
 				}
 			}
 		}
@@ -80,9 +81,9 @@ func (s *Scanner) ScanStagedDiff(ctx context.Context, d *StagedDiff) (*Result, e
 				if !locationAllowed(cfg, x, f.Path, "") {
 					continue
 				}
-				b.add(x, Location{Path: f.Path, Line: x.StartLine, Column: x.StartCol, EndLine: x.EndLine, EndColumn: x.EndCol}, true)
+				b.add(x, finding.Location{Path: f.Path, Line: x.StartLine, Column: x.StartCol, EndLine: x.EndLine, EndColumn: x.EndCol}, true)
 			}
 		}
 	}
-	return &Result{Findings: b.findings(), Stats: stats}, nil
+	return &finding.Result{Findings: b.findings(), Stats: stats}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 )
 
@@ -12,7 +13,7 @@ func TestScanStaged(t *testing.T) {
 	cases := []struct {
 		name  string
 		build func(t *testing.T, r *fixtures.Repo, g *fixtures.Gen) []place
-		check func(t *testing.T, res *Result)
+		check func(t *testing.T, res *finding.Result)
 	}{
 		{
 			name: "first commit without HEAD",
@@ -54,7 +55,7 @@ func TestScanStaged(t *testing.T) {
 				r.Stage("docs/new.md", "# docs\n")
 				return nil
 			},
-			check: func(t *testing.T, res *Result) {
+			check: func(t *testing.T, res *finding.Result) {
 				if res.Stats.Blobs != 2 {
 					t.Errorf("Stats.Blobs = %d, want 2", res.Stats.Blobs)
 				}
@@ -114,7 +115,7 @@ func TestScanStaged(t *testing.T) {
 				r.Stage("small.env", "GITHUB_TOKEN="+small+"\n")
 				return []place{{"github-pat", small, "small.env", 1}}
 			},
-			check: func(t *testing.T, res *Result) {
+			check: func(t *testing.T, res *finding.Result) {
 				if res.Stats.SkippedLarge != 1 {
 					t.Errorf("Stats.SkippedLarge = %d, want 1", res.Stats.SkippedLarge)
 				}
@@ -196,18 +197,18 @@ func TestGitleaksAllowStaysOnItsLine(t *testing.T) {
 	cases := []struct {
 		name string
 		eol  string // end of the file
-		scan func(t *testing.T, r *fixtures.Repo) (*Result, error)
+		scan func(t *testing.T, r *fixtures.Repo) (*finding.Result, error)
 	}{
-		{"staged", "\n", func(t *testing.T, r *fixtures.Repo) (*Result, error) {
+		{"staged", "\n", func(t *testing.T, r *fixtures.Repo) (*finding.Result, error) {
 			return newTestScanner(t).ScanStaged(testCtx(t), r.Dir())
 		}},
-		{"staged without final newline", "", func(t *testing.T, r *fixtures.Repo) (*Result, error) {
+		{"staged without final newline", "", func(t *testing.T, r *fixtures.Repo) (*finding.Result, error) {
 			return newTestScanner(t).ScanStaged(testCtx(t), r.Dir())
 		}},
-		{"dir without final newline", "", func(t *testing.T, r *fixtures.Repo) (*Result, error) {
+		{"dir without final newline", "", func(t *testing.T, r *fixtures.Repo) (*finding.Result, error) {
 			return newTestScanner(t).ScanDir(testCtx(t), r.Dir())
 		}},
-		{"history without final newline", "", func(t *testing.T, r *fixtures.Repo) (*Result, error) {
+		{"history without final newline", "", func(t *testing.T, r *fixtures.Repo) (*finding.Result, error) {
 			r.Commit("commit")
 			return newTestScanner(t).ScanHistory(testCtx(t), r.Dir(), HistoryOptions{})
 		}},

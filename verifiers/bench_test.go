@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakeapi"
-	"nhiscan/scanner"
 	"nhiscan/verifiers"
 )
 
@@ -32,7 +32,7 @@ func BenchmarkVerify1000(b *testing.B) {
 		}
 	}
 	g := fixtures.NewGen(99)
-	unique := make([]scanner.Finding, 300)
+	unique := make([]finding.Finding, 300)
 	dead := 0
 	for i := range unique {
 		sp := net[i%len(net)]
@@ -40,7 +40,7 @@ func BenchmarkVerify1000(b *testing.B) {
 			sp = specs[slicesIndex("gcp")]
 		}
 		smp := sp.gen(g)
-		unique[i] = scanner.Finding{RuleID: smp.rule, Provider: sp.provider, Secret: smp.secret, Context: smp.context}
+		unique[i] = finding.Finding{RuleID: smp.rule, Provider: sp.provider, Secret: smp.secret, Context: smp.context}
 		v, _ := reg.Lookup(sp.provider)
 		if (i+i/len(net))%3 != 0 { // dead ones spread over every provider
 			addLive(e, sp, verifiers.PairSighting(v, verifiers.Sighting{RuleID: smp.rule, Secret: smp.secret, Context: smp.context}), smp)
@@ -48,7 +48,7 @@ func BenchmarkVerify1000(b *testing.B) {
 			dead++
 		}
 	}
-	findings := make([]scanner.Finding, 1000)
+	findings := make([]finding.Finding, 1000)
 	for i := range findings {
 		findings[i] = unique[(i*7)%len(unique)]
 	}
@@ -56,7 +56,7 @@ func BenchmarkVerify1000(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		k := verifiers.NewChecker(reg, e.client) // a fresh run: empty cache
-		fs := append([]scanner.Finding(nil), findings...)
+		fs := append([]finding.Finding(nil), findings...)
 		k.VerifyFindings(context.Background(), fs, 0)
 	}
 	b.StopTimer()
@@ -97,21 +97,21 @@ func BenchmarkVerify1000OneProvider(b *testing.B) {
 	e.srv.SetLatency(20 * time.Millisecond)
 	reg := testRegistry(b)
 	g := fixtures.NewGen(98)
-	unique := make([]scanner.Finding, 300)
+	unique := make([]finding.Finding, 300)
 	for i := range unique {
-		unique[i] = scanner.Finding{RuleID: "github-pat", Provider: "github", Secret: g.GitHubToken("ghp_")}
+		unique[i] = finding.Finding{RuleID: "github-pat", Provider: "github", Secret: g.GitHubToken("ghp_")}
 		if i%3 != 0 {
 			e.srv.AddLive("github", unique[i].Secret, fakeapi.Account{})
 		}
 	}
-	findings := make([]scanner.Finding, 1000)
+	findings := make([]finding.Finding, 1000)
 	for i := range findings {
 		findings[i] = unique[(i*7)%len(unique)]
 	}
 	e.srv.ResetCounters()
 	b.ResetTimer()
 	for range b.N {
-		fs := append([]scanner.Finding(nil), findings...)
+		fs := append([]finding.Finding(nil), findings...)
 		verifiers.NewChecker(reg, e.client).VerifyFindings(context.Background(), fs, 0)
 	}
 	b.StopTimer()

@@ -2,10 +2,9 @@ package verifiers
 
 import (
 	"context"
+	"nhiscan/finding"
 
 	"golang.org/x/sync/errgroup"
-
-	"nhiscan/scanner"
 )
 
 // VerifyFindings verifies every finding of fs that has a provider with a
@@ -16,7 +15,7 @@ import (
 // credential. At most parallel checks run at once (default 16); each
 // unique credential is sent only once (see Checker). Secrets and
 // contexts are never copied into the result.
-func (k *Checker) VerifyFindings(ctx context.Context, fs []scanner.Finding, parallel int) {
+func (k *Checker) VerifyFindings(ctx context.Context, fs []finding.Finding, parallel int) {
 	if parallel <= 0 {
 		parallel = 16
 	}
@@ -44,7 +43,7 @@ func (k *Checker) VerifyFindings(ctx context.Context, fs []scanner.Finding, para
 
 // siblings indexes fs by blob (history) or commit and path (trees): the
 // returned function lists the other findings that share one with fs[i].
-func siblings(fs []scanner.Finding) func(i int) []Sibling {
+func siblings(fs []finding.Finding) func(i int) []Sibling {
 	groups := map[string][]int{}
 	keys := make([][]string, len(fs))
 	for i := range fs {
@@ -78,13 +77,13 @@ func siblings(fs []scanner.Finding) func(i int) []Sibling {
 }
 
 // ToFinding converts a Result to the scanner model.
-func ToFinding(r Result) *scanner.Verification {
-	return &scanner.Verification{
-		Status:    r.Status.String(),
+func ToFinding(r Result) *finding.Verification {
+	return &finding.Verification{
+		Status:    finding.Status(r.Status.String()),
 		Reason:    r.Reason,
 		CheckedAt: r.CheckedAt,
 		Identity:  r.Identity,
-		Privileges: scanner.Privileges{
+		Privileges: finding.Privileges{
 			Level: r.Privileges.Level, Scopes: r.Privileges.Scopes, Flags: r.Privileges.Flags,
 		},
 		Endpoint: r.Endpoint,

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakeapi"
-	"nhiscan/scanner"
 	"nhiscan/verifiers"
 )
 
@@ -103,12 +103,12 @@ func TestVerifyFindingsPairsSiblings(t *testing.T) {
 	e := newEnv(t, verifiers.ClientOptions{})
 	id, sec := g.AWSKeyPair()
 	e.srv.AddLive("aws", sec, fakeapi.Account{Parts: map[string]string{"key_id": id}})
-	loc := []scanner.Location{{Blob: "b1", Path: "deploy/env", Line: 1}}
+	loc := []finding.Location{{Blob: "b1", Path: "deploy/env", Line: 1}}
 	// Far apart in the file: neither context holds the other value.
-	fs := []scanner.Finding{
+	fs := []finding.Finding{
 		{RuleID: "aws-access-token", Provider: "aws", Secret: id, Context: "AWS_ACCESS_KEY_ID=" + id, Locations: loc},
 		{RuleID: "aws-secret-access-key", Provider: "aws", Secret: sec, Context: "aws_secret_access_key=" + sec, Locations: loc},
-		{RuleID: "github-pat", Provider: "github", Secret: g.GitHubToken("ghp_"), Locations: []scanner.Location{{Blob: "b2"}}},
+		{RuleID: "github-pat", Provider: "github", Secret: g.GitHubToken("ghp_"), Locations: []finding.Location{{Blob: "b2"}}},
 	}
 	verifiers.NewChecker(testRegistry(t), e.client).VerifyFindings(context.Background(), fs, 4)
 	for _, f := range fs[:2] {
@@ -443,7 +443,7 @@ func TestHostAllowlistMultiPart(t *testing.T) {
 	// A hostile rule (a user's custom rule) that captures URLs and files
 	// them under providers: the values travel, if at all, to the providers'
 	// own hosts, as headers, never as a destination.
-	hostile := []scanner.Finding{
+	hostile := []finding.Finding{
 		{RuleID: "custom-exfil", Provider: "github", Secret: "https://evil.example/collect?k=" + g.GitHubToken("ghp_"), Context: "GH_HOST=evil.example"},
 		{RuleID: "custom-exfil", Provider: "vault", Secret: "https://evil.example:8200/v1/sys", Context: "VAULT_ADDR=https://evil.example:8200"},
 		{RuleID: "custom-exfil", Provider: "telegram", Secret: "123456:AA/../../evil.example"},
@@ -479,7 +479,7 @@ func TestRedaction(t *testing.T) {
 	e := newEnv(t, verifiers.ClientOptions{Timeout: 2 * time.Second})
 	reg := testRegistry(t)
 	g := fixtures.NewGen(59)
-	var fs []scanner.Finding
+	var fs []finding.Finding
 	var secrets []string
 	for i, sp := range specs {
 		smp := sp.gen(g)
@@ -489,8 +489,8 @@ func TestRedaction(t *testing.T) {
 		if i%2 == 0 {
 			addLive(e, sp, cred, smp)
 		}
-		fs = append(fs, scanner.Finding{RuleID: smp.rule, Provider: sp.provider, Secret: smp.secret, Context: smp.context,
-			Locations: []scanner.Location{{Blob: fmt.Sprint(i)}}})
+		fs = append(fs, finding.Finding{RuleID: smp.rule, Provider: sp.provider, Secret: smp.secret, Context: smp.context,
+			Locations: []finding.Location{{Blob: fmt.Sprint(i)}}})
 	}
 	e.srv.SetFault("slack", fakeapi.ServerError(503))
 	verifiers.NewChecker(reg, e.client).VerifyFindings(context.Background(), fs, 8)

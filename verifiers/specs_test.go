@@ -15,8 +15,8 @@ import (
 // report (Secret, Context) and the truth the fake needs (parts).
 type sample struct {
 	rule    string
-	secret  string            // scanner.Finding.Secret
-	context string            // scanner.Finding.Context
+	secret  string            // finding.Finding.Secret
+	context string            // finding.Finding.Context
 	parts   map[string]string // the real companions: the fake requires them
 	hidden  []string          // other secret values that must never leak
 }

@@ -147,7 +147,7 @@ type Sighting struct {
 	RuleID string
 	Secret string
 	// Context is raw text around the first sighting of Secret
-	// (scanner.Finding.Context).
+	// (finding.Finding.Context).
 	Context string
 	// Siblings are the other findings of the same blob (or file).
 	Siblings []Sibling

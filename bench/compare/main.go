@@ -13,10 +13,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"nhiscan/finding"
 	"os"
 	"sort"
-
-	"nhiscan/scanner"
 )
 
 type glFinding struct {
@@ -74,7 +73,7 @@ func main() {
 		}
 	}
 	_ = glRaw
-	_ = scanner.Redact
+	_ = finding.Redact
 }
 
 func diff(a, b map[[32]byte]where) []where {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"nhiscan/finding"
 	"nhiscan/internal/action"
 	"nhiscan/internal/report"
 	"nhiscan/scanner"
@@ -74,7 +75,7 @@ report to stdout, and SARIF to --sarif for github/codeql-action/upload-sarif.`,
 			fmt.Fprintf(errOut, "nhiscan: %s\n", plan.Description)
 			if plan.Empty {
 				fmt.Fprintf(out, "::notice title=nhiscan::%s\n", escapeData("Nothing to scan: "+plan.Description))
-				return writeSummaryFile(summaryPath, plan, nil, scanner.Stats{})
+				return writeSummaryFile(summaryPath, plan, nil, finding.Stats{})
 			}
 			if !plan.Full {
 				fmt.Fprintf(errOut, "nhiscan: %d commits in range: %s\n", plan.Commits, strings.Join(plan.Revs, " "))
@@ -141,7 +142,7 @@ func escapeData(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
 }
 
-func writeSARIFFile(path string, g *globalOpts, s *scanner.Scanner, res *scanner.Result) error {
+func writeSARIFFile(path string, g *globalOpts, s *scanner.Scanner, res *finding.Result) error {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("--sarif: %w", err)
@@ -159,7 +160,7 @@ func writeSARIFFile(path string, g *globalOpts, s *scanner.Scanner, res *scanner
 	return f.Close()
 }
 
-func writeSummaryFile(path string, p action.Plan, fs []scanner.Finding, st scanner.Stats) error {
+func writeSummaryFile(path string, p action.Plan, fs []finding.Finding, st finding.Stats) error {
 	if path == "" {
 		return nil
 	}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"nhiscan/finding"
 	"nhiscan/internal/action"
-	"nhiscan/scanner"
 )
 
 // stagedFooter tells the committer what to do about a blocked commit. It
@@ -28,13 +28,13 @@ func stagedFooter(w io.Writer) {
 
 // stagedAllowedFooter explains why a commit with staged secrets was let
 // through (--fail-on did not hold: unknown or dead under --verify).
-func stagedAllowedFooter(w io.Writer, fs []scanner.Finding) {
-	n := map[string]int{}
+func stagedAllowedFooter(w io.Writer, fs []finding.Finding) {
+	n := map[finding.Status]int{}
 	for i := range fs {
 		n[fs[i].Status()]++
 	}
 	fmt.Fprintf(w, "nhiscan: commit allowed: the staged changes add %d secret(s) that --fail-on does not block (%d unknown, %d dead, %d not verified).\n",
-		len(fs), n[scanner.StatusUnknown], n[scanner.StatusDead], n[""])
+		len(fs), n[finding.StatusUnknown], n[finding.StatusDead], n[""])
 	fmt.Fprintln(w, "An unknown one may still work: remove it before pushing, and revoke it if it is real.")
 	fmt.Fprintln(w, action.AllowHint)
 }

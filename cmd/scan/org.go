@@ -14,8 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"nhiscan/finding"
 	"nhiscan/internal/store"
-	"nhiscan/scanner"
 	"nhiscan/scanner/github"
 )
 
@@ -244,7 +244,7 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		c.Verify = g.verifyFindings
 		if o.reverify {
 			rs := s.Engine.Rules()
-			c.Recheck = func(ctx context.Context, dir string, res *scanner.Result) error {
+			c.Recheck = func(ctx context.Context, dir string, res *finding.Result) error {
 				return g.reverify(ctx, rs, &secretSource{dir: dir}, res)
 			}
 		}
@@ -259,7 +259,7 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		}
 		return err
 	}
-	res := &scanner.Result{}
+	res := &finding.Result{}
 	if o.sinceLastRun {
 		res.Findings, err = github.FindingsOf(ctx, st, rep)
 	} else {

@@ -12,8 +12,8 @@ import (
 	"regexp"
 	"strings"
 
+	"nhiscan/finding"
 	"nhiscan/rules"
-	"nhiscan/scanner"
 )
 
 // secretSource re-reads a finding's secret from the repository it was found
@@ -33,7 +33,7 @@ var hexID = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 // recover returns f's secret: a value read at one of f's locations whose
 // fingerprint is f's. The error says why none was found; it never holds
 // repository content.
-func (s *secretSource) recover(ctx context.Context, rs *rules.Ruleset, f *scanner.Finding) (string, error) {
+func (s *secretSource) recover(ctx context.Context, rs *rules.Ruleset, f *finding.Finding) (string, error) {
 	secret, _, err := s.recoverWithContext(ctx, rs, f)
 	return secret, err
 }
@@ -41,7 +41,7 @@ func (s *secretSource) recover(ctx context.Context, rs *rules.Ruleset, f *scanne
 // recoverWithContext is recover that also returns the text around the
 // secret (as Finding.Context, for verifiers that pair a secret with a value
 // beside it).
-func (s *secretSource) recoverWithContext(ctx context.Context, rs *rules.Ruleset, f *scanner.Finding) (secret, around string, err error) {
+func (s *secretSource) recoverWithContext(ctx context.Context, rs *rules.Ruleset, f *finding.Finding) (secret, around string, err error) {
 	var tried []string
 	for i, l := range f.Locations {
 		if i == maxRecoverLocations {
@@ -65,7 +65,7 @@ func (s *secretSource) recoverWithContext(ctx context.Context, rs *rules.Ruleset
 
 // read returns the content a location points at: its blob, the file at its
 // commit, or (for dir and staged findings) the file on disk or in the index.
-func (s *secretSource) read(ctx context.Context, l scanner.Location) ([]byte, string, error) {
+func (s *secretSource) read(ctx context.Context, l finding.Location) ([]byte, string, error) {
 	switch {
 	case l.Blob != "" && hexID.MatchString(l.Blob):
 		return s.gitBlob(ctx, l.Blob, "blob "+l.Blob)
@@ -137,7 +137,7 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 // findSecret looks at the lines a location spans for a value whose
 // fingerprint (rule + value) is fingerprint: the exact column span, then
 // every group of every match of the rule's regular expression there.
-func findSecret(data []byte, l scanner.Location, rs *rules.Ruleset, ruleID, fingerprint string) (string, bool) {
+func findSecret(data []byte, l finding.Location, rs *rules.Ruleset, ruleID, fingerprint string) (string, bool) {
 	lines := strings.Split(string(data), "\n")
 	first, last := l.Line-1, l.EndLine-1
 	if last < first {
@@ -148,7 +148,7 @@ func findSecret(data []byte, l scanner.Location, rs *rules.Ruleset, ruleID, fing
 	}
 	last = min(last, len(lines)-1)
 	region := strings.Join(lines[first:last+1], "\n")
-	match := func(s string) bool { return s != "" && scanner.Fingerprint(ruleID, s) == fingerprint }
+	match := func(s string) bool { return s != "" && finding.Fingerprint(ruleID, s) == fingerprint }
 	if first == last {
 		line := lines[first]
 		// columns are 1-based; the end is inclusive or exclusive by source
@@ -188,7 +188,7 @@ const (
 )
 
 // contextAround is the text around the lines l spans.
-func contextAround(data []byte, l scanner.Location) string {
+func contextAround(data []byte, l finding.Location) string {
 	lines := strings.SplitAfter(string(data), "\n")
 	first, last := l.Line-1, max(l.EndLine-1, l.Line-1)
 	if first < 0 || first >= len(lines) {

@@ -11,9 +11,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"nhiscan/finding"
 	"nhiscan/internal/store"
 	"nhiscan/remediate"
-	"nhiscan/scanner"
 	"nhiscan/verifiers"
 )
 
@@ -81,12 +81,12 @@ Exit codes: 0 planned or applied, 1 a step failed, 2 error.`,
 						f.Provider = p
 					}
 				}
-				if f.Secret != "" && scanner.Fingerprint(f.RuleID, f.Secret) != f.Fingerprint {
+				if f.Secret != "" && finding.Fingerprint(f.RuleID, f.Secret) != f.Fingerprint {
 					f.Secret = ""
 				}
 				if f.Secret == "" && src != nil && f.Fingerprint != "" {
 					if secret, err := src.recover(cmd.Context(), rs, f); err == nil {
-						f.Secret, f.Redacted = secret, scanner.Redact(secret)
+						f.Secret, f.Redacted = secret, finding.Redact(secret)
 					}
 				}
 			}
@@ -169,7 +169,7 @@ type remediateOpts struct {
 
 // remediateRun plans (and with o.apply applies) remediation of fs, writing
 // the plan or the results to out. Each finding's Remediation is set.
-func (g *globalOpts) remediateRun(cmd *cobra.Command, fs []scanner.Finding, o remediateOpts, out io.Writer) error {
+func (g *globalOpts) remediateRun(cmd *cobra.Command, fs []finding.Finding, o remediateOpts, out io.Writer) error {
 	apply, policyPath, auditPath, repo, format, state := o.apply, o.policy, o.audit, o.repo, o.format, o.state
 	var err error
 	pol := remediate.DefaultPolicy()
@@ -272,7 +272,7 @@ func (g *globalOpts) addRemediateFlags(pf *pflag.FlagSet) {
 // remediateScan runs --remediate on a scan's findings, before the report is
 // written (so it carries each finding's remediation). The scan's own result
 // and exit code stand: a remediation error is printed, not returned.
-func (g *globalOpts) remediateScan(cmd *cobra.Command, res *scanner.Result) {
+func (g *globalOpts) remediateScan(cmd *cobra.Command, res *finding.Result) {
 	v, _ := scanRemediations.Load(g)
 	r, _ := v.(*scanRemediation)
 	if r == nil || r.mode == "" || len(res.Findings) == 0 {

@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"nhiscan/finding"
 	"nhiscan/internal/report"
 	"nhiscan/internal/store"
-	"nhiscan/scanner"
 )
 
 func newReportCmd() *cobra.Command {
@@ -206,7 +206,7 @@ func newSinceLastRun(ctx context.Context, st store.Store, scope string) (map[str
 
 func findingFromStore(ctx context.Context, st store.Store, s store.Secret, nameOf map[string]string) (report.CrawlFinding, error) {
 	f := report.CrawlFinding{
-		Finding: scanner.Finding{
+		Finding: finding.Finding{
 			Fingerprint: s.Fingerprint, RuleID: s.RuleID, Provider: s.Provider, Severity: s.Severity,
 			Redacted: s.Redacted, InHead: s.InHead,
 		},
@@ -217,7 +217,7 @@ func findingFromStore(ctx context.Context, st store.Store, s store.Secret, nameO
 		return f, err
 	}
 	for _, l := range locs {
-		f.Locations = append(f.Locations, scanner.Location{Commit: l.Commit, Path: l.Path, Line: l.Line,
+		f.Locations = append(f.Locations, finding.Location{Commit: l.Commit, Path: l.Path, Line: l.Line,
 			Column: l.Column, Author: l.Author, Email: l.Email, Date: l.Date})
 		name := nameOf[l.Repo]
 		if name == "" {
@@ -226,7 +226,7 @@ func findingFromStore(ctx context.Context, st store.Store, s store.Secret, nameO
 		f.Repos = append(f.Repos, name)
 	}
 	if s.Status != store.StatusUnverified && s.Status != "" {
-		v := &scanner.Verification{Status: s.Status, CheckedAt: s.VerifiedAt, Identity: s.Identity, Privileges: s.Privilege}
+		v := &finding.Verification{Status: finding.Status(s.Status), CheckedAt: s.VerifiedAt, Identity: s.Identity, Privileges: s.Privilege}
 		hist, err := st.Verifications(ctx, s.Fingerprint)
 		if err != nil {
 			return f, err
@@ -252,12 +252,11 @@ var ticketSystems = []string{"jira", "github"}
 // remediationFromStore sums a secret's actions up as one state: revoked or
 // rotated when such an action succeeded, else ticketed, else failed when an
 // action failed, else planned.
-func remediationFromStore(ctx context.Context, st store.Store, fp string, actions []store.Action) (*scanner.Remediation, error) {
+func remediationFromStore(ctx context.Context, st store.Store, fp string, actions []store.Action) (*finding.Remediation, error) {
 	if len(actions) == 0 {
 		return nil, nil
 	}
-	rank := map[string]int{"planned": 0, "failed": 1, "ticketed": 2, "rotated": 3, "revoked": 4}
-	r := &scanner.Remediation{State: "planned"}
+	r := &finding.Remediation{State: finding.StatePlanned}
 	seen := map[string]bool{}
 	for _, a := range actions {
 		if !seen[a.Kind] {
@@ -271,22 +270,22 @@ func remediationFromStore(ctx context.Context, st store.Store, fp string, action
 		if at.After(r.At) {
 			r.At = at
 		}
-		state := ""
+		var state finding.RemediationState
 		switch a.Outcome {
 		case "done", "already", "ok":
 			switch a.Kind {
 			case "revoke":
-				state = "revoked"
+				state = finding.StateRevoked
 			case "rotate":
-				state = "rotated"
+				state = finding.StateRotated
 			case "ticket":
-				state = "ticketed"
+				state = finding.StateTicketed
 			}
 		case "failed", "denied":
-			state = "failed"
+			state = finding.StateFailed
 			r.Detail = a.Kind + " " + a.Outcome
 		}
-		if state != "" && rank[state] >= rank[r.State] {
+		if state != "" && state.Rank() >= r.State.Rank() {
 			r.State = state
 		}
 	}

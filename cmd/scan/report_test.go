@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakegithub"
 	"nhiscan/internal/report"
 	"nhiscan/internal/store"
-	"nhiscan/scanner"
 )
 
 // crawlStore fills an SQLite store with a generated nightly crawl of an
@@ -78,15 +78,15 @@ func crawlStore(t *testing.T, seed uint64, repos, nights int) (string, []string)
 				counts.ReposFailed++
 				continue
 			}
-			var fs []scanner.Finding
+			var fs []finding.Finding
 			if (n == 0 && i%2 == 0) || rng.IntN(6) == 0 {
 				k := kinds[rng.IntN(len(kinds))]
 				secret := k.make()
 				raw = append(raw, secret)
-				f := scanner.Finding{Fingerprint: scanner.Fingerprint(k.rule, secret), RuleID: k.rule, Provider: k.provider,
-					Severity: k.severity, Secret: secret, Redacted: scanner.Redact(secret), InHead: rng.IntN(3) > 0}
+				f := finding.Finding{Fingerprint: finding.Fingerprint(k.rule, secret), RuleID: k.rule, Provider: k.provider,
+					Severity: k.severity, Secret: secret, Redacted: finding.Redact(secret), InHead: rng.IntN(3) > 0}
 				for range 1 + rng.IntN(2) {
-					f.Locations = append(f.Locations, scanner.Location{Commit: hex40(), Path: "config/settings.env",
+					f.Locations = append(f.Locations, finding.Location{Commit: hex40(), Path: "config/settings.env",
 						Line: 1 + rng.IntN(80), Author: "Dev " + name, Date: day.AddDate(0, 0, -rng.IntN(200))})
 				}
 				fs = append(fs, f)
@@ -104,14 +104,14 @@ func crawlStore(t *testing.T, seed uint64, repos, nights int) (string, []string)
 		}
 		// verify: new secrets are live or unknown; some live ones die later
 		for i, s := range known {
-			v := scanner.Verification{CheckedAt: day.Add(30 * time.Minute)}
+			v := finding.Verification{CheckedAt: day.Add(30 * time.Minute)}
 			switch r := rng.IntN(10); {
 			case i%7 == 6:
 				continue // never verified
 			case r < 2:
-				v.Status, v.Reason = scanner.StatusDead, "401 Bad credentials"
+				v.Status, v.Reason = finding.StatusDead, "401 Bad credentials"
 			case r < 3:
-				v.Status, v.Reason = scanner.StatusUnknown, "429 rate limited"
+				v.Status, v.Reason = finding.StatusUnknown, "429 rate limited"
 			default:
 				sec, err := st.Secret(ctx, s.fp)
 				if err != nil {
@@ -120,9 +120,9 @@ func crawlStore(t *testing.T, seed uint64, repos, nights int) (string, []string)
 				if sec.Status == store.StatusDead {
 					continue
 				}
-				v.Status = scanner.StatusLive
+				v.Status = finding.StatusLive
 				v.Identity = map[string]string{"login": "svc-" + s.provider}
-				v.Privileges = scanner.Privileges{Level: []string{"admin", "write", "read"}[i%3], Scopes: []string{"repo"}}
+				v.Privileges = finding.Privileges{Level: []string{"admin", "write", "read"}[i%3], Scopes: []string{"repo"}}
 			}
 			if _, err := st.RecordVerification(ctx, run.ID, s.fp, v); err != nil {
 				t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"nhiscan/finding"
 	"nhiscan/internal/report"
 	"nhiscan/rules"
 	"nhiscan/scanner"
@@ -239,7 +240,7 @@ func (g *globalOpts) logger(cmd *cobra.Command) *slog.Logger {
 // finish applies the baseline, verifies the findings (--verify), keeps only
 // live ones (--only-verified), writes the report and picks the exit code
 // (--fail-on, --exit-code).
-func (g *globalOpts) finish(cmd *cobra.Command, s *scanner.Scanner, res *scanner.Result) error {
+func (g *globalOpts) finish(cmd *cobra.Command, s *scanner.Scanner, res *finding.Result) error {
 	if err := g.applyBaseline(res); err != nil {
 		return err
 	}
@@ -254,7 +255,7 @@ func (g *globalOpts) finish(cmd *cobra.Command, s *scanner.Scanner, res *scanner
 
 // applyBaseline drops the findings (and locations) an earlier report
 // already holds.
-func (g *globalOpts) applyBaseline(res *scanner.Result) error {
+func (g *globalOpts) applyBaseline(res *finding.Result) error {
 	if g.baseline != "" {
 		known, knownLocs, err := loadBaseline(g.baseline)
 		if err != nil {
@@ -285,7 +286,7 @@ func (g *globalOpts) applyBaseline(res *scanner.Result) error {
 
 // output applies --only-verified, writes the report (to --report or
 // stdout) and returns the exit code --fail-on and --exit-code choose.
-func (g *globalOpts) output(cmd *cobra.Command, meta map[string]report.RuleInfo, res *scanner.Result) error {
+func (g *globalOpts) output(cmd *cobra.Command, meta map[string]report.RuleInfo, res *finding.Result) error {
 	if g.onlyVerified {
 		res.Findings = onlyLive(res.Findings)
 	}

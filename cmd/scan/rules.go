@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"nhiscan/finding"
 	"nhiscan/rules"
 	"nhiscan/scanner"
 	"nhiscan/verifiers"
@@ -125,7 +126,7 @@ func newRulesTestCmd(g *globalOpts) *cobra.Command {
 				if g.showSecrets {
 					return s
 				}
-				return scanner.Redact(s)
+				return finding.Redact(s)
 			}
 			out := cmd.OutOrStdout()
 			if strings.EqualFold(g.format, "json") {

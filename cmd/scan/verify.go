@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"nhiscan/finding"
 	"nhiscan/internal/report"
 	"nhiscan/rules"
-	"nhiscan/scanner"
 	"nhiscan/verifiers"
 )
 
@@ -132,11 +132,11 @@ func (g *globalOpts) newRegistry() (*verifiers.Registry, error) {
 // called — as opposed to a provider that did not answer conclusively this
 // time (network, timeout, rate limit, server error: Endpoint is set, or
 // the run's time or budget ran out).
-func unverifiable(v *scanner.Verification) bool {
+func unverifiable(v *finding.Verification) bool {
 	if v == nil {
 		return true
 	}
-	if v.Status != scanner.StatusUnknown || v.Endpoint != "" {
+	if v.Status != finding.StatusUnknown || v.Endpoint != "" {
 		return false
 	}
 	r := strings.ToLower(v.Reason)
@@ -149,7 +149,7 @@ func unverifiable(v *scanner.Verification) bool {
 }
 
 // failing applies --fail-on to the findings that are reported.
-func (g *globalOpts) failing(fs []scanner.Finding, meta map[string]report.RuleInfo) bool {
+func (g *globalOpts) failing(fs []finding.Finding, meta map[string]report.RuleInfo) bool {
 	conds, err := g.failOnConditions()
 	if err != nil { // validated before the scan
 		conds = []string{"any"}
@@ -163,7 +163,7 @@ func (g *globalOpts) failing(fs []scanner.Finding, meta map[string]report.RuleIn
 			case "any":
 				return true
 			case "live", "unknown":
-				if f.Status() == c {
+				if string(f.Status()) == c {
 					return true
 				}
 			case "unverified":
@@ -185,10 +185,10 @@ func (g *globalOpts) failing(fs []scanner.Finding, meta map[string]report.RuleIn
 }
 
 // onlyLive keeps the findings verified live.
-func onlyLive(fs []scanner.Finding) []scanner.Finding {
+func onlyLive(fs []finding.Finding) []finding.Finding {
 	out := fs[:0:0]
 	for _, f := range fs {
-		if f.Status() == scanner.StatusLive {
+		if f.Status() == finding.StatusLive {
 			out = append(out, f)
 		}
 	}
@@ -236,7 +236,7 @@ func (g *globalOpts) checker() (*verifiers.Checker, error) {
 // secret-free summary. A finding left unanswered when time runs out is
 // unknown. Other commands call it after their scan; the org crawl calls it
 // once per repository, concurrently (the timeout then bounds each call).
-func (g *globalOpts) verifyFindings(ctx context.Context, res *scanner.Result) error {
+func (g *globalOpts) verifyFindings(ctx context.Context, res *finding.Result) error {
 	if len(res.Findings) == 0 {
 		return nil // nothing to check: no client is built (a clean commit stays instant)
 	}
@@ -249,23 +249,19 @@ func (g *globalOpts) verifyFindings(ctx context.Context, res *scanner.Result) er
 	start := time.Now()
 	k.VerifyFindings(ctx, res.Findings, g.verifyWorkers)
 	timedOut := ctx.Err() != nil
-	counts := map[string]int{}
+	counts := map[finding.Status]int{}
 	for i := range res.Findings {
 		f := &res.Findings[i]
-		st := f.Status()
-		if st == "" {
-			st = "not verified"
-		}
-		counts[st]++
+		counts[f.Status()]++
 		if f.Verification != nil {
 			g.log.Info("verified", "rule", f.RuleID, "fingerprint", f.Fingerprint, "status", f.Verification.Status,
 				"reason", f.Verification.Reason, "endpoint", f.Verification.Endpoint)
 		}
 	}
-	g.log.Info("verification done", "findings", len(res.Findings), "live", counts[scanner.StatusLive],
-		"unknown", counts[scanner.StatusUnknown], "dead", counts[scanner.StatusDead],
-		"not_verified", counts["not verified"], "elapsed", time.Since(start).Round(time.Millisecond))
-	if timedOut && counts[scanner.StatusUnknown] > 0 {
+	g.log.Info("verification done", "findings", len(res.Findings), "live", counts[finding.StatusLive],
+		"unknown", counts[finding.StatusUnknown], "dead", counts[finding.StatusDead],
+		"not_verified", counts[""], "elapsed", time.Since(start).Round(time.Millisecond))
+	if timedOut && counts[finding.StatusUnknown] > 0 {
 		res.Stats.Warnings = append(res.Stats.Warnings, fmt.Sprintf(
 			"verification stopped after --verify-timeout %s: unanswered secrets are unknown", g.verifyTimeout))
 	}
@@ -310,7 +306,7 @@ with the reason. Exit codes follow --fail-on and --exit-code as for scans.`,
 			if err != nil {
 				return err
 			}
-			res := &scanner.Result{Findings: fs}
+			res := &finding.Result{Findings: fs}
 			var src *secretSource
 			if repo != "" {
 				src = &secretSource{dir: repo}
@@ -326,7 +322,7 @@ with the reason. Exit codes follow --fail-on and --exit-code as for scans.`,
 }
 
 // readReport reads the findings of an earlier report.
-func readReport(path string) ([]scanner.Finding, error) {
+func readReport(path string) ([]finding.Finding, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
@@ -336,7 +332,7 @@ func readReport(path string) ([]scanner.Finding, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", path, err)
 	}
-	fs := make([]scanner.Finding, 0, len(js))
+	fs := make([]finding.Finding, 0, len(js))
 	for i := range js {
 		fs = append(fs, js[i].Finding())
 	}
@@ -345,7 +341,7 @@ func readReport(path string) ([]scanner.Finding, error) {
 
 // reverify recovers the secret of each finding (from the report or src),
 // checks it, and records why when it could not.
-func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secretSource, res *scanner.Result) error {
+func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secretSource, res *finding.Result) error {
 	if g.registry == nil {
 		reg, err := g.newRegistry()
 		if err != nil {
@@ -355,7 +351,7 @@ func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secre
 	}
 	reg := g.registry
 	missing := map[int]string{} // finding index -> why its secret is unknown
-	before := map[int]*scanner.Verification{}
+	before := map[int]*finding.Verification{}
 	for i := range res.Findings {
 		f := &res.Findings[i]
 		before[i] = f.Verification
@@ -371,7 +367,7 @@ func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secre
 			continue
 		}
 		if f.Secret != "" {
-			if f.Fingerprint != "" && scanner.Fingerprint(f.RuleID, f.Secret) != f.Fingerprint {
+			if f.Fingerprint != "" && finding.Fingerprint(f.RuleID, f.Secret) != f.Fingerprint {
 				f.Secret = ""
 				missing[i] = "the report's secret does not match the finding's fingerprint"
 			}
@@ -392,7 +388,7 @@ func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secre
 			continue
 		}
 		f.Secret, f.Context = secret, around
-		f.Redacted = scanner.Redact(secret)
+		f.Redacted = finding.Redact(secret)
 	}
 	if err := g.verifyFindings(ctx, res); err != nil {
 		return err
@@ -401,12 +397,12 @@ func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secre
 	for i, why := range missing {
 		reason := "secret not available: " + why
 		if old := before[i]; old != nil && old.Status != "" {
-			reason += "; the report said " + old.Status
+			reason += "; the report said " + string(old.Status)
 			if !old.CheckedAt.IsZero() {
 				reason += " at " + old.CheckedAt.UTC().Format(time.RFC3339)
 			}
 		}
-		res.Findings[i].Verification = &scanner.Verification{Status: scanner.StatusUnknown, Reason: reason, CheckedAt: now}
+		res.Findings[i].Verification = &finding.Verification{Status: finding.StatusUnknown, Reason: reason, CheckedAt: now}
 	}
 	res.Stats.Warnings = append(res.Stats.Warnings, fmt.Sprintf("re-verified %d findings of an earlier report; nothing was scanned", len(res.Findings)))
 	return nil

@@ -15,11 +15,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakeapi"
 	"nhiscan/internal/report"
 	"nhiscan/rules"
-	"nhiscan/scanner"
 	"nhiscan/verifiers"
 )
 
@@ -131,7 +131,7 @@ func statuses(t *testing.T, out string, secrets map[string]string) map[string]st
 	byFP := map[string]string{}
 	for name, s := range secrets {
 		for _, rule := range []string{"github-pat", "slack-bot-token", "acme-internal-token"} {
-			byFP[scanner.Fingerprint(rule, s)] = name
+			byFP[finding.Fingerprint(rule, s)] = name
 		}
 	}
 	got := map[string]string{}
@@ -142,7 +142,7 @@ func statuses(t *testing.T, out string, secrets map[string]string) map[string]st
 		}
 		st := ""
 		if f.Verification != nil {
-			st = f.Verification.Status
+			st = string(f.Verification.Status)
 		}
 		got[name] = st
 	}
@@ -236,7 +236,7 @@ func TestVerifyExitCodes(t *testing.T) {
 		if err != nil || code != 1 {
 			t.Fatalf("exit %d, %v", code, err)
 		}
-		if len(fs) != 1 || fs[0].Fingerprint != scanner.Fingerprint("github-pat", v.live) {
+		if len(fs) != 1 || fs[0].Fingerprint != finding.Fingerprint("github-pat", v.live) {
 			t.Fatalf("only-verified reported %d findings: %+v", len(fs), fs)
 		}
 	})
@@ -450,22 +450,22 @@ func TestVerifyCommand(t *testing.T) {
 func TestFindSecret(t *testing.T) {
 	g := fixtures.NewGen(110)
 	tok := g.GitHubToken("ghp_")
-	fp := scanner.Fingerprint("github-pat", tok)
+	fp := finding.Fingerprint("github-pat", tok)
 	rs := loadRules(t)
 	line := "GITHUB_TOKEN=" + tok
 	col := strings.Index(line, tok) + 1
 	cases := []struct {
 		name string
 		data string
-		loc  scanner.Location
+		loc  finding.Location
 		ok   bool
 	}{
-		{"exact span", "a\n" + line + "\n", scanner.Location{Line: 2, Column: col, EndLine: 2, EndColumn: col + len(tok) - 1}, true},
-		{"rule regex on the line", "a\n" + line + "\n", scanner.Location{Line: 2, Column: 1, EndLine: 2, EndColumn: 3}, true},
-		{"quoted field", "x\ntoken: \"" + tok + "\"\n", scanner.Location{Line: 2}, true},
-		{"wrong line", "a\n" + line + "\n", scanner.Location{Line: 1, EndLine: 1}, false},
-		{"line past the end", line, scanner.Location{Line: 9}, false},
-		{"changed secret", "a\nGITHUB_TOKEN=" + g.GitHubToken("ghp_") + "\n", scanner.Location{Line: 2}, false},
+		{"exact span", "a\n" + line + "\n", finding.Location{Line: 2, Column: col, EndLine: 2, EndColumn: col + len(tok) - 1}, true},
+		{"rule regex on the line", "a\n" + line + "\n", finding.Location{Line: 2, Column: 1, EndLine: 2, EndColumn: 3}, true},
+		{"quoted field", "x\ntoken: \"" + tok + "\"\n", finding.Location{Line: 2}, true},
+		{"wrong line", "a\n" + line + "\n", finding.Location{Line: 1, EndLine: 1}, false},
+		{"line past the end", line, finding.Location{Line: 9}, false},
+		{"changed secret", "a\nGITHUB_TOKEN=" + g.GitHubToken("ghp_") + "\n", finding.Location{Line: 2}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -531,7 +531,7 @@ func TestVerifyConfig(t *testing.T) {
 				t.Fatalf("report: %v", err)
 			}
 			for _, f := range fs {
-				if f.Provider == "vault" && (f.Verification == nil || f.Verification.Status != tc.status) {
+				if f.Provider == "vault" && (f.Verification == nil || string(f.Verification.Status) != tc.status) {
 					t.Errorf("vault finding %s: %+v, want %s", f.RuleID, f.Verification, tc.status)
 				}
 			}
@@ -556,10 +556,10 @@ func TestVerifyFindingsConcurrent(t *testing.T) {
 	opts := &globalOpts{verify: true, failOn: "any", verifyTimeout: time.Minute, verifyRequest: 5 * time.Second,
 		verifyMax: 100, verifyWorkers: 4}
 	var wg sync.WaitGroup
-	results := make([]*scanner.Result, 8)
+	results := make([]*finding.Result, 8)
 	for i := range results {
-		results[i] = &scanner.Result{Findings: []scanner.Finding{{RuleID: "github-pat", Provider: "github", Secret: tok,
-			Fingerprint: scanner.Fingerprint("github-pat", tok)}}}
+		results[i] = &finding.Result{Findings: []finding.Finding{{RuleID: "github-pat", Provider: "github", Secret: tok,
+			Fingerprint: finding.Fingerprint("github-pat", tok)}}}
 		wg.Go(func() {
 			if err := opts.verifyFindings(context.Background(), results[i]); err != nil {
 				t.Error(err)
@@ -568,7 +568,7 @@ func TestVerifyFindingsConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	for i, r := range results {
-		if r.Findings[0].Status() != scanner.StatusLive {
+		if r.Findings[0].Status() != finding.StatusLive {
 			t.Errorf("result %d: %q", i, r.Findings[0].Status())
 		}
 	}
@@ -580,19 +580,19 @@ func TestVerifyFindingsConcurrent(t *testing.T) {
 func TestUnverifiable(t *testing.T) {
 	cases := []struct {
 		name string
-		v    *scanner.Verification
+		v    *finding.Verification
 		want bool
 	}{
 		{"not verified", nil, true},
-		{"live", &scanner.Verification{Status: "live"}, false},
-		{"dead", &scanner.Verification{Status: "dead"}, false},
-		{"offline only", &scanner.Verification{Status: "unknown", Reason: verifiers.OfflineOnly}, true},
-		{"companion missing", &scanner.Verification{Status: "unknown", Reason: "aws: no access key id beside the secret"}, true},
-		{"no configured host", &scanner.Verification{Status: "unknown", Reason: "vault: no configured host (verify.hosts.vault)"}, true},
-		{"secret not available", &scanner.Verification{Status: "unknown", Reason: "secret not available: the report holds no secret"}, true},
-		{"provider asked, no answer", &scanner.Verification{Status: "unknown", Reason: "503", Endpoint: "GET https://api.github.com/user"}, false},
-		{"budget", &scanner.Verification{Status: "unknown", Reason: "budget exhausted"}, false},
-		{"run out of time", &scanner.Verification{Status: "unknown", Reason: "context deadline exceeded"}, false},
+		{"live", &finding.Verification{Status: "live"}, false},
+		{"dead", &finding.Verification{Status: "dead"}, false},
+		{"offline only", &finding.Verification{Status: "unknown", Reason: verifiers.OfflineOnly}, true},
+		{"companion missing", &finding.Verification{Status: "unknown", Reason: "aws: no access key id beside the secret"}, true},
+		{"no configured host", &finding.Verification{Status: "unknown", Reason: "vault: no configured host (verify.hosts.vault)"}, true},
+		{"secret not available", &finding.Verification{Status: "unknown", Reason: "secret not available: the report holds no secret"}, true},
+		{"provider asked, no answer", &finding.Verification{Status: "unknown", Reason: "503", Endpoint: "GET https://api.github.com/user"}, false},
+		{"budget", &finding.Verification{Status: "unknown", Reason: "budget exhausted"}, false},
+		{"run out of time", &finding.Verification{Status: "unknown", Reason: "context deadline exceeded"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -611,12 +611,12 @@ func TestContextAround(t *testing.T) {
 	data := []byte(b.String())
 	cases := []struct {
 		name        string
-		loc         scanner.Location
+		loc         finding.Location
 		first, last string
 	}{
-		{"middle", scanner.Location{Line: 10, EndLine: 10}, "line" + strings.Repeat("x", 4) + "\n", "line" + strings.Repeat("x", 16) + "\n"},
-		{"start", scanner.Location{Line: 1}, "linex\n", "line" + strings.Repeat("x", 7) + "\n"},
-		{"multi-line end", scanner.Location{Line: 18, EndLine: 20}, "line" + strings.Repeat("x", 12) + "\n", "line" + strings.Repeat("x", 20) + "\n"},
+		{"middle", finding.Location{Line: 10, EndLine: 10}, "line" + strings.Repeat("x", 4) + "\n", "line" + strings.Repeat("x", 16) + "\n"},
+		{"start", finding.Location{Line: 1}, "linex\n", "line" + strings.Repeat("x", 7) + "\n"},
+		{"multi-line end", finding.Location{Line: 18, EndLine: 20}, "line" + strings.Repeat("x", 12) + "\n", "line" + strings.Repeat("x", 20) + "\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -626,11 +626,11 @@ func TestContextAround(t *testing.T) {
 			}
 		})
 	}
-	if got := contextAround(data, scanner.Location{Line: 99}); got != "" {
+	if got := contextAround(data, finding.Location{Line: 99}); got != "" {
 		t.Errorf("past the end: %q", got)
 	}
 	long := []byte(strings.Repeat("y", 10000) + "\nsecret\n" + strings.Repeat("z", 10000) + "\n")
-	if got := contextAround(long, scanner.Location{Line: 2}); len(got) > 2*contextBytes+len("secret\n") || !strings.Contains(got, "secret") {
+	if got := contextAround(long, finding.Location{Line: 2}); len(got) > 2*contextBytes+len("secret\n") || !strings.Contains(got, "secret") {
 		t.Errorf("context of %d bytes around a short line", len(got))
 	}
 }

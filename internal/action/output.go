@@ -3,11 +3,10 @@ package action
 import (
 	"fmt"
 	"io"
+	"nhiscan/finding"
 	"strconv"
 	"strings"
 	"unicode"
-
-	"nhiscan/scanner"
 )
 
 // escapeData escapes a workflow-command message: %, CR and LF.
@@ -30,12 +29,12 @@ const AllowHint = "To allow a false positive: add `gitleaks:allow` in a comment 
 
 // WriteAnnotations writes one ::error workflow command per location (at
 // most MaxAnnotations). Secrets appear only redacted.
-func WriteAnnotations(w io.Writer, fs []scanner.Finding) error {
+func WriteAnnotations(w io.Writer, fs []finding.Finding) error {
 	n := 0
 	for _, f := range fs {
 		red := f.Redacted
 		if red == "" || red == f.Secret {
-			red = scanner.Redact(f.Secret)
+			red = finding.Redact(f.Secret)
 		}
 		for _, l := range f.Locations {
 			if n == MaxAnnotations {
@@ -62,8 +61,8 @@ func WriteAnnotations(w io.Writer, fs []scanner.Finding) error {
 			props = append(props, "title="+escapeProperty("nhiscan: "+f.RuleID))
 			msg := fmt.Sprintf("%s leaked (%s, fingerprint %s)", describe(f), red, f.Fingerprint)
 			if v := f.Verification; v != nil {
-				msg += "; verified " + v.Status
-				if v.Status == scanner.StatusLive {
+				msg += "; verified " + string(v.Status)
+				if v.Status == finding.StatusLive {
 					msg += ": the provider accepted it"
 				} else if v.Reason != "" {
 					msg += " (" + v.Reason + ")"
@@ -81,7 +80,7 @@ func WriteAnnotations(w io.Writer, fs []scanner.Finding) error {
 	return nil
 }
 
-func describe(f scanner.Finding) string {
+func describe(f finding.Finding) string {
 	if f.Description != "" {
 		return f.Description
 	}
@@ -116,7 +115,7 @@ const MaxSummaryRows = 200
 
 // WriteSummary writes the job summary in markdown: what was scanned and a
 // table of findings (rule, file:line, commit, redacted secret).
-func WriteSummary(w io.Writer, p Plan, fs []scanner.Finding, stats scanner.Stats) error {
+func WriteSummary(w io.Writer, p Plan, fs []finding.Finding, stats finding.Stats) error {
 	var b strings.Builder
 	b.WriteString("## nhiscan secret scan\n\n")
 	b.WriteString(mdEscape(p.Description) + "\n\n")
@@ -159,7 +158,7 @@ outer:
 	for _, f := range fs {
 		red := f.Redacted
 		if red == "" || red == f.Secret {
-			red = scanner.Redact(f.Secret)
+			red = finding.Redact(f.Secret)
 		}
 		for _, l := range f.Locations {
 			if rows == MaxSummaryRows {
@@ -181,14 +180,14 @@ outer:
 			if verified {
 				status, identity, priv := "not verified", "", ""
 				if v := f.Verification; v != nil {
-					status = v.Status
+					status = string(v.Status)
 					identity = identityOf(v)
 					priv = v.Privileges.Level
 					if len(v.Privileges.Flags) > 0 {
 						priv = strings.TrimSpace(priv + " " + strings.Join(v.Privileges.Flags, ", "))
 					}
 				}
-				if status == scanner.StatusLive {
+				if status == string(finding.StatusLive) {
 					status = "**live**"
 				} else {
 					status = mdEscape(status)
@@ -207,7 +206,7 @@ outer:
 
 // identityOf is the most telling identity value of a verification: the
 // login, name, account or email, whichever the provider gave first.
-func identityOf(v *scanner.Verification) string {
+func identityOf(v *finding.Verification) string {
 	for _, k := range []string{"login", "user", "name", "account", "arn", "email", "team", "id"} {
 		if x := v.Identity[k]; x != "" {
 			return k + "=" + x

@@ -5,15 +5,15 @@ import (
 	"strings"
 	"testing"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
-	"nhiscan/scanner"
 )
 
-func finding(secret string, locs ...scanner.Location) scanner.Finding {
-	return scanner.Finding{
-		Fingerprint: scanner.Fingerprint("github-pat", secret), RuleID: "github-pat",
+func sampleFinding(secret string, locs ...finding.Location) finding.Finding {
+	return finding.Finding{
+		Fingerprint: finding.Fingerprint("github-pat", secret), RuleID: "github-pat",
 		Description: "GitHub Personal Access Token", Severity: "high",
-		Secret: secret, Redacted: scanner.Redact(secret), Locations: locs,
+		Secret: secret, Redacted: finding.Redact(secret), Locations: locs,
 	}
 }
 
@@ -44,20 +44,20 @@ func TestWriteAnnotations(t *testing.T) {
 	commit := strings.Repeat("c", 40)
 	cases := []struct {
 		name string
-		loc  scanner.Location
+		loc  finding.Location
 		want string
 	}{
-		{"file and line", scanner.Location{Commit: commit, Path: "config/app.env", Line: 2, Column: 14, EndLine: 2, EndColumn: 54},
+		{"file and line", finding.Location{Commit: commit, Path: "config/app.env", Line: 2, Column: 14, EndLine: 2, EndColumn: 54},
 			"::error file=config/app.env,line=2,endLine=2,col=14,endColumn=54,title=nhiscan%3A github-pat::GitHub Personal Access Token leaked (ghp_*****, fingerprint "},
-		{"hostile path", scanner.Location{Path: "a,b:c\n::warning::x%.env", Line: 1},
+		{"hostile path", finding.Location{Path: "a,b:c\n::warning::x%.env", Line: 1},
 			"::error file=a%2Cb%3Ac%0A%3A%3Awarning%3A%3Ax%25.env,line=1,title=nhiscan%3A github-pat::"},
-		{"no path", scanner.Location{Blob: strings.Repeat("b", 40), Unreachable: true},
+		{"no path", finding.Location{Blob: strings.Repeat("b", 40), Unreachable: true},
 			"::error title=nhiscan%3A github-pat::"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var b strings.Builder
-			if err := WriteAnnotations(&b, []scanner.Finding{finding(secret, tc.loc)}); err != nil {
+			if err := WriteAnnotations(&b, []finding.Finding{sampleFinding(secret, tc.loc)}); err != nil {
 				t.Fatal(err)
 			}
 			out := b.String()
@@ -77,16 +77,16 @@ func TestWriteAnnotations(t *testing.T) {
 	}
 	t.Run("verified", func(t *testing.T) {
 		for _, tc := range []struct {
-			v    scanner.Verification
+			v    finding.Verification
 			want string
 		}{
-			{scanner.Verification{Status: scanner.StatusLive}, "; verified live: the provider accepted it. "},
-			{scanner.Verification{Status: scanner.StatusUnknown, Reason: "timeout\n::x"}, "; verified unknown (timeout%0A::x). "},
+			{finding.Verification{Status: finding.StatusLive}, "; verified live: the provider accepted it. "},
+			{finding.Verification{Status: finding.StatusUnknown, Reason: "timeout\n::x"}, "; verified unknown (timeout%0A::x). "},
 		} {
-			f := finding(secret, scanner.Location{Path: "a.env", Line: 1})
+			f := sampleFinding(secret, finding.Location{Path: "a.env", Line: 1})
 			f.Verification = &tc.v
 			var b strings.Builder
-			if err := WriteAnnotations(&b, []scanner.Finding{f}); err != nil {
+			if err := WriteAnnotations(&b, []finding.Finding{f}); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.Contains(b.String(), tc.want) || strings.Count(b.String(), "\n") != 1 {
@@ -95,12 +95,12 @@ func TestWriteAnnotations(t *testing.T) {
 		}
 	})
 	t.Run("capped", func(t *testing.T) {
-		var locs []scanner.Location
+		var locs []finding.Location
 		for i := range MaxAnnotations + 5 {
-			locs = append(locs, scanner.Location{Path: "f", Line: i + 1})
+			locs = append(locs, finding.Location{Path: "f", Line: i + 1})
 		}
 		var b strings.Builder
-		if err := WriteAnnotations(&b, []scanner.Finding{finding(secret, locs...)}); err != nil {
+		if err := WriteAnnotations(&b, []finding.Finding{sampleFinding(secret, locs...)}); err != nil {
 			t.Fatal(err)
 		}
 		if n := strings.Count(b.String(), "::error "); n != MaxAnnotations {
@@ -119,25 +119,25 @@ func TestWriteSummary(t *testing.T) {
 	cases := []struct {
 		name    string
 		plan    Plan
-		fs      []scanner.Finding
+		fs      []finding.Finding
 		want    []string
 		notWant []string
 	}{
 		{name: "finding", plan: plan,
-			fs:      []scanner.Finding{finding(secret, scanner.Location{Commit: commit, Path: "config/app.env", Line: 2})},
+			fs:      []finding.Finding{sampleFinding(secret, finding.Location{Commit: commit, Path: "config/app.env", Line: 2})},
 			want:    []string{"| Rule | Location | Commit | Secret (redacted) |", "| github-pat | config/app\\.env:2 | dddddddddddd | ghp\\_\\*\\*\\*\\*\\* |", "gitleaks:allow", `\<b\>main\</b\>`},
 			notWant: []string{"<b>"}},
 		{name: "hostile path", plan: plan,
-			fs:      []scanner.Finding{finding(secret, scanner.Location{Commit: commit, Path: "x|y<img src=x onerror=alert(1)>[l](http://e)\n| z", Line: 1})},
+			fs:      []finding.Finding{sampleFinding(secret, finding.Location{Commit: commit, Path: "x|y<img src=x onerror=alert(1)>[l](http://e)\n| z", Line: 1})},
 			want:    []string{`x\|y\<img src\=x onerror\=alert\(1\)\>\[l\]\(http\://e\) \| z:1`},
 			notWant: []string{"<img", "](http"}},
 		{name: "verified", plan: plan,
-			fs: func() []scanner.Finding {
-				live := finding(secret, scanner.Location{Commit: commit, Path: "config/app.env", Line: 2})
-				live.Verification = &scanner.Verification{Status: scanner.StatusLive, Identity: map[string]string{"login": "<b>bot</b>", "id": "7"},
-					Privileges: scanner.Privileges{Level: "admin", Flags: []string{"org-admin"}}}
-				other := finding(fixtures.NewGen(5).GitHubToken("ghp_"), scanner.Location{Commit: commit, Path: "b.env", Line: 1})
-				return []scanner.Finding{live, other}
+			fs: func() []finding.Finding {
+				live := sampleFinding(secret, finding.Location{Commit: commit, Path: "config/app.env", Line: 2})
+				live.Verification = &finding.Verification{Status: finding.StatusLive, Identity: map[string]string{"login": "<b>bot</b>", "id": "7"},
+					Privileges: finding.Privileges{Level: "admin", Flags: []string{"org-admin"}}}
+				other := sampleFinding(fixtures.NewGen(5).GitHubToken("ghp_"), finding.Location{Commit: commit, Path: "b.env", Line: 1})
+				return []finding.Finding{live, other}
 			}(),
 			want: []string{"| Status | Rule | Location | Commit | Secret (redacted) | Identity | Privileges |",
 				`| **live** | github-pat | config/app\.env:2 | dddddddddddd | ghp\_\*\*\*\*\* | login\=\<b\>bot\</b\> | admin org-admin |`,
@@ -149,7 +149,7 @@ func TestWriteSummary(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var b strings.Builder
-			if err := WriteSummary(&b, tc.plan, tc.fs, scanner.Stats{}); err != nil {
+			if err := WriteSummary(&b, tc.plan, tc.fs, finding.Stats{}); err != nil {
 				t.Fatal(err)
 			}
 			out := b.String()

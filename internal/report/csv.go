@@ -3,11 +3,10 @@ package report
 import (
 	"encoding/csv"
 	"io"
+	"nhiscan/finding"
 	"strconv"
 	"strings"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 var csvHeader = []string{
@@ -31,7 +30,7 @@ func csvCell(s string) string {
 	return s
 }
 
-func writeCSV(w io.Writer, res scanner.Result, opts Options) error {
+func writeCSV(w io.Writer, res finding.Result, opts Options) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return err
@@ -41,7 +40,7 @@ func writeCSV(w io.Writer, res scanner.Result, opts Options) error {
 		ri := ruleInfo(f, opts)
 		locs := f.Locations
 		if len(locs) == 0 {
-			locs = []scanner.Location{{}} // one row even without a location
+			locs = []finding.Location{{}} // one row even without a location
 		}
 		for _, l := range locs {
 			row := []string{
@@ -74,7 +73,7 @@ func itoa(n int) string {
 
 // verificationCells are the status columns of a row: status, reason,
 // checked_at, identity (k=v; k=v), privilege level, scopes and flags.
-func verificationCells(v *scanner.Verification) []string {
+func verificationCells(v *finding.Verification) []string {
 	if v == nil {
 		return []string{"", "", "", "", "", "", ""}
 	}
@@ -82,6 +81,6 @@ func verificationCells(v *scanner.Verification) []string {
 	if !v.CheckedAt.IsZero() {
 		checked = v.CheckedAt.UTC().Format(time.RFC3339)
 	}
-	return []string{v.Status, v.Reason, checked, strings.ReplaceAll(identityString(v.Identity), ", ", "; "),
+	return []string{string(v.Status), v.Reason, checked, strings.ReplaceAll(identityString(v.Identity), ", ", "; "),
 		v.Privileges.Level, strings.Join(v.Privileges.Scopes, " "), strings.Join(v.Privileges.Flags, " ")}
 }

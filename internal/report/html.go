@@ -19,14 +19,13 @@ import (
 	"html/template"
 	"io"
 	"net/url"
+	"nhiscan/finding"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"nhiscan/scanner"
 )
 
 // Crawl is the input of a crawl report: the open findings of an org-wide
@@ -50,7 +49,7 @@ type Crawl struct {
 // CrawlFinding is one secret of a crawl. Finding.Secret and Finding.Context
 // are never read.
 type CrawlFinding struct {
-	scanner.Finding
+	finding.Finding
 	// Repos holds the repository ("owner/name") of each of
 	// Finding.Locations, same index; a missing entry means unknown.
 	Repos []string
@@ -118,7 +117,7 @@ func cspHash(s string) string {
 }
 
 // writeHTML is Write's "html" format: a scan's findings, no crawl sections.
-func writeHTML(w io.Writer, res scanner.Result, opts Options) error {
+func writeHTML(w io.Writer, res finding.Result, opts Options) error {
 	repo := repoName(opts.RepoURL)
 	fs := make([]CrawlFinding, len(res.Findings))
 	for i, f := range res.Findings {
@@ -156,7 +155,7 @@ func WriteCrawlHTML(w io.Writer, c Crawl, opts Options) error {
 	for i, cf := range c.Findings {
 		cf.Locations, cf.Repos = sortRepoLocations(cf.Locations, cf.Repos)
 		if cf.Fingerprint == "" && cf.Secret != "" {
-			cf.Fingerprint = scanner.Fingerprint(cf.RuleID, cf.Secret)
+			cf.Fingerprint = finding.Fingerprint(cf.RuleID, cf.Secret)
 		}
 		fs[i] = cf
 	}
@@ -188,11 +187,11 @@ func WriteCrawlHTML(w io.Writer, c Crawl, opts Options) error {
 }
 
 // sortRepoLocations returns copies of locs and repos (the repository of
-// each location, same index) in the order of scanner.Finding.SortLocations,
+// each location, same index) in the order of finding.Finding.SortLocations,
 // then repository, so that the page does not depend on the store's order.
-func sortRepoLocations(locs []scanner.Location, repos []string) ([]scanner.Location, []string) {
+func sortRepoLocations(locs []finding.Location, repos []string) ([]finding.Location, []string) {
 	type pair struct {
-		l    scanner.Location
+		l    finding.Location
 		repo string
 	}
 	ps := make([]pair, len(locs))
@@ -216,7 +215,7 @@ func sortRepoLocations(locs []scanner.Location, repos []string) ([]scanner.Locat
 		}
 		return ps[i].repo < ps[j].repo
 	})
-	outL := make([]scanner.Location, len(ps))
+	outL := make([]finding.Location, len(ps))
 	outR := make([]string, len(ps))
 	for i, p := range ps {
 		outL[i], outR[i] = p.l, p.repo
@@ -250,7 +249,7 @@ type htmlPage struct {
 	RepoRows         []htmlRepoRow
 	ProviderRows     []htmlProviderRow
 	Trend            *htmlTrend
-	Stats            *scanner.Stats
+	Stats            *finding.Stats
 }
 
 type htmlCounts struct {
@@ -324,13 +323,13 @@ type htmlProviderRow struct {
 	LiveX, DeadX, UnknownX, NotVerifiedX      float64
 }
 
-func htmlStatus(f *scanner.Finding) (string, int) {
+func htmlStatus(f *finding.Finding) (string, int) {
 	switch f.Status() {
-	case scanner.StatusLive:
+	case finding.StatusLive:
 		return "live", 0
-	case scanner.StatusUnknown:
+	case finding.StatusUnknown:
 		return "unknown", 1
-	case scanner.StatusDead:
+	case finding.StatusDead:
 		return "dead", 3
 	}
 	return "unverified", 2
@@ -529,8 +528,8 @@ func buildPage(fs []CrawlFinding, repos []RepoSummary, opts Options) *htmlPage {
 		}
 		hf.RepoKeys = strings.Join(keys, " ")
 		if r := f.Remediation; r != nil {
-			hr := &htmlRemediation{State: visibleText(r.State), Actions: visibleText(strings.Join(r.Actions, ", ")),
-				Detail: visibleText(r.Detail), TicketURL: webURL(r.TicketURL), Group: remediationGroup(r.State)}
+			hr := &htmlRemediation{State: visibleText(string(r.State)), Actions: visibleText(strings.Join(r.Actions, ", ")),
+				Detail: visibleText(r.Detail), TicketURL: webURL(r.TicketURL), Group: remediationGroup(string(r.State))}
 			if !r.At.IsZero() {
 				hr.At = r.At.UTC().Format("2006-01-02")
 			}

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
-	"nhiscan/scanner"
 )
 
 // xssCorpus are hostile strings a scanned repository controls: file names,
@@ -96,8 +96,8 @@ func sampleCrawl(seed uint64, repos, nights int, hostile bool) (Crawl, []string)
 	paths := []string{"config/prod.env", "deploy/values.yaml", "scripts/bootstrap.sh", ".github/workflows/release.yml",
 		"src/settings.py", "terraform/main.tf", "docker-compose.yml", "notebooks/explore.ipynb"}
 	authors := []string{"Dana Ops", "ci-bot", "Lee Dev", "Sam Data"}
-	statuses := []string{scanner.StatusLive, scanner.StatusLive, scanner.StatusDead, scanner.StatusUnknown, "", scanner.StatusDead}
-	remStates := []string{"", "", "planned", "revoked", "rotated", "ticketed", "failed", ""}
+	statuses := []finding.Status{finding.StatusLive, finding.StatusLive, finding.StatusDead, finding.StatusUnknown, "", finding.StatusDead}
+	remStates := []finding.RemediationState{"", "", "planned", "revoked", "rotated", "ticketed", "failed", ""}
 	nf := repos * 3
 	for i := range nf {
 		sp := sampleProviders[i%len(sampleProviders)]
@@ -123,10 +123,10 @@ func sampleCrawl(seed uint64, repos, nights int, hostile bool) (Crawl, []string)
 		secrets = append(secrets, secret)
 		first := now.AddDate(0, 0, -rng.IntN(400)-1)
 		f := CrawlFinding{
-			Finding: scanner.Finding{
+			Finding: finding.Finding{
 				RuleID: sp.rule, Provider: sp.provider, Severity: sp.severity, Description: "leaked " + sp.rule,
-				Secret: secret, Redacted: scanner.Redact(secret), Context: "token = " + secret,
-				Fingerprint: scanner.Fingerprint(sp.rule, secret), InHead: rng.IntN(3) > 0,
+				Secret: secret, Redacted: finding.Redact(secret), Context: "token = " + secret,
+				Fingerprint: finding.Fingerprint(sp.rule, secret), InHead: rng.IntN(3) > 0,
 			},
 			FirstSeen: now.AddDate(0, 0, -rng.IntN(nights+1)),
 		}
@@ -144,37 +144,37 @@ func sampleCrawl(seed uint64, repos, nights int, hostile bool) (Crawl, []string)
 				repo = c.Repos[i%repos]
 			}
 			f.Repos = append(f.Repos, repo.Name)
-			f.Locations = append(f.Locations, scanner.Location{
+			f.Locations = append(f.Locations, finding.Location{
 				Commit: hex40(), Path: paths[rng.IntN(len(paths))], Line: 1 + rng.IntN(300),
 				Author: authors[rng.IntN(len(authors))], Date: first.AddDate(0, 0, j*7),
 			})
 		}
 		if st := statuses[i%len(statuses)]; st != "" {
-			v := &scanner.Verification{Status: st, CheckedAt: now.Add(-time.Hour)}
+			v := &finding.Verification{Status: st, CheckedAt: now.Add(-time.Hour)}
 			switch st {
-			case scanner.StatusLive:
+			case finding.StatusLive:
 				v.Identity = map[string]string{"account": fmt.Sprintf("svc-%s-%d", sp.provider, i)}
 				if sp.provider == "aws" {
 					v.Identity["arn"] = fmt.Sprintf("arn:aws:iam::1234567890%02d:user/deploy", i%100)
 				}
-				v.Privileges = scanner.Privileges{Level: []string{"admin", "write", "read"}[i%3], Scopes: []string{"repo", "workflow"}}
+				v.Privileges = finding.Privileges{Level: []string{"admin", "write", "read"}[i%3], Scopes: []string{"repo", "workflow"}}
 				if i%3 == 0 {
 					v.Privileges.Flags = []string{"org-admin"}
 				}
-			case scanner.StatusDead:
+			case finding.StatusDead:
 				v.Reason = "401 Unauthorized"
-			case scanner.StatusUnknown:
+			case finding.StatusUnknown:
 				v.Reason = "429 Too Many Requests; retry later"
 			}
 			f.Verification = v
 		}
 		if rs := remStates[i%len(remStates)]; rs != "" {
-			r := &scanner.Remediation{State: rs, At: now.Add(-30 * time.Minute)}
+			r := &finding.Remediation{State: rs, At: now.Add(-30 * time.Minute)}
 			switch rs {
 			case "planned":
 				r.Actions = []string{"revoke", "ticket"}
 			case "revoked", "rotated":
-				r.Actions = []string{rs[:len(rs)-1]}
+				r.Actions = []string{string(rs[:len(rs)-1])}
 			case "ticketed":
 				r.Actions = []string{"ticket"}
 				r.TicketURL = fmt.Sprintf("https://acme.atlassian.net/browse/SEC-%d", 100+i)
@@ -203,20 +203,20 @@ func sampleCrawl(seed uint64, repos, nights int, hostile bool) (Crawl, []string)
 		c.Repos = append(c.Repos, evil)
 		secret := gen.GitHubToken("ghp_")
 		secrets = append(secrets, secret)
-		f := CrawlFinding{Finding: scanner.Finding{
+		f := CrawlFinding{Finding: finding.Finding{
 			RuleID: xssCorpus[2], Provider: xssCorpus[3], Severity: "critical", Description: xssCorpus[4],
-			Secret: secret, Context: secret, Fingerprint: scanner.Fingerprint("x", secret), InHead: true,
+			Secret: secret, Context: secret, Fingerprint: finding.Fingerprint("x", secret), InHead: true,
 			Tags: []string{xssCorpus[5]},
-			Verification: &scanner.Verification{Status: scanner.StatusLive, Reason: xssCorpus[6],
+			Verification: &finding.Verification{Status: finding.StatusLive, Reason: xssCorpus[6],
 				Identity:   map[string]string{"login": xssCorpus[7], xssCorpus[8]: xssCorpus[9]},
-				Privileges: scanner.Privileges{Level: xssCorpus[10], Scopes: []string{xssCorpus[11]}, Flags: []string{xssCorpus[12]}},
+				Privileges: finding.Privileges{Level: xssCorpus[10], Scopes: []string{xssCorpus[11]}, Flags: []string{xssCorpus[12]}},
 				Endpoint:   "GET https://api.github.com/user"},
-			Remediation: &scanner.Remediation{State: xssCorpus[13], TicketURL: hostileURLs[1], Detail: xssCorpus[14],
+			Remediation: &finding.Remediation{State: finding.RemediationState(xssCorpus[13]), TicketURL: hostileURLs[1], Detail: xssCorpus[14],
 				Actions: []string{xssCorpus[15]}},
 		}, New: true, FirstSeen: now}
 		for i, s := range xssCorpus {
 			f.Repos = append(f.Repos, evil.Name)
-			f.Locations = append(f.Locations, scanner.Location{Commit: hex40(), Path: s, Line: i + 1, Author: xssCorpus[(i+1)%len(xssCorpus)],
+			f.Locations = append(f.Locations, finding.Location{Commit: hex40(), Path: s, Line: i + 1, Author: xssCorpus[(i+1)%len(xssCorpus)],
 				Email: s, Date: now.AddDate(0, 0, -i)})
 		}
 		c.Findings = append(c.Findings, f)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"nhiscan/finding"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,8 +17,6 @@ import (
 	"unicode"
 
 	"golang.org/x/net/html"
-
-	"nhiscan/scanner"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -142,15 +141,15 @@ func golden(t *testing.T, name, got string) {
 func TestHTMLGolden(t *testing.T) {
 	fx := newFixture()
 	scan := fx.res
-	scan.Findings = append([]scanner.Finding(nil), scan.Findings...)
-	scan.Findings[1].Verification = &scanner.Verification{Status: scanner.StatusLive,
+	scan.Findings = append([]finding.Finding(nil), scan.Findings...)
+	scan.Findings[1].Verification = &finding.Verification{Status: finding.StatusLive,
 		CheckedAt: time.Date(2024, 2, 1, 8, 0, 0, 0, time.UTC),
 		Identity:  map[string]string{"login": "deploy-bot", "type": "User"},
-		Privileges: scanner.Privileges{Level: "admin", Scopes: []string{"repo", "admin:org"},
+		Privileges: finding.Privileges{Level: "admin", Scopes: []string{"repo", "admin:org"},
 			Flags: []string{"org-admin"}}}
-	scan.Findings[1].Remediation = &scanner.Remediation{State: "ticketed", Actions: []string{"ticket"},
+	scan.Findings[1].Remediation = &finding.Remediation{State: "ticketed", Actions: []string{"ticket"},
 		TicketURL: "https://tracker.example/browse/SEC-1"}
-	scan.Findings[0].Verification = &scanner.Verification{Status: scanner.StatusDead, Reason: "401"}
+	scan.Findings[0].Verification = &finding.Verification{Status: finding.StatusDead, Reason: "401"}
 	crawl, _ := sampleCrawl(7, 5, 10, false)
 	tests := []struct {
 		name string
@@ -159,7 +158,7 @@ func TestHTMLGolden(t *testing.T) {
 		{"html_scan.golden", func() []byte {
 			return write(t, "html", scan, Options{Rules: fx.rules, RepoURL: "https://github.com/acme/app"})
 		}},
-		{"html_scan_empty.golden", func() []byte { return write(t, "html", scanner.Result{}, Options{}) }},
+		{"html_scan_empty.golden", func() []byte { return write(t, "html", finding.Result{}, Options{}) }},
 		{"html_crawl.golden", func() []byte { return writeCrawl(t, crawl, Options{}) }},
 		{"html_crawl_empty.golden", func() []byte { return writeCrawl(t, Crawl{Title: "empty-org"}, Options{}) }},
 	}
@@ -267,13 +266,13 @@ var linkHosts = map[string]bool{"github.com": true, "acme.atlassian.net": true}
 // text.
 func TestHTMLXSSCorpus(t *testing.T) {
 	crawl, _ := sampleCrawl(5, 4, 3, true)
-	scanRes := scanner.Result{Stats: scanner.Stats{Warnings: xssCorpus}}
+	scanRes := finding.Result{Stats: finding.Stats{Warnings: xssCorpus}}
 	for i, s := range xssCorpus {
-		scanRes.Findings = append(scanRes.Findings, scanner.Finding{
+		scanRes.Findings = append(scanRes.Findings, finding.Finding{
 			RuleID: "rule-" + s, Provider: s, Severity: s, Fingerprint: fmt.Sprintf("%032x", i),
-			Redacted: s, Locations: []scanner.Location{{Commit: s, Path: s, Line: i, Author: s}},
-			Verification: &scanner.Verification{Status: s, Reason: s, Identity: map[string]string{s: s}},
-			Remediation:  &scanner.Remediation{State: s, TicketURL: hostileURLs[i%len(hostileURLs)], Detail: s},
+			Redacted: s, Locations: []finding.Location{{Commit: s, Path: s, Line: i, Author: s}},
+			Verification: &finding.Verification{Status: finding.Status(s), Reason: s, Identity: map[string]string{s: s}},
+			Remediation:  &finding.Remediation{State: finding.RemediationState(s), TicketURL: hostileURLs[i%len(hostileURLs)], Detail: s},
 		})
 	}
 	pages := []struct {
@@ -389,7 +388,7 @@ func TestHTMLCounts(t *testing.T) {
 		case "":
 			want["n-unverified"]++
 		default:
-			want["n-"+f.Status()]++
+			want["n-"+string(f.Status())]++
 		}
 		if f.New {
 			want["n-new"]++
@@ -402,7 +401,7 @@ func TestHTMLCounts(t *testing.T) {
 			case "revoked", "rotated":
 				want["n-remediated"]++
 			case "ticketed", "planned":
-				want["n-"+r.State]++
+				want["n-"+string(r.State)]++
 			}
 		}
 	}
@@ -422,19 +421,19 @@ func TestHTMLCounts(t *testing.T) {
 func TestHTMLLocationLinks(t *testing.T) {
 	tests := []struct {
 		name, repoURL string
-		loc           scanner.Location
+		loc           finding.Location
 		want          string
 	}{
-		{"line", "https://github.com/acme/app", scanner.Location{Commit: "abc", Path: "a b/<x>.go", Line: 7},
+		{"line", "https://github.com/acme/app", finding.Location{Commit: "abc", Path: "a b/<x>.go", Line: 7},
 			"https://github.com/acme/app/blob/abc/a%20b/%3Cx%3E.go#L7"},
-		{"no line", "https://github.com/acme/app.git", scanner.Location{Commit: "abc", Path: "f"},
+		{"no line", "https://github.com/acme/app.git", finding.Location{Commit: "abc", Path: "f"},
 			"https://github.com/acme/app/blob/abc/f"},
-		{"no commit", "https://github.com/acme/app", scanner.Location{Path: "f", Line: 1}, ""},
-		{"javascript repo", "javascript:alert(1)//", scanner.Location{Commit: "abc", Path: "f"}, ""},
+		{"no commit", "https://github.com/acme/app", finding.Location{Path: "f", Line: 1}, ""},
+		{"javascript repo", "javascript:alert(1)//", finding.Location{Commit: "abc", Path: "f"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := scanner.Result{Findings: []scanner.Finding{{RuleID: "r", Fingerprint: "f", Locations: []scanner.Location{tc.loc}}}}
+			res := finding.Result{Findings: []finding.Finding{{RuleID: "r", Fingerprint: "f", Locations: []finding.Location{tc.loc}}}}
 			doc := parseHTML(t, write(t, "html", res, Options{RepoURL: tc.repoURL}))
 			var got string
 			walk(doc, func(n *html.Node) {

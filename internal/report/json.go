@@ -7,16 +7,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"nhiscan/finding"
 	"strings"
 	"time"
-
-	"nhiscan/scanner"
 )
 
-// JSONLocation is a scanner.Location as written in json and jsonl reports,
+// JSONLocation is a finding.Location as written in json and jsonl reports,
 // plus a link to it in the repository browser when Options.RepoURL is set.
 type JSONLocation struct {
-	scanner.Location
+	finding.Location
 	URL string `json:"url,omitempty"`
 }
 
@@ -44,10 +43,10 @@ type JSONFinding struct {
 	Locations     []JSONLocation `json:"locations"`
 	// Verification is the provider's answer (status, reason, checked_at,
 	// identity, privileges, endpoint); absent when the secret was not verified.
-	Verification *scanner.Verification `json:"verification,omitempty"`
+	Verification *finding.Verification `json:"verification,omitempty"`
 	// Remediation is what was planned or done about the secret; absent when
 	// nothing was.
-	Remediation *scanner.Remediation `json:"remediation,omitempty"`
+	Remediation *finding.Remediation `json:"remediation,omitempty"`
 	// GitleaksFingerprint is set only for findings read from a gitleaks
 	// report whose secret was redacted, so Fingerprint could not be computed.
 	GitleaksFingerprint string `json:"gitleaks_fingerprint,omitempty"`
@@ -57,8 +56,8 @@ type JSONFinding struct {
 func (j *JSONFinding) HasSecret() bool { return j.Secret != "" && !looksRedacted(j.Secret) }
 
 // Finding converts a finding read back from a report to the scanner model.
-func (j *JSONFinding) Finding() scanner.Finding {
-	f := scanner.Finding{
+func (j *JSONFinding) Finding() finding.Finding {
+	f := finding.Finding{
 		Fingerprint: j.Fingerprint,
 		RuleID:      j.RuleID,
 		Description: j.Description,
@@ -85,10 +84,10 @@ type jsonReport struct {
 	Tool     string        `json:"tool"`
 	Version  string        `json:"version"`
 	Findings []JSONFinding `json:"findings"`
-	Stats    scanner.Stats `json:"stats"`
+	Stats    finding.Stats `json:"stats"`
 }
 
-func toJSONFinding(f *scanner.Finding, opts Options) JSONFinding {
+func toJSONFinding(f *finding.Finding, opts Options) JSONFinding {
 	ri := ruleInfo(f, opts)
 	j := JSONFinding{
 		Fingerprint: f.Fingerprint,
@@ -118,7 +117,7 @@ func toJSONFinding(f *scanner.Finding, opts Options) JSONFinding {
 	return j
 }
 
-func writeJSON(w io.Writer, res scanner.Result, opts Options) error {
+func writeJSON(w io.Writer, res finding.Result, opts Options) error {
 	rep := jsonReport{
 		Tool:     ToolName,
 		Version:  opts.ToolVersion,
@@ -133,7 +132,7 @@ func writeJSON(w io.Writer, res scanner.Result, opts Options) error {
 	return enc.Encode(rep)
 }
 
-func writeJSONL(w io.Writer, res scanner.Result, opts Options) error {
+func writeJSONL(w io.Writer, res finding.Result, opts Options) error {
 	enc := json.NewEncoder(w)
 	for i := range res.Findings {
 		if err := enc.Encode(toJSONFinding(&res.Findings[i], opts)); err != nil {
@@ -289,10 +288,10 @@ func readNHIFinding(obj map[string]json.RawMessage) (JSONFinding, error) {
 	}
 	if f.Secret != "" {
 		if f.Fingerprint == "" {
-			f.Fingerprint = scanner.Fingerprint(f.RuleID, f.Secret)
+			f.Fingerprint = finding.Fingerprint(f.RuleID, f.Secret)
 		}
 		if f.Redacted == "" {
-			f.Redacted = scanner.Redact(f.Secret)
+			f.Redacted = finding.Redact(f.Secret)
 		}
 	}
 	if f.Fingerprint == "" {
@@ -329,7 +328,7 @@ func readGitleaksFinding(obj map[string]json.RawMessage) (JSONFinding, error) {
 	if g.RuleID == "" {
 		return JSONFinding{}, errors.New(`empty "RuleID"`)
 	}
-	loc := scanner.Location{
+	loc := finding.Location{
 		Commit:    g.Commit,
 		Path:      g.File,
 		Line:      g.StartLine,
@@ -362,8 +361,8 @@ func readGitleaksFinding(obj map[string]json.RawMessage) (JSONFinding, error) {
 		f.GitleaksFingerprint = g.Fingerprint
 	default:
 		f.Secret = g.Secret
-		f.Redacted = scanner.Redact(g.Secret)
-		f.Fingerprint = scanner.Fingerprint(g.RuleID, g.Secret)
+		f.Redacted = finding.Redact(g.Secret)
+		f.Fingerprint = finding.Fingerprint(g.RuleID, g.Secret)
 	}
 	if !loc.Date.IsZero() {
 		f.FirstSeenDate = loc.Date

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"nhiscan/finding"
 	"strings"
 	"testing"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 // gitleaksReport builds a gitleaks JSON report (its report.Finding field
@@ -38,7 +37,7 @@ func TestReadJSONGitleaks(t *testing.T) {
 		entry("github-pat", tok, "b.go", "c2", 9, "2024-03-02T00:00:00Z"),
 		entry("github-pat", tok, "a.go", "c1", 4, "2024-03-01T00:00:00Z"),
 		entry("slack-bot-token", "REDACTED", "s.go", "c3", 1, "not a date"),
-		entry("slack-bot-token", scanner.Redact(other), "s.go", "c4", 2, ""),
+		entry("slack-bot-token", finding.Redact(other), "s.go", "c4", 2, ""),
 		entry("generic", "", "g.go", "c5", 1, ""),
 	})
 	got, err := ReadJSON(bytes.NewReader(in))
@@ -49,8 +48,8 @@ func TestReadJSONGitleaks(t *testing.T) {
 		t.Fatalf("got %d findings, want 4 (two gitleaks entries of one secret merge)", len(got))
 	}
 	gh := got[0]
-	if gh.RuleID != "github-pat" || gh.Fingerprint != scanner.Fingerprint("github-pat", tok) || !gh.HasSecret() ||
-		gh.Secret != tok || gh.Redacted != scanner.Redact(tok) || len(gh.Locations) != 2 {
+	if gh.RuleID != "github-pat" || gh.Fingerprint != finding.Fingerprint("github-pat", tok) || !gh.HasSecret() ||
+		gh.Secret != tok || gh.Redacted != finding.Redact(tok) || len(gh.Locations) != 2 {
 		t.Errorf("github finding: %+v", gh)
 	}
 	if gh.FirstCommit != "c1" || !gh.FirstSeenDate.Equal(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)) {
@@ -65,7 +64,7 @@ func TestReadJSONGitleaks(t *testing.T) {
 			t.Errorf("redacted gitleaks finding %d: %+v", i+1, f)
 		}
 	}
-	if got[2].Redacted != scanner.Redact(other) {
+	if got[2].Redacted != finding.Redact(other) {
 		t.Errorf("redacted form kept: %q", got[2].Redacted)
 	}
 }
@@ -122,7 +121,7 @@ func TestReadJSONComputesFingerprint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[0].Fingerprint != scanner.Fingerprint("q", "raw-secret-value") || got[0].Redacted != scanner.Redact("raw-secret-value") {
+	if got[0].Fingerprint != finding.Fingerprint("q", "raw-secret-value") || got[0].Redacted != finding.Redact("raw-secret-value") {
 		t.Errorf("got %+v", got[0])
 	}
 }
@@ -130,10 +129,10 @@ func TestReadJSONComputesFingerprint(t *testing.T) {
 func FuzzReadJSON(f *testing.F) {
 	// small seeds: the fuzzer minimizes every new input, and a large
 	// report makes that crawl
-	small := scanner.Result{Findings: []scanner.Finding{{
-		RuleID: "r", Fingerprint: scanner.Fingerprint("r", "secret-value-1"), Secret: "secret-value-1",
+	small := finding.Result{Findings: []finding.Finding{{
+		RuleID: "r", Fingerprint: finding.Fingerprint("r", "secret-value-1"), Secret: "secret-value-1",
 		Redacted: "secr*****", Tags: []string{"t"}, Severity: "high",
-		Locations: []scanner.Location{{Commit: "c", Path: "p", Line: 1, Date: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		Locations: []finding.Location{{Commit: "c", Path: "p", Line: 1, Date: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}},
 	}}}
 	for _, format := range []string{"json", "jsonl"} {
 		for _, show := range []bool{false, true} {
@@ -170,7 +169,7 @@ func FuzzReadJSON(f *testing.F) {
 			// whatever was read can be written again
 			f := jf.Finding()
 			var buf bytes.Buffer
-			if err := Write(&buf, "json", scanner.Result{Findings: []scanner.Finding{f}}, Options{}); err != nil {
+			if err := Write(&buf, "json", finding.Result{Findings: []finding.Finding{f}}, Options{}); err != nil {
 				t.Fatalf("re-writing %+v: %v", jf, err)
 			}
 		}

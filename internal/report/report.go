@@ -9,11 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"nhiscan/finding"
 	"sort"
 	"strconv"
 	"strings"
-
-	"nhiscan/scanner"
 )
 
 // RuleInfo is the metadata of a rule that a report may show: SARIF rule
@@ -43,7 +42,7 @@ const ToolName = "nhiscan"
 var InformationURI = ""
 
 // Write writes res to w in format, one of Formats.
-func Write(w io.Writer, format string, res scanner.Result, opts Options) error {
+func Write(w io.Writer, format string, res finding.Result, opts Options) error {
 	res = normalize(res)
 	switch strings.ToLower(strings.TrimSpace(format)) {
 	case "text":
@@ -65,20 +64,20 @@ func Write(w io.Writer, format string, res scanner.Result, opts Options) error {
 // normalize copies the findings and their locations and puts them in the
 // canonical order, so every writer is deterministic whatever order the
 // parallel scan produced, and the caller's slices are never reordered.
-func normalize(res scanner.Result) scanner.Result {
-	fs := make([]scanner.Finding, len(res.Findings))
+func normalize(res finding.Result) finding.Result {
+	fs := make([]finding.Finding, len(res.Findings))
 	for i, f := range res.Findings {
-		f.Locations = append([]scanner.Location(nil), f.Locations...)
+		f.Locations = append([]finding.Location(nil), f.Locations...)
 		f.Tags = append([]string(nil), f.Tags...)
 		f.Verification = copyVerification(f.Verification)
 		f.Remediation = copyRemediation(f.Remediation)
 		f.SortLocations()
 		if f.Fingerprint == "" && f.Secret != "" {
-			f.Fingerprint = scanner.Fingerprint(f.RuleID, f.Secret)
+			f.Fingerprint = finding.Fingerprint(f.RuleID, f.Secret)
 		}
 		fs[i] = f
 	}
-	scanner.SortFindings(fs)
+	finding.SortFindings(fs)
 	res.Findings = fs
 	res.Stats.Warnings = append([]string(nil), res.Stats.Warnings...)
 	return res
@@ -86,15 +85,15 @@ func normalize(res scanner.Result) scanner.Result {
 
 // redacted is the display form of a finding's secret. It trusts
 // Finding.Redacted only when it is set and is not the raw secret itself.
-func redacted(f *scanner.Finding) string {
+func redacted(f *finding.Finding) string {
 	if f.Redacted != "" && (f.Secret == "" || f.Redacted != f.Secret) {
 		return f.Redacted
 	}
-	return scanner.Redact(f.Secret)
+	return finding.Redact(f.Secret)
 }
 
 // shownSecret is what text, csv, json and jsonl print as "the secret".
-func shownSecret(f *scanner.Finding, opts Options) string {
+func shownSecret(f *finding.Finding, opts Options) string {
 	if opts.ShowSecrets && f.Secret != "" {
 		return f.Secret
 	}
@@ -103,7 +102,7 @@ func shownSecret(f *scanner.Finding, opts Options) string {
 
 // ruleInfo merges rule metadata from opts.Rules with what the finding carries;
 // the finding wins where it has a value.
-func ruleInfo(f *scanner.Finding, opts Options) RuleInfo {
+func ruleInfo(f *finding.Finding, opts Options) RuleInfo {
 	ri := opts.Rules[f.RuleID]
 	ri.ID = f.RuleID
 	if f.Description != "" {
@@ -121,7 +120,7 @@ func ruleInfo(f *scanner.Finding, opts Options) RuleInfo {
 	return ri
 }
 
-func severityOf(f *scanner.Finding, opts Options) string {
+func severityOf(f *finding.Finding, opts Options) string {
 	return strings.ToLower(ruleInfo(f, opts).Severity)
 }
 
@@ -131,7 +130,7 @@ const defaultRemediation = "Revoke or rotate this credential at its provider fir
 
 // locationURL links to a location in the repository browser when
 // opts.RepoURL is set and the location names a commit; "" otherwise.
-func locationURL(opts Options, l scanner.Location) string {
+func locationURL(opts Options, l finding.Location) string {
 	base := strings.TrimSpace(opts.RepoURL)
 	if base == "" || l.Commit == "" || l.Path == "" {
 		return ""
@@ -175,21 +174,21 @@ func escapePath(p string) string {
 // then what was not checked.
 const notVerified = "not verified"
 
-var statusOrder = []string{scanner.StatusLive, scanner.StatusUnknown, scanner.StatusDead, notVerified}
+var statusOrder = []string{string(finding.StatusLive), string(finding.StatusUnknown), string(finding.StatusDead), notVerified}
 
 // statusGroup is the verification group of a finding: its status, or
 // notVerified when it was not checked (or carries a status this version does
 // not know).
-func statusGroup(f *scanner.Finding) string {
+func statusGroup(f *finding.Finding) string {
 	switch s := f.Status(); s {
-	case scanner.StatusLive, scanner.StatusUnknown, scanner.StatusDead:
-		return s
+	case finding.StatusLive, finding.StatusUnknown, finding.StatusDead:
+		return string(s)
 	}
 	return notVerified
 }
 
 // anyVerified reports whether verification ran for at least one finding.
-func anyVerified(fs []scanner.Finding) bool {
+func anyVerified(fs []finding.Finding) bool {
 	for i := range fs {
 		if fs[i].Verification != nil {
 			return true
@@ -214,7 +213,7 @@ func identityString(id map[string]string) string {
 
 // copyVerification returns a deep copy of v (nil for nil), so that a report
 // never shares maps or slices with the caller's findings.
-func copyVerification(v *scanner.Verification) *scanner.Verification {
+func copyVerification(v *finding.Verification) *finding.Verification {
 	if v == nil {
 		return nil
 	}
@@ -231,7 +230,7 @@ func copyVerification(v *scanner.Verification) *scanner.Verification {
 }
 
 // copyRemediation returns a copy of r (nil for nil).
-func copyRemediation(r *scanner.Remediation) *scanner.Remediation {
+func copyRemediation(r *finding.Remediation) *finding.Remediation {
 	if r == nil {
 		return nil
 	}

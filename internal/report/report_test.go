@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/url"
+	"nhiscan/finding"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"nhiscan/scanner"
 )
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -42,7 +41,7 @@ var hostilePaths = []string{
 }
 
 type fixture struct {
-	res     scanner.Result
+	res     finding.Result
 	secrets []string // raw secrets in res
 	rules   map[string]RuleInfo
 }
@@ -58,49 +57,49 @@ func newFixture() fixture {
 	day := func(d int) time.Time { return time.Date(2024, 1, d, 10, 0, 0, 0, time.UTC) }
 	commit := func(i int) string { return fakeSecret(rng, "", 40, "0123456789abcdef") + "" }
 
-	var ghLocs []scanner.Location
+	var ghLocs []finding.Location
 	for i := range 13 {
-		ghLocs = append(ghLocs, scanner.Location{
+		ghLocs = append(ghLocs, finding.Location{
 			Commit: commit(i), Blob: fakeSecret(rng, "", 40, "0123456789abcdef"),
 			Path: "src/config.go", Line: i + 1, Column: 7, EndLine: i + 1, EndColumn: 47,
 			Author: "Alice Example", Email: "alice@example.com", Date: day(13 - i),
 		})
 	}
-	var hostileLocs []scanner.Location
+	var hostileLocs []finding.Location
 	for i, p := range hostilePaths {
-		hostileLocs = append(hostileLocs, scanner.Location{
+		hostileLocs = append(hostileLocs, finding.Location{
 			Commit: commit(i), Blob: fakeSecret(rng, "", 40, "0123456789abcdef"),
 			Path: p, Line: 0, Column: 0, // unknown: SARIF must clamp to 1
 			Author: "Mallory\x1b]0;pwned\x07\nFAKE", Email: "@mallory", Date: day(i + 1),
 		})
 	}
-	res := scanner.Result{
-		Findings: []scanner.Finding{
+	res := finding.Result{
+		Findings: []finding.Finding{
 			{
 				RuleID: "aws-access-key", Description: "AWS access key ID", Provider: "aws", Severity: "high",
-				Tags: []string{"aws", "cloud", "aws"}, Secret: aws, Redacted: scanner.Redact(aws), Entropy: 3.9,
-				Locations: append([]scanner.Location{{
+				Tags: []string{"aws", "cloud", "aws"}, Secret: aws, Redacted: finding.Redact(aws), Entropy: 3.9,
+				Locations: append([]finding.Location{{
 					Commit: commit(0), Path: "=cmd|' /C calc'!A0", Line: 3, Column: 1, EndLine: 3, EndColumn: 21,
 					Author: "+SUM(1+1)", Email: "-2+3@x", Date: day(20),
 				}}, hostileLocs...),
 			},
 			{
 				RuleID: "github-pat", Description: "GitHub personal access token", Provider: "github", Severity: "critical",
-				Tags: []string{"github"}, Secret: gh, Redacted: scanner.Redact(gh), Entropy: 5.1, InHead: true,
+				Tags: []string{"github"}, Secret: gh, Redacted: finding.Redact(gh), Entropy: 5.1, InHead: true,
 				Locations: ghLocs,
 			},
 			{
 				RuleID: "generic-api-key", Description: "Generic API key", Severity: "medium",
-				Secret: weird, Redacted: scanner.Redact(weird), Entropy: 4.2,
-				Locations: []scanner.Location{{Path: "app.env", Line: 9, Column: 5, EndLine: 9, EndColumn: 40}},
+				Secret: weird, Redacted: finding.Redact(weird), Entropy: 4.2,
+				Locations: []finding.Location{{Path: "app.env", Line: 9, Column: 5, EndLine: 9, EndColumn: 40}},
 			},
 			{
 				// no Redacted and no Fingerprint set: writers must fill both in
 				RuleID: "low-thing", Severity: "low", Secret: short,
-				Locations: []scanner.Location{{Blob: fakeSecret(rng, "", 40, "0123456789abcdef"), Unreachable: true}},
+				Locations: []finding.Location{{Blob: fakeSecret(rng, "", 40, "0123456789abcdef"), Unreachable: true}},
 			},
 		},
-		Stats: scanner.Stats{
+		Stats: finding.Stats{
 			Commits: 40, Blobs: 1234, Bytes: 12_345_678, MissingObjects: 2, SkippedLarge: 1, SkippedBinary: 3,
 			Warnings: []string{"2 objects missing from a partial clone", "warn\x1b[31m\nFAKE"},
 		},
@@ -108,7 +107,7 @@ func newFixture() fixture {
 	for i := range res.Findings {
 		f := &res.Findings[i]
 		if f.RuleID != "low-thing" {
-			f.Fingerprint = scanner.Fingerprint(f.RuleID, f.Secret)
+			f.Fingerprint = finding.Fingerprint(f.RuleID, f.Secret)
 		}
 	}
 	rules := map[string]RuleInfo{
@@ -119,7 +118,7 @@ func newFixture() fixture {
 	return fixture{res: res, secrets: []string{gh, aws, weird, short}, rules: rules}
 }
 
-func write(t *testing.T, format string, res scanner.Result, opts Options) []byte {
+func write(t *testing.T, format string, res finding.Result, opts Options) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := Write(&buf, format, res, opts); err != nil {
@@ -158,7 +157,7 @@ func TestRedaction(t *testing.T) {
 }
 
 func TestUnknownFormat(t *testing.T) {
-	err := Write(&bytes.Buffer{}, "xml", scanner.Result{}, Options{})
+	err := Write(&bytes.Buffer{}, "xml", finding.Result{}, Options{})
 	if err == nil {
 		t.Fatal("want an error for an unknown format")
 	}
@@ -172,7 +171,7 @@ func TestUnknownFormat(t *testing.T) {
 func TestEmptyResult(t *testing.T) {
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {
-			out := write(t, format, scanner.Result{}, Options{})
+			out := write(t, format, finding.Result{}, Options{})
 			switch format {
 			case "json", "sarif":
 				if !json.Valid(out) {
@@ -439,7 +438,7 @@ func TestJSONShape(t *testing.T) {
 		t.Errorf("location url = %v", loc["url"])
 	}
 	low := doc.Findings[3]
-	if low["rule_id"] != "low-thing" || low["fingerprint"] != scanner.Fingerprint("low-thing", fx.secrets[3]) ||
+	if low["rule_id"] != "low-thing" || low["fingerprint"] != finding.Fingerprint("low-thing", fx.secrets[3]) ||
 		low["secret"] != "*****" {
 		t.Errorf("low finding: %v", low)
 	}
@@ -661,15 +660,15 @@ func isASCII(s string) bool {
 func TestSARIFRegionAndURI(t *testing.T) {
 	regions := []struct {
 		name string
-		in   scanner.Location
+		in   finding.Location
 		want sarifRegion
 	}{
-		{"unknown", scanner.Location{}, sarifRegion{1, 1, 1, 1}},
-		{"normal", scanner.Location{Line: 3, Column: 5, EndLine: 3, EndColumn: 20}, sarifRegion{3, 5, 3, 20}},
-		{"end before start", scanner.Location{Line: 3, Column: 9, EndLine: 3, EndColumn: 2}, sarifRegion{3, 9, 3, 9}},
-		{"end line missing", scanner.Location{Line: 7, Column: 2}, sarifRegion{7, 2, 7, 2}},
-		{"multi-line", scanner.Location{Line: 7, Column: 9, EndLine: 9, EndColumn: 1}, sarifRegion{7, 9, 9, 1}},
-		{"negative", scanner.Location{Line: -4, Column: -1, EndLine: -2, EndColumn: -3}, sarifRegion{1, 1, 1, 1}},
+		{"unknown", finding.Location{}, sarifRegion{1, 1, 1, 1}},
+		{"normal", finding.Location{Line: 3, Column: 5, EndLine: 3, EndColumn: 20}, sarifRegion{3, 5, 3, 20}},
+		{"end before start", finding.Location{Line: 3, Column: 9, EndLine: 3, EndColumn: 2}, sarifRegion{3, 9, 3, 9}},
+		{"end line missing", finding.Location{Line: 7, Column: 2}, sarifRegion{7, 2, 7, 2}},
+		{"multi-line", finding.Location{Line: 7, Column: 9, EndLine: 9, EndColumn: 1}, sarifRegion{7, 9, 9, 1}},
+		{"negative", finding.Location{Line: -4, Column: -1, EndLine: -2, EndColumn: -3}, sarifRegion{1, 1, 1, 1}},
 	}
 	for _, tt := range regions {
 		t.Run("region/"+tt.name, func(t *testing.T) {

@@ -3,11 +3,10 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"nhiscan/finding"
 	"sort"
 	"strings"
 	"unicode"
-
-	"nhiscan/scanner"
 )
 
 // SARIF 2.1.0 as GitHub code scanning reads it. Only the objects and
@@ -35,7 +34,7 @@ type sarifRun struct {
 }
 
 type sarifRunProps struct {
-	Stats scanner.Stats `json:"stats"`
+	Stats finding.Stats `json:"stats"`
 }
 
 type sarifTool struct {
@@ -103,7 +102,7 @@ type sarifResult struct {
 type sarifResultProps struct {
 	InHead bool `json:"in_head"`
 	// Verification is the provider's answer, absent when not verified.
-	Verification *scanner.Verification `json:"verification,omitempty"`
+	Verification *finding.Verification `json:"verification,omitempty"`
 }
 
 type sarifLocation struct {
@@ -245,7 +244,7 @@ func sarifURI(path string) sarifArtifactLocation {
 
 // sarifRegionFor clamps a location to SARIF's constraints: lines and
 // columns start at 1 and the region does not end before it starts.
-func sarifRegionFor(l scanner.Location) sarifRegion {
+func sarifRegionFor(l finding.Location) sarifRegion {
 	r := sarifRegion{StartLine: max(l.Line, 1), StartColumn: max(l.Column, 1)}
 	r.EndLine = max(l.EndLine, r.StartLine)
 	r.EndColumn = max(l.EndColumn, 1)
@@ -255,7 +254,7 @@ func sarifRegionFor(l scanner.Location) sarifRegion {
 	return r
 }
 
-func sarifLocationFor(l scanner.Location) sarifLocation {
+func sarifLocationFor(l finding.Location) sarifLocation {
 	var loc sarifLocation
 	if l.Commit != "" || l.Blob != "" || l.Unreachable {
 		loc.Properties = &sarifLocationProps{Commit: l.Commit, Blob: l.Blob, Unreachable: l.Unreachable}
@@ -280,7 +279,7 @@ func sarifLocationFor(l scanner.Location) sarifLocation {
 	return loc
 }
 
-func writeSARIF(w io.Writer, res scanner.Result, opts Options) error {
+func writeSARIF(w io.Writer, res finding.Result, opts Options) error {
 	// driver.rules: only the rules results refer to, sorted by id, so that
 	// ruleIndex is stable.
 	infos := map[string]RuleInfo{}
@@ -313,12 +312,12 @@ func writeSARIF(w io.Writer, res scanner.Result, opts Options) error {
 		level := sarifLevel(strings.ToLower(ri.Severity))
 		text := desc + ": " + redacted(f)
 		switch f.Status() {
-		case scanner.StatusLive:
+		case finding.StatusLive:
 			level = "error" // a working credential, whatever the rule's severity
 			text += " (verified live: the provider accepted it)"
-		case scanner.StatusDead:
+		case finding.StatusDead:
 			text += " (verified dead: the provider rejected it)"
-		case scanner.StatusUnknown:
+		case finding.StatusUnknown:
 			text += " (verification inconclusive)"
 		}
 		r := sarifResult{

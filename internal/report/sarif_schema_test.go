@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"nhiscan/finding"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +14,6 @@ import (
 
 	gosarif "github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-
-	"nhiscan/scanner"
 )
 
 // The official SARIF 2.1.0 JSON schema (OASIS, errata01) is not copied into
@@ -110,14 +109,14 @@ func TestSARIFSchema(t *testing.T) {
 	noRules.Stats.Warnings = nil
 	tests := []struct {
 		name string
-		res  scanner.Result
+		res  finding.Result
 		opts Options
 	}{
-		{"empty", scanner.Result{}, Options{}},
+		{"empty", finding.Result{}, Options{}},
 		{"fixture", fx.res, Options{Rules: fx.rules, ToolVersion: "1.2.3"}},
 		{"fixture/show-secrets", withWarnings, Options{ShowSecrets: true, Rules: fx.rules}},
 		{"no rule metadata", noRules, Options{}},
-		{"bare finding", scanner.Result{Findings: []scanner.Finding{{RuleID: "r", Secret: "s"}}}, Options{}},
+		{"bare finding", finding.Result{Findings: []finding.Finding{{RuleID: "r", Secret: "s"}}}, Options{}},
 		{"verified", verifiedFixture().res, Options{Rules: fx.rules, ToolVersion: "1.2.3"}},
 	}
 	for _, tt := range tests {

@@ -4,12 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"nhiscan/finding"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"nhiscan/scanner"
 )
 
 // maxTextLocations caps the locations printed per finding in text output.
@@ -79,12 +78,12 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-func writeText(w io.Writer, res scanner.Result, opts Options) error {
+func writeText(w io.Writer, res finding.Result, opts Options) error {
 	t := &textWriter{w: bufio.NewWriter(w), color: opts.Color}
 	locations := 0
 	blobs := map[string]bool{}
 	verified := anyVerified(res.Findings)
-	order := make([]*scanner.Finding, 0, len(res.Findings))
+	order := make([]*finding.Finding, 0, len(res.Findings))
 	counts := map[string]int{}
 	if verified {
 		// grouped by status: live first, then unknown, dead, not verified
@@ -130,7 +129,7 @@ func writeText(w io.Writer, res scanner.Result, opts Options) error {
 		s.MissingObjects, s.SkippedLarge, s.SkippedBinary, s.Errors)
 	if verified {
 		fmt.Fprintf(t.w, "verification: %d live, %d unknown, %d dead, %d not verified\n",
-			counts[scanner.StatusLive], counts[scanner.StatusUnknown], counts[scanner.StatusDead], counts[notVerified])
+			counts[string(finding.StatusLive)], counts[string(finding.StatusUnknown)], counts[string(finding.StatusDead)], counts[notVerified])
 	}
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(t.w, "%s %s\n", t.paint(ansiYellow, "warning:"), sanitize(warn))
@@ -138,7 +137,7 @@ func writeText(w io.Writer, res scanner.Result, opts Options) error {
 	return t.w.Flush()
 }
 
-func (t *textWriter) finding(f *scanner.Finding, opts Options) {
+func (t *textWriter) finding(f *finding.Finding, opts Options) {
 	ri := ruleInfo(f, opts)
 	provider := ri.Provider
 	if provider == "" {
@@ -165,7 +164,7 @@ func (t *textWriter) finding(f *scanner.Finding, opts Options) {
 		t.location(l, opts)
 	}
 	if r := f.Remediation; r != nil {
-		line := "    remediation: " + sanitize(r.State)
+		line := "    remediation: " + sanitize(string(r.State))
 		if len(r.Actions) > 0 {
 			line += " (" + sanitize(strings.Join(r.Actions, ", ")) + ")"
 		}
@@ -190,7 +189,7 @@ func (t *textWriter) finding(f *scanner.Finding, opts Options) {
 	fmt.Fprintln(t.w)
 }
 
-func (t *textWriter) location(l scanner.Location, opts Options) {
+func (t *textWriter) location(l finding.Location, opts Options) {
 	commit := l.Commit
 	if len(commit) > 12 {
 		commit = commit[:12]
@@ -224,18 +223,18 @@ func (t *textWriter) location(l scanner.Location, opts Options) {
 
 // groupTitles explain each verification group in a few words.
 var groupTitles = map[string]string{
-	scanner.StatusLive:    "LIVE: the provider accepted these credentials; revoke or rotate them now",
-	scanner.StatusUnknown: "UNKNOWN: no conclusive answer from the provider; treat as live until checked",
-	scanner.StatusDead:    "DEAD: the provider rejected these credentials; still remove them from the code",
-	notVerified:           "NOT VERIFIED: no verifier for the provider, or no secret to check",
+	string(finding.StatusLive):    "LIVE: the provider accepted these credentials; revoke or rotate them now",
+	string(finding.StatusUnknown): "UNKNOWN: no conclusive answer from the provider; treat as live until checked",
+	string(finding.StatusDead):    "DEAD: the provider rejected these credentials; still remove them from the code",
+	notVerified:                   "NOT VERIFIED: no verifier for the provider, or no secret to check",
 }
 
 func (t *textWriter) groupHeader(group string, n int) {
 	title := groupTitles[group]
-	switch group {
-	case scanner.StatusLive:
+	switch finding.Status(group) {
+	case finding.StatusLive:
 		title = t.paint(ansiBold+ansiRed, title)
-	case scanner.StatusUnknown:
+	case finding.StatusUnknown:
 		title = t.paint(ansiYellow, title)
 	default:
 		title = t.paint(ansiBold, title)
@@ -246,11 +245,11 @@ func (t *textWriter) groupHeader(group string, n int) {
 // verification prints what the provider said: status and reason, identity,
 // privileges, and the endpoint asked. Every value comes from a provider's
 // answer, so each is sanitized like scanned content.
-func (t *textWriter) verification(v *scanner.Verification) {
+func (t *textWriter) verification(v *finding.Verification) {
 	if v == nil {
 		return
 	}
-	line := "    verified: " + sanitize(v.Status)
+	line := "    verified: " + sanitize(string(v.Status))
 	if v.Reason != "" {
 		line += " (" + sanitize(v.Reason) + ")"
 	}

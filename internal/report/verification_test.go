@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"nhiscan/finding"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 var checkedAt = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
@@ -24,18 +23,18 @@ func verifiedFixture() fixture {
 		f := &fx.res.Findings[i]
 		switch f.RuleID {
 		case "github-pat":
-			f.Verification = &scanner.Verification{
-				Status: scanner.StatusLive, CheckedAt: checkedAt,
+			f.Verification = &finding.Verification{
+				Status: finding.StatusLive, CheckedAt: checkedAt,
 				Identity:   map[string]string{"login": "deploy-bot", "id": "42", "hostile": "x\x1b[31m\nFAKE"},
-				Privileges: scanner.Privileges{Level: "admin", Scopes: []string{"repo", "admin:org"}, Flags: []string{"org-admin"}},
+				Privileges: finding.Privileges{Level: "admin", Scopes: []string{"repo", "admin:org"}, Flags: []string{"org-admin"}},
 				Endpoint:   "GET https://api.github.com/user",
 			}
 		case "aws-access-key":
-			f.Verification = &scanner.Verification{Status: scanner.StatusUnknown, Reason: "rate limited, retry after 30s", CheckedAt: checkedAt,
+			f.Verification = &finding.Verification{Status: finding.StatusUnknown, Reason: "rate limited, retry after 30s", CheckedAt: checkedAt,
 				Endpoint: "POST https://sts.amazonaws.com/"}
 		case "generic-api-key":
-			f.Verification = &scanner.Verification{Status: scanner.StatusDead, Reason: "401 Unauthorized", CheckedAt: checkedAt}
-			f.Remediation = &scanner.Remediation{State: "planned", Actions: []string{"ticket"}, TicketURL: "https://jira.example.com/browse/SEC-1"}
+			f.Verification = &finding.Verification{Status: finding.StatusDead, Reason: "401 Unauthorized", CheckedAt: checkedAt}
+			f.Remediation = &finding.Remediation{State: "planned", Actions: []string{"ticket"}, TicketURL: "https://jira.example.com/browse/SEC-1"}
 		}
 	}
 	return fx
@@ -106,7 +105,7 @@ func TestTextUnverifiedHasNoGroups(t *testing.T) {
 
 func TestVerificationJSONRoundTrip(t *testing.T) {
 	fx := verifiedFixture()
-	want := map[string]*scanner.Verification{}
+	want := map[string]*finding.Verification{}
 	for _, f := range fx.res.Findings {
 		want[f.RuleID] = f.Verification
 	}
@@ -155,7 +154,7 @@ func TestVerificationSARIF(t *testing.T) {
 	// a low-severity rule verified live is still an error
 	for i := range fx.res.Findings {
 		if fx.res.Findings[i].RuleID == "low-thing" {
-			fx.res.Findings[i].Verification = &scanner.Verification{Status: scanner.StatusLive, CheckedAt: checkedAt}
+			fx.res.Findings[i].Verification = &finding.Verification{Status: finding.StatusLive, CheckedAt: checkedAt}
 		}
 	}
 	out := write(t, "sarif", fx.res, Options{Rules: fx.rules})
@@ -169,7 +168,7 @@ func TestVerificationSARIF(t *testing.T) {
 				Level      string `json:"level"`
 				Message    struct{ Text string }
 				Properties struct {
-					Verification *scanner.Verification `json:"verification"`
+					Verification *finding.Verification `json:"verification"`
 				} `json:"properties"`
 			} `json:"results"`
 		} `json:"runs"`

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/internal/store"
-	"nhiscan/scanner"
 )
 
 func TestSQLiteConformance(t *testing.T) {
@@ -80,9 +80,9 @@ func TestSQLiteFileModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret := fixtures.NewGen(3).GitHubToken("ghp_")
-	f := scanner.Finding{Fingerprint: scanner.Fingerprint("r", secret), RuleID: "r", Secret: secret, Redacted: scanner.Redact(secret),
-		Context: "token = " + secret, Locations: []scanner.Location{{Commit: "c", Path: "p", Line: 1}}}
-	if _, err := s.CommitRepoScan(context.Background(), store.RepoScan{Repo: store.Repo{URL: "u"}, Findings: []scanner.Finding{f}}); err != nil {
+	f := finding.Finding{Fingerprint: finding.Fingerprint("r", secret), RuleID: "r", Secret: secret, Redacted: finding.Redact(secret),
+		Context: "token = " + secret, Locations: []finding.Location{{Commit: "c", Path: "p", Line: 1}}}
+	if _, err := s.CommitRepoScan(context.Background(), store.RepoScan{Repo: store.Repo{URL: "u"}, Findings: []finding.Finding{f}}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -158,9 +158,9 @@ func TestSQLiteTwoWriters(t *testing.T) {
 			defer func() { done <- struct{}{} }()
 			for i := 0; i < 20; i++ {
 				secret := fmt.Sprintf("writer-%d-secret-%d", w, i)
-				f := scanner.Finding{Fingerprint: scanner.Fingerprint("r", secret), RuleID: "r", Secret: secret,
-					Locations: []scanner.Location{{Commit: "c", Path: "p", Line: i + 1}}}
-				_, err := s.CommitRepoScan(ctx, store.RepoScan{Repo: store.Repo{URL: fmt.Sprintf("u%d-%d", w, i)}, Findings: []scanner.Finding{f}})
+				f := finding.Finding{Fingerprint: finding.Fingerprint("r", secret), RuleID: "r", Secret: secret,
+					Locations: []finding.Location{{Commit: "c", Path: "p", Line: i + 1}}}
+				_, err := s.CommitRepoScan(ctx, store.RepoScan{Repo: store.Repo{URL: fmt.Sprintf("u%d-%d", w, i)}, Findings: []finding.Finding{f}})
 				errs <- err
 				if _, err := s.Summary(ctx); err != nil {
 					errs <- err

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/internal/store"
-	"nhiscan/scanner"
 )
 
 // opener opens a fresh, empty store for one test; the test's cleanup closes
@@ -20,21 +20,21 @@ type opener func(t *testing.T) store.Store
 
 var t0 = time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
 
-func finding(secret, rule, provider string, inHead bool, locs ...scanner.Location) scanner.Finding {
-	return scanner.Finding{
-		Fingerprint: scanner.Fingerprint(rule, secret),
+func sampleFinding(secret, rule, provider string, inHead bool, locs ...finding.Location) finding.Finding {
+	return finding.Finding{
+		Fingerprint: finding.Fingerprint(rule, secret),
 		RuleID:      rule,
 		Provider:    provider,
 		Severity:    "high",
 		Secret:      secret,
-		Redacted:    scanner.Redact(secret),
+		Redacted:    finding.Redact(secret),
 		Locations:   locs,
 		InHead:      inHead,
 	}
 }
 
-func loc(commit, path string, line int) scanner.Location {
-	return scanner.Location{Commit: commit, Path: path, Line: line, Column: 3, Author: "A", Email: "a@example.test", Date: t0}
+func loc(commit, path string, line int) finding.Location {
+	return finding.Location{Commit: commit, Path: path, Line: line, Column: 3, Author: "A", Email: "a@example.test", Date: t0}
 }
 
 // runConformance is the contract of store.Store, run against every backend.
@@ -91,10 +91,10 @@ func runConformance(t *testing.T, open opener) {
 		s := open(t)
 		run, _ := s.BeginRun(ctx, "org:a", t0)
 		tok, key := gen.GitHubToken("ghp_"), gen.StripeSecretKey()
-		a := finding(tok, "github-pat", "github", true, loc("c1", "a.env", 1))
-		b := finding(key, "stripe-access-token", "stripe", false, loc("c1", "b.env", 2), loc("c2", "b.env", 2))
+		a := sampleFinding(tok, "github-pat", "github", true, loc("c1", "a.env", 1))
+		b := sampleFinding(key, "stripe-access-token", "stripe", false, loc("c1", "b.env", 2), loc("c2", "b.env", 2))
 		rs := store.RepoScan{RunID: run.ID, Repo: store.Repo{URL: "https://git.example/o/r1.git", Name: "o/r1", DefaultBranch: "main",
-			Tips: map[string]string{"refs/heads/main": "c2"}}, Findings: []scanner.Finding{a, b}, At: t0}
+			Tips: map[string]string{"refs/heads/main": "c2"}}, Findings: []finding.Finding{a, b}, At: t0}
 		d, err := s.CommitRepoScan(ctx, rs)
 		if err != nil {
 			t.Fatal(err)
@@ -134,7 +134,7 @@ func runConformance(t *testing.T, open opener) {
 		s.FinishRun(ctx, run.ID, store.RunCounts{}, t0.Add(time.Hour))
 		run2, _ := s.BeginRun(ctx, "org:a", t0.Add(24*time.Hour))
 		d, err = s.CommitRepoScan(ctx, store.RepoScan{RunID: run2.ID, Repo: store.Repo{URL: "https://git.example/o/r2.git"},
-			Findings: []scanner.Finding{b, a}, At: t0.Add(24 * time.Hour)})
+			Findings: []finding.Finding{b, a}, At: t0.Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,13 +208,13 @@ func runConformance(t *testing.T, open opener) {
 	t.Run("verification history, live again, time to dead", func(t *testing.T) {
 		s := open(t)
 		run, _ := s.BeginRun(ctx, "org:a", t0)
-		f := finding(gen.SlackBotToken(), "slack-bot-token", "slack", true, loc("c1", "x", 1))
-		g := finding(gen.OpenAIKey(), "openai-api-key", "openai", true, loc("c1", "y", 1))
-		if _, err := s.CommitRepoScan(ctx, store.RepoScan{RunID: run.ID, Repo: store.Repo{URL: "u1"}, Findings: []scanner.Finding{f, g}, At: t0}); err != nil {
+		f := sampleFinding(gen.SlackBotToken(), "slack-bot-token", "slack", true, loc("c1", "x", 1))
+		g := sampleFinding(gen.OpenAIKey(), "openai-api-key", "openai", true, loc("c1", "y", 1))
+		if _, err := s.CommitRepoScan(ctx, store.RepoScan{RunID: run.ID, Repo: store.Repo{URL: "u1"}, Findings: []finding.Finding{f, g}, At: t0}); err != nil {
 			t.Fatal(err)
 		}
-		live := scanner.Verification{Status: scanner.StatusLive, CheckedAt: t0.Add(time.Hour), Identity: map[string]string{"team": "T1"},
-			Privileges: scanner.Privileges{Level: "admin", Scopes: []string{"chat:write"}}, Endpoint: "POST https://slack.com/api/auth.test"}
+		live := finding.Verification{Status: finding.StatusLive, CheckedAt: t0.Add(time.Hour), Identity: map[string]string{"team": "T1"},
+			Privileges: finding.Privileges{Level: "admin", Scopes: []string{"chat:write"}}, Endpoint: "POST https://slack.com/api/auth.test"}
 		prev, err := s.RecordVerification(ctx, run.ID, f.Fingerprint, live)
 		if err != nil || prev != store.StatusUnverified {
 			t.Fatalf("first verification: prev %q, %v", prev, err)
@@ -227,11 +227,11 @@ func runConformance(t *testing.T, open opener) {
 			t.Fatal(err)
 		}
 		run2, _ := s.BeginRun(ctx, "org:a", t0.Add(24*time.Hour))
-		dead := scanner.Verification{Status: scanner.StatusDead, CheckedAt: t0.Add(48 * time.Hour)}
+		dead := finding.Verification{Status: finding.StatusDead, CheckedAt: t0.Add(48 * time.Hour)}
 		if prev, err = s.RecordVerification(ctx, run2.ID, f.Fingerprint, dead); err != nil || prev != store.StatusLive {
 			t.Fatalf("dead: prev %q, %v", prev, err)
 		}
-		if _, err = s.RecordVerification(ctx, run2.ID, g.Fingerprint, scanner.Verification{Status: scanner.StatusUnknown, Reason: "429"}); err != nil {
+		if _, err = s.RecordVerification(ctx, run2.ID, g.Fingerprint, finding.Verification{Status: finding.StatusUnknown, Reason: "429"}); err != nil {
 			t.Fatal(err)
 		}
 		sum, err := s.Summary(ctx)
@@ -245,7 +245,7 @@ func runConformance(t *testing.T, open opener) {
 			t.Fatal(err)
 		}
 		run3, _ := s.BeginRun(ctx, "org:a", t0.Add(72*time.Hour))
-		if _, err = s.RecordVerification(ctx, run3.ID, f.Fingerprint, scanner.Verification{Status: scanner.StatusUnknown, CheckedAt: t0.Add(72 * time.Hour)}); err != nil {
+		if _, err = s.RecordVerification(ctx, run3.ID, f.Fingerprint, finding.Verification{Status: finding.StatusUnknown, CheckedAt: t0.Add(72 * time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err = s.RecordVerification(ctx, run3.ID, f.Fingerprint, live); err != nil {
@@ -298,9 +298,9 @@ func runConformance(t *testing.T, open opener) {
 	t.Run("verified findings recorded with the scan", func(t *testing.T) {
 		s := open(t)
 		run, _ := s.BeginRun(ctx, "org:a", t0)
-		f := finding(gen.HuggingFaceToken(), "huggingface-access-token", "huggingface", true, loc("c1", "x", 1))
-		f.Verification = &scanner.Verification{Status: scanner.StatusLive, CheckedAt: t0, Identity: map[string]string{"user": "bot"}}
-		rs := store.RepoScan{RunID: run.ID, Repo: store.Repo{URL: "u"}, Findings: []scanner.Finding{f}, At: t0}
+		f := sampleFinding(gen.HuggingFaceToken(), "huggingface-access-token", "huggingface", true, loc("c1", "x", 1))
+		f.Verification = &finding.Verification{Status: finding.StatusLive, CheckedAt: t0, Identity: map[string]string{"user": "bot"}}
+		rs := store.RepoScan{RunID: run.ID, Repo: store.Repo{URL: "u"}, Findings: []finding.Finding{f}, At: t0}
 		for i := 0; i < 2; i++ {
 			if _, err := s.CommitRepoScan(ctx, rs); err != nil {
 				t.Fatal(err)
@@ -350,16 +350,16 @@ func runConformance(t *testing.T, open opener) {
 	t.Run("concurrent commits", func(t *testing.T) {
 		s := open(t)
 		run, _ := s.BeginRun(ctx, "org:a", t0)
-		shared := finding(gen.NPMToken(), "npm-access-token", "npm", true, loc("c0", "shared", 1))
+		shared := sampleFinding(gen.NPMToken(), "npm-access-token", "npm", true, loc("c0", "shared", 1))
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
 		for i := 0; i < 8; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				f := finding(fmt.Sprintf("%s-%d", "x", i), "r", "p", false, loc("c", "f", i+1))
+				f := sampleFinding(fmt.Sprintf("%s-%d", "x", i), "r", "p", false, loc("c", "f", i+1))
 				_, err := s.CommitRepoScan(ctx, store.RepoScan{RunID: run.ID, Repo: store.Repo{URL: fmt.Sprintf("u%d", i)},
-					Findings: []scanner.Finding{f, shared}, At: t0})
+					Findings: []finding.Finding{f, shared}, At: t0})
 				errs <- err
 			}()
 		}

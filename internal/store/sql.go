@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"nhiscan/finding"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,8 +19,6 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // "sqlite" database/sql driver, pure Go
-
-	"nhiscan/scanner"
 )
 
 // IsPostgres reports whether a --state location names a Postgres database.
@@ -599,7 +598,7 @@ func (s *sqlStore) locations(ctx context.Context, query string, args ...any) ([]
 
 // ---- verification ----
 
-func (s *sqlStore) RecordVerification(ctx context.Context, runID int64, fp string, v scanner.Verification) (string, error) {
+func (s *sqlStore) RecordVerification(ctx context.Context, runID int64, fp string, v finding.Verification) (string, error) {
 	var prev string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -614,7 +613,7 @@ func (s *sqlStore) RecordVerification(ctx context.Context, runID int64, fp strin
 
 // recordVerification is RecordVerification inside tx. An answer equal to
 // the last one recorded (status and check time) is not recorded again.
-func (s *sqlStore) recordVerification(ctx context.Context, tx *sql.Tx, runID int64, fp string, v scanner.Verification) (string, error) {
+func (s *sqlStore) recordVerification(ctx context.Context, tx *sql.Tx, runID int64, fp string, v finding.Verification) (string, error) {
 	checked := v.CheckedAt
 	if checked.IsZero() {
 		checked = time.Now()
@@ -635,7 +634,7 @@ func (s *sqlStore) recordVerification(ctx context.Context, tx *sql.Tx, runID int
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}
-	if err == nil && lastAt == tm(checked) && lastStatus == v.Status {
+	if err == nil && lastAt == tm(checked) && lastStatus == string(v.Status) {
 		return prev, nil // this very answer is the last one recorded
 	}
 	liveAgain := v.Status == StatusLive && deadAt != 0

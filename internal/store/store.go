@@ -15,11 +15,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"nhiscan/finding"
 	"os"
 	"path/filepath"
 	"time"
-
-	"nhiscan/scanner"
 )
 
 // ErrNotFound is returned (wrapped) by the single-row getters when there is
@@ -96,7 +95,7 @@ type Store interface {
 	// and sets its status, verified_at, identity and privilege. It returns
 	// the status before (StatusUnverified for a first check). Unknown
 	// fingerprints are ErrNotFound.
-	RecordVerification(ctx context.Context, runID int64, fingerprint string, v scanner.Verification) (prev string, err error)
+	RecordVerification(ctx context.Context, runID int64, fingerprint string, v finding.Verification) (prev string, err error)
 	// Verifications lists a secret's verification history, oldest first.
 	Verifications(ctx context.Context, fingerprint string) ([]VerificationRecord, error)
 
@@ -170,7 +169,7 @@ type Repo struct {
 type RepoScan struct {
 	RunID    int64
 	Repo     Repo // URL, Name, DefaultBranch, Tips (the tips scanned)
-	Findings []scanner.Finding
+	Findings []finding.Finding
 	At       time.Time
 }
 
@@ -198,7 +197,7 @@ type Secret struct {
 	VerifiedAt time.Time
 	DeadAt     time.Time // when it was first found dead since it was last live; zero otherwise
 	Identity   map[string]string
-	Privilege  scanner.Privileges
+	Privilege  finding.Privileges
 	InHead     bool // present at the tip of a default branch in some scan
 	Repos      []string
 }
@@ -234,7 +233,7 @@ type VerificationRecord struct {
 	Reason     string
 	CheckedAt  time.Time
 	Identity   map[string]string
-	Privilege  scanner.Privileges
+	Privilege  finding.Privileges
 	Endpoint   string
 }
 

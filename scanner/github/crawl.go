@@ -15,13 +15,14 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"nhiscan/finding"
 	"nhiscan/internal/store"
 	"nhiscan/scanner"
 )
 
 // HistoryScanner scans a repository's history (scanner.Scanner does).
 type HistoryScanner interface {
-	ScanHistory(ctx context.Context, dir string, opts scanner.HistoryOptions) (*scanner.Result, error)
+	ScanHistory(ctx context.Context, dir string, opts scanner.HistoryOptions) (*finding.Result, error)
 }
 
 // Repository outcomes of a crawl.
@@ -55,7 +56,7 @@ type Crawler struct {
 	Scanner HistoryScanner
 	// Verify, when set, verifies a repository's findings (filling their
 	// Verification) before they are recorded.
-	Verify func(ctx context.Context, res *scanner.Result) error
+	Verify func(ctx context.Context, res *finding.Result) error
 	// Recheck, when set, re-verifies what the store already knows about a
 	// repository, so secrets that die (or come back to life) are noticed
 	// even when no new commit holds them: res holds the repository's known
@@ -64,7 +65,7 @@ type Crawler struct {
 	// repository and no secret (the store has none). Recheck re-reads each
 	// secret from the mirror at dir and fills Verification; the answers are
 	// recorded.
-	Recheck func(ctx context.Context, dir string, res *scanner.Result) error
+	Recheck func(ctx context.Context, dir string, res *finding.Result) error
 	// SkipUnpushed skips, with no request at all, a repository whose
 	// pushed_at is more than PushedAtMargin older than its last committed
 	// (or confirmed) scan, confirmed less than FullCheckEvery ago, and
@@ -100,7 +101,7 @@ type Report struct {
 	// Findings are this run's findings merged by fingerprint (only the
 	// locations in commits scanned by this run), each location's path
 	// prefixed with its repository's OWNER/NAME.
-	Findings []scanner.Finding
+	Findings []finding.Finding
 	// Changes are what is new since the last finished run of the scope.
 	Changes []store.Change
 	Counts  store.RunCounts
@@ -181,7 +182,7 @@ func (c *Crawler) Crawl(ctx context.Context, t Target, f Filter) (*Report, error
 
 	var (
 		mu       sync.Mutex
-		findings = map[string]*scanner.Finding{}
+		findings = map[string]*finding.Finding{}
 		order    []string
 	)
 	g := &errgroup.Group{}
@@ -302,11 +303,11 @@ func (c *Crawler) markGone(ctx context.Context, t Target, listed []Repo) ([]Repo
 
 // crawlRepo crawls one repository: a light check first (did a ref move?),
 // then, holding sem, the clone or fetch, the scan and the commit.
-func (c *Crawler) crawlRepo(ctx context.Context, run store.Run, r Repo, sem *semaphore.Weighted) (RepoResult, *scanner.Result) {
+func (c *Crawler) crawlRepo(ctx context.Context, run store.Run, r Repo, sem *semaphore.Weighted) (RepoResult, *finding.Result) {
 	runID := run.ID
 	start := time.Now()
 	rr := RepoResult{Repo: r}
-	fail := func(err error) (RepoResult, *scanner.Result) {
+	fail := func(err error) (RepoResult, *finding.Result) {
 		rr.Duration = time.Since(start)
 		if errors.Is(err, ErrGone) {
 			rr.Outcome = Gone
@@ -369,7 +370,7 @@ func (c *Crawler) crawlRepo(ctx context.Context, run store.Run, r Repo, sem *sem
 		rr.Outcome, rr.Duration = Unchanged, time.Since(start)
 		return rr, nil
 	}
-	res := &scanner.Result{}
+	res := &finding.Result{}
 	if len(tips) > 0 {
 		var revs []string
 		if known {
@@ -423,7 +424,7 @@ func (c *Crawler) unpushed(r Repo, prev store.Repo) bool {
 
 // recheck runs Recheck on the repository's known secrets (see Recheck).
 // Failures are logged: they never fail the repository.
-func (c *Crawler) recheck(ctx context.Context, run store.Run, dir string, r Repo, scanned []scanner.Finding) {
+func (c *Crawler) recheck(ctx context.Context, run store.Run, dir string, r Repo, scanned []finding.Finding) {
 	if c.Recheck == nil {
 		return
 	}
@@ -436,7 +437,7 @@ func (c *Crawler) recheck(ctx context.Context, run store.Run, dir string, r Repo
 		c.log().Warn("cannot list known secrets to re-verify", "repo", r.FullName, "err", err)
 		return
 	}
-	res := &scanner.Result{}
+	res := &finding.Result{}
 	for _, sec := range known {
 		if seen[sec.Fingerprint] || !sec.VerifiedAt.IsZero() && !sec.VerifiedAt.Before(run.StartedAt) {
 			continue
@@ -468,18 +469,18 @@ func (c *Crawler) recheck(ctx context.Context, run store.Run, dir string, r Repo
 
 // findingFromStore rebuilds a finding from the store: no raw secret, only
 // the redacted form; locations in repo only unless repo is "".
-func findingFromStore(sec store.Secret, locs []store.Location, repo string) scanner.Finding {
-	f := scanner.Finding{Fingerprint: sec.Fingerprint, RuleID: sec.RuleID, Provider: sec.Provider, Severity: sec.Severity,
+func findingFromStore(sec store.Secret, locs []store.Location, repo string) finding.Finding {
+	f := finding.Finding{Fingerprint: sec.Fingerprint, RuleID: sec.RuleID, Provider: sec.Provider, Severity: sec.Severity,
 		Redacted: sec.Redacted, InHead: sec.InHead}
 	for _, l := range locs {
 		if repo != "" && l.Repo != repo {
 			continue
 		}
-		f.Locations = append(f.Locations, scanner.Location{Commit: l.Commit, Path: l.Path, Line: l.Line, Column: l.Column,
+		f.Locations = append(f.Locations, finding.Location{Commit: l.Commit, Path: l.Path, Line: l.Line, Column: l.Column,
 			Author: l.Author, Email: l.Email, Date: l.Date})
 	}
 	if sec.Status != store.StatusUnverified && sec.Status != "" {
-		f.Verification = &scanner.Verification{Status: sec.Status, CheckedAt: sec.VerifiedAt, Identity: sec.Identity, Privileges: sec.Privilege}
+		f.Verification = &finding.Verification{Status: finding.Status(sec.Status), CheckedAt: sec.VerifiedAt, Identity: sec.Identity, Privileges: sec.Privilege}
 	}
 	return f
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakegithub"
 	"nhiscan/internal/store"
@@ -59,7 +60,7 @@ type countingScanner struct {
 	block func(ctx context.Context, dir string)
 }
 
-func (c *countingScanner) ScanHistory(ctx context.Context, dir string, opts scanner.HistoryOptions) (*scanner.Result, error) {
+func (c *countingScanner) ScanHistory(ctx context.Context, dir string, opts scanner.HistoryOptions) (*finding.Result, error) {
 	if c.block != nil {
 		c.block(ctx, dir)
 	}
@@ -181,7 +182,7 @@ func crawl(t *testing.T, c *github.Crawler) *github.Report {
 	return rep
 }
 
-func secretsOf(fs []scanner.Finding) map[string]bool {
+func secretsOf(fs []finding.Finding) map[string]bool {
 	m := map[string]bool{}
 	for _, f := range fs {
 		m[f.Secret] = true
@@ -289,7 +290,7 @@ func TestCrawlForcePushedBranch(t *testing.T) {
 		t.Fatalf("changes = %+v", rep.Changes)
 	}
 	// The rewritten-away secret stays known.
-	if _, err := e.st.Secret(context.Background(), scanner.Fingerprint("stripe-access-token", first)); err != nil {
+	if _, err := e.st.Secret(context.Background(), finding.Fingerprint("stripe-access-token", first)); err != nil {
 		t.Fatalf("old secret lost: %v", err)
 	}
 }
@@ -642,24 +643,24 @@ func TestCacheFolderPrivate(t *testing.T) {
 func TestCrawlVerifyLifecycle(t *testing.T) {
 	o := newOrg(t, "api")
 	e := newEnv(t)
-	status := scanner.StatusLive
+	status := string(finding.StatusLive)
 	c := e.crawler(t, o, github.Shard{})
-	c.Verify = func(ctx context.Context, res *scanner.Result) error {
+	c.Verify = func(ctx context.Context, res *finding.Result) error {
 		for i := range res.Findings {
-			res.Findings[i].Verification = &scanner.Verification{Status: status, CheckedAt: time.Now()}
+			res.Findings[i].Verification = &finding.Verification{Status: finding.Status(status), CheckedAt: time.Now()}
 		}
 		return nil
 	}
 	ctx := context.Background()
 	seeded := o.secrets["api"]
-	fp := scanner.Fingerprint("github-pat", seeded)
+	fp := finding.Fingerprint("github-pat", seeded)
 	crawl(t, c)
 	if s, err := e.st.Secret(ctx, fp); err != nil || s.Status != store.StatusLive {
 		t.Fatalf("after first crawl: %+v, %v", s, err)
 	}
 	// Reappears (pasted elsewhere) while dead.
 	w := o.work["api"]
-	status = scanner.StatusDead
+	status = string(finding.StatusDead)
 	w.CommitFiles("copy", map[string]string{"other.env": "GITHUB_TOKEN=" + seeded + "\n"})
 	o.gh.Push(o.served["api"], w.Dir())
 	rep := crawl(t, c)
@@ -667,7 +668,7 @@ func TestCrawlVerifyLifecycle(t *testing.T) {
 		t.Fatalf("changes = %+v", rep.Changes)
 	}
 	// Found again, live again.
-	status = scanner.StatusLive
+	status = string(finding.StatusLive)
 	w.CommitFiles("again", map[string]string{"third.env": "GITHUB_TOKEN=" + seeded + "\n"})
 	o.gh.Push(o.served["api"], w.Dir())
 	rep = crawl(t, c)
@@ -758,19 +759,19 @@ func TestCrawlRecheck(t *testing.T) {
 	e := newEnv(t)
 	status := map[string]string{}
 	for _, s := range o.secrets {
-		status[scanner.Fingerprint("github-pat", s)] = scanner.StatusLive
+		status[finding.Fingerprint("github-pat", s)] = string(finding.StatusLive)
 	}
 	c := e.crawler(t, o, github.Shard{})
-	verify := func(ctx context.Context, res *scanner.Result) error {
+	verify := func(ctx context.Context, res *finding.Result) error {
 		for i := range res.Findings {
-			res.Findings[i].Verification = &scanner.Verification{Status: status[res.Findings[i].Fingerprint], CheckedAt: time.Now()}
+			res.Findings[i].Verification = &finding.Verification{Status: finding.Status(status[res.Findings[i].Fingerprint]), CheckedAt: time.Now()}
 		}
 		return nil
 	}
 	var rechecked []string
 	var recheckDirs []string
 	c.Verify = verify
-	c.Recheck = func(ctx context.Context, dir string, res *scanner.Result) error {
+	c.Recheck = func(ctx context.Context, dir string, res *finding.Result) error {
 		for _, f := range res.Findings {
 			if f.Secret != "" || len(f.Locations) == 0 || f.Redacted == "" {
 				t.Errorf("recheck got %+v", f)
@@ -785,8 +786,8 @@ func TestCrawlRecheck(t *testing.T) {
 	if len(rechecked) != 0 {
 		t.Fatalf("first crawl rechecked %v (everything was just verified)", rechecked)
 	}
-	apiFP := scanner.Fingerprint("github-pat", o.secrets["api"])
-	status[apiFP] = scanner.StatusDead
+	apiFP := finding.Fingerprint("github-pat", o.secrets["api"])
+	status[apiFP] = string(finding.StatusDead)
 	rep := crawl(t, c)
 	if len(rechecked) != 2 || len(rep.Changes) != 0 {
 		t.Fatalf("second crawl: rechecked %v, changes %+v", rechecked, rep.Changes)
@@ -799,7 +800,7 @@ func TestCrawlRecheck(t *testing.T) {
 	if sum.DeadSecrets != 1 || sum.MeanTimeToDead <= 0 {
 		t.Fatalf("summary = %+v", sum)
 	}
-	status[apiFP] = scanner.StatusLive
+	status[apiFP] = string(finding.StatusLive)
 	rep = crawl(t, c)
 	if len(rep.Changes) != 1 || rep.Changes[0].Fingerprint != apiFP || rep.Changes[0].Reason != store.ChangeLiveAgain {
 		t.Fatalf("third crawl changes = %+v", rep.Changes)

@@ -4,15 +4,15 @@ import (
 	"context"
 	"sort"
 
+	"nhiscan/finding"
 	"nhiscan/internal/store"
-	"nhiscan/scanner"
 )
 
 // withRepoPaths returns f with its own copy of the locations, each path
 // prefixed with the repository's OWNER/NAME, so one report can hold the
 // secrets of a whole organisation.
-func withRepoPaths(f scanner.Finding, fullName string) scanner.Finding {
-	locs := make([]scanner.Location, len(f.Locations))
+func withRepoPaths(f finding.Finding, fullName string) finding.Finding {
+	locs := make([]finding.Location, len(f.Locations))
 	for i, l := range f.Locations {
 		if l.Path == "" {
 			l.Path = fullName
@@ -43,10 +43,10 @@ func names(ctx context.Context, st store.Store) (map[string]string, error) {
 // storedFinding rebuilds a report finding from the store: no raw secret,
 // only the redacted form; the locations in the repositories keep (all when
 // keep is nil), paths prefixed with OWNER/NAME.
-func storedFinding(ctx context.Context, st store.Store, sec store.Secret, nameOf map[string]string, keep map[string]bool) (scanner.Finding, error) {
+func storedFinding(ctx context.Context, st store.Store, sec store.Secret, nameOf map[string]string, keep map[string]bool) (finding.Finding, error) {
 	locs, err := st.Locations(ctx, sec.Fingerprint)
 	if err != nil {
-		return scanner.Finding{}, err
+		return finding.Finding{}, err
 	}
 	f := findingFromStore(sec, nil, "")
 	for _, l := range locs {
@@ -65,7 +65,7 @@ func storedFinding(ctx context.Context, st store.Store, sec store.Secret, nameOf
 
 // overlay keeps what this run knows better than the store: the raw secret
 // (for --show-secrets) and the text around it, and a fresh verification.
-func overlay(f *scanner.Finding, run *scanner.Finding) {
+func overlay(f *finding.Finding, run *finding.Finding) {
 	if run == nil {
 		return
 	}
@@ -81,8 +81,8 @@ func overlay(f *scanner.Finding, run *scanner.Finding) {
 // again, each with its locations in every repository, from the store (an
 // interrupted and resumed run found some of them before the restart), with
 // this run's raw secret and verification where it has them.
-func FindingsOf(ctx context.Context, st store.Store, rep *Report) ([]scanner.Finding, error) {
-	run := map[string]*scanner.Finding{}
+func FindingsOf(ctx context.Context, st store.Store, rep *Report) ([]finding.Finding, error) {
+	run := map[string]*finding.Finding{}
 	for i := range rep.Findings {
 		run[rep.Findings[i].Fingerprint] = &rep.Findings[i]
 	}
@@ -90,7 +90,7 @@ func FindingsOf(ctx context.Context, st store.Store, rep *Report) ([]scanner.Fin
 	if err != nil {
 		return nil, err
 	}
-	var out []scanner.Finding
+	var out []finding.Finding
 	for _, ch := range rep.Changes {
 		sec, err := st.Secret(ctx, ch.Fingerprint)
 		if err != nil {
@@ -111,8 +111,8 @@ func FindingsOf(ctx context.Context, st store.Store, rep *Report) ([]scanner.Fin
 // in those repositories: the report of `scan org` without
 // --since-last-run. It reads the store in a few queries, whatever the
 // number of repositories.
-func Inventory(ctx context.Context, st store.Store, rep *Report) ([]scanner.Finding, error) {
-	run := map[string]*scanner.Finding{}
+func Inventory(ctx context.Context, st store.Store, rep *Report) ([]finding.Finding, error) {
+	run := map[string]*finding.Finding{}
 	for i := range rep.Findings {
 		run[rep.Findings[i].Fingerprint] = &rep.Findings[i]
 	}
@@ -142,7 +142,7 @@ func Inventory(ctx context.Context, st store.Store, rep *Report) ([]scanner.Find
 		return nil, err
 	}
 	sort.Slice(secrets, func(i, j int) bool { return secrets[i].Fingerprint < secrets[j].Fingerprint })
-	var out []scanner.Finding
+	var out []finding.Finding
 	for _, sec := range secrets {
 		ls := byFP[sec.Fingerprint]
 		if len(ls) == 0 {

@@ -1,4 +1,10 @@
-package scanner
+// Package finding is the model every stage shares: a Finding (one leaked
+// credential with every place it was seen), its Locations, its
+// Verification and its Remediation, with the typed status enums, the
+// fingerprint and the redaction rule. It imports nothing of nhiscan, so the
+// scanner, verifiers, remediate, the store and the report writers can all
+// use it without importing each other.
+package finding
 
 import (
 	"crypto/sha256"
@@ -42,17 +48,55 @@ type Finding struct {
 	Remediation *Remediation
 }
 
-// Verification statuses: three-valued, never guessed.
+// Status is a verification status: three-valued, never guessed. The empty
+// Status means "not verified".
+type Status string
+
+// Verification statuses.
 const (
-	StatusLive    = "live"
-	StatusDead    = "dead"
-	StatusUnknown = "unknown"
+	StatusLive    Status = "live"
+	StatusDead    Status = "dead"
+	StatusUnknown Status = "unknown"
 )
+
+// Valid reports whether s is one of the three statuses.
+func (s Status) Valid() bool { return s == StatusLive || s == StatusDead || s == StatusUnknown }
+
+// RemediationState is where the remediation of a credential stands.
+type RemediationState string
+
+// Remediation states, from least to most done (see Rank).
+const (
+	StatePlanned  RemediationState = "planned"
+	StateFailed   RemediationState = "failed"
+	StateTicketed RemediationState = "ticketed"
+	StateRotated  RemediationState = "rotated"
+	StateRevoked  RemediationState = "revoked"
+)
+
+// Rank orders states by how far the credential's exposure is closed: a
+// revoked or rotated credential outranks a ticket, which outranks a plan
+// or a failure. Unknown states rank lowest.
+func (s RemediationState) Rank() int {
+	switch s {
+	case StateRevoked:
+		return 5
+	case StateRotated:
+		return 4
+	case StateTicketed:
+		return 3
+	case StateFailed:
+		return 2
+	case StatePlanned:
+		return 1
+	}
+	return 0
+}
 
 // Verification is the outcome of checking a secret against its provider.
 // No field ever holds the secret.
 type Verification struct {
-	Status     string            `json:"status"` // StatusLive, StatusDead or StatusUnknown
+	Status     Status            `json:"status"`
 	Reason     string            `json:"reason,omitempty"`
 	CheckedAt  time.Time         `json:"checked_at,omitzero"`
 	Identity   map[string]string `json:"identity,omitempty"` // login, account, ARN, team, email…
@@ -69,8 +113,7 @@ type Privileges struct {
 
 // Remediation is the state of what was done about a secret.
 type Remediation struct {
-	// State is one of: planned, revoked, rotated, ticketed, failed.
-	State string `json:"state"`
+	State RemediationState `json:"state"`
 	// Actions are the planned or applied actions, in order, e.g. "revoke", "ticket".
 	Actions   []string  `json:"actions,omitempty"`
 	TicketURL string    `json:"ticket_url,omitempty"`
@@ -79,7 +122,7 @@ type Remediation struct {
 }
 
 // Status is the verification status, "" when the secret was not verified.
-func (f *Finding) Status() string {
+func (f *Finding) Status() Status {
 	if f.Verification == nil {
 		return ""
 	}
