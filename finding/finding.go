@@ -21,9 +21,26 @@ import (
 // decide (with --show-secrets) whether to print it. Everything else is safe to
 // print.
 type Finding struct {
-	// Fingerprint is stable across runs and machines: Fingerprint(RuleID, Secret).
+	// Fingerprint is the credential's stable id: a keyed hash of its Kind
+	// and secret (see Fingerprinter), whatever rule found it.
 	Fingerprint string
-	RuleID      string
+	// Aliases are other fingerprints of the same credential that earlier
+	// versions wrote (the per-rule form Fingerprint(rule, secret) of every
+	// rule that matched it, the unkeyed form): baselines, ignore files,
+	// tickets and stores that hold one of them still match this finding.
+	Aliases []string
+	// RuleID is the most specific rule that matched (a provider rule over a
+	// file-format rule over generic-api-key); OtherRules the others.
+	RuleID     string
+	OtherRules []string
+	// Kind is the credential kind ("aws-access-key", "github-token"…), the
+	// provider's name for what the secret is; "" when no provider claims it.
+	Kind string
+	// Parts are the further named parts of a multi-part credential (an AWS
+	// key id and session token, a GCP key file's client_email and
+	// private_key_id, an Azure tenant and client id), assembled where the
+	// secret was found. As sensitive as Secret: never log, print or store.
+	Parts map[string]string
 	Description string
 	Provider    string   // provider id (the key verifiers and remediators use); "" when unknown
 	Severity    string   // critical, high, medium, low
