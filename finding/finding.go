@@ -40,7 +40,7 @@ type Finding struct {
 	// key id and session token, a GCP key file's client_email and
 	// private_key_id, an Azure tenant and client id), assembled where the
 	// secret was found. As sensitive as Secret: never log, print or store.
-	Parts map[string]string
+	Parts       map[string]string
 	Description string
 	Provider    string   // provider id (the key verifiers and remediators use); "" when unknown
 	Severity    string   // critical, high, medium, low
