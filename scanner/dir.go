@@ -41,7 +41,7 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, er
 	}
 	var (
 		mu           sync.Mutex
-		b            = newBuilder(s.Engine, s.Ignore)
+		b            = s.newBuilder()
 		scanned      atomic.Int64
 		scannedBytes atomic.Int64
 		skippedLarge atomic.Int64

@@ -43,7 +43,13 @@ type Scanner struct {
 	ScanBinary bool
 	// Ignore drops locations listed in a .gitleaksignore (may be nil).
 	Ignore *IgnoreList
-	Log    *slog.Logger
+	// Parts assembles multi-part credentials (nil: each rule's match is
+	// its own credential, merged only with matches of the same secret).
+	Parts PartFinder
+	// Fingerprints computes credential fingerprints (the installation's
+	// key; the zero value is unkeyed, for tests).
+	Fingerprints finding.Fingerprinter
+	Log          *slog.Logger
 }
 
 func (s *Scanner) workers() int {

@@ -46,8 +46,8 @@ func checkFindings(t *testing.T, res *finding.Result, want []wantFinding) {
 		if f.RuleID != w.rule {
 			t.Errorf("%s: rule %q, want %q", finding.Redact(w.secret), f.RuleID, w.rule)
 		}
-		if f.Fingerprint != finding.Fingerprint(w.rule, w.secret) {
-			t.Errorf("%s: fingerprint %q, want finding.Fingerprint(rule, secret)", w.rule, f.Fingerprint)
+		if f.Fingerprint != (finding.Fingerprinter{}).Of(w.secret) || !slices.Contains(f.Aliases, finding.Fingerprint(w.rule, w.secret)) {
+			t.Errorf("%s: fingerprint %q, want the credential's, with the per-rule alias", w.rule, f.Fingerprint)
 		}
 		if w.inHead != nil && f.InHead != *w.inHead {
 			t.Errorf("%s: InHead = %v, want %v", w.rule, f.InHead, *w.inHead)

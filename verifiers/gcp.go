@@ -164,3 +164,12 @@ func parseRSAKey(p string) (*rsa.PrivateKey, error) {
 	}
 	return x509.ParsePKCS1PrivateKey(blk.Bytes)
 }
+
+// gcpShapes are the forms of GCP credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var gcpShapes = [2]*lazyRE{lazyRegexp(`^AIza[0-9A-Za-z_-]{35}$`), lazyRegexp(`(?s)^(?:[a-f0-9]{40}|-----BEGIN [A-Z ]*PRIVATE KEY-----.*)$`)}
+
+// Owns implements Shaper.
+func (*GCP) Owns(secret string) Shape { return shapeOf(secret, gcpShapes[0], gcpShapes[1]) }
+
+var _ Shaper = (*GCP)(nil)

@@ -79,6 +79,9 @@ type globalOpts struct {
 	verifyMu      sync.Mutex          // guards the lazy checker (org verifies repositories in parallel)
 	checkerOnce   *verifiers.Checker  // one per run: its cache and request budget span the run
 
+	fp    finding.Fingerprinter // the run's credential fingerprints (fpkey.go)
+	fpSet bool
+
 	log *slog.Logger // set by setup
 }
 
@@ -188,7 +191,17 @@ func (g *globalOpts) setup(cmd *cobra.Command, target string) (*scanner.Scanner,
 	if err != nil {
 		return nil, err
 	}
+	fp, err := g.fingerprinter(cmd.Context(), nil)
+	if err != nil {
+		return nil, err
+	}
+	parts := g.registry
+	if parts == nil {
+		parts = verifiers.Default()
+	}
 	return &scanner.Scanner{
+		Parts:        parts,
+		Fingerprints: fp,
 		Engine:       scanner.NewEngine(rs, g.maxDecode),
 		Workers:      g.workers,
 		MaxBlobBytes: int64(g.maxTargetMB) * 1_000_000,

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -924,4 +925,30 @@ func (s *sqlStore) Trend(ctx context.Context, scope string, limit int) ([]TrendP
 		out[i], out[j] = out[j], out[i]
 	}
 	return out, nil
+}
+
+// FingerprintKey implements Store: 32 random bytes, stored hex encoded in
+// settings on first use; concurrent first uses agree on the one inserted
+// first.
+func (s *sqlStore) FingerprintKey(ctx context.Context) ([]byte, error) {
+	var v string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`),
+			"fingerprint_key", hex.EncodeToString(b)); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, s.q(`SELECT value FROM settings WHERE name = ?`), "fingerprint_key").Scan(&v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: fingerprint key: %w", err)
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil || len(key) < 16 {
+		return nil, errors.New("store: fingerprint key: the stored value is not a key")
+	}
+	return key, nil
 }
