@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -276,7 +277,7 @@ func (g *globalOpts) applyBaseline(res *finding.Result) error {
 		}
 		kept := res.Findings[:0]
 		for _, f := range res.Findings {
-			if known[f.Fingerprint] {
+			if known[f.Fingerprint] || slices.ContainsFunc(f.Aliases, func(a string) bool { return known[a] }) {
 				continue
 			}
 			// A redacted gitleaks baseline names locations, not secrets.
@@ -356,6 +357,9 @@ func loadBaseline(path string) (map[string]bool, *scanner.IgnoreList, error) {
 	for _, x := range fs {
 		if x.Fingerprint != "" {
 			known[x.Fingerprint] = true
+			for _, a := range x.Aliases {
+				known[a] = true
+			}
 			continue
 		}
 		for _, l := range x.Locations {

@@ -467,7 +467,7 @@ func TestFindSecret(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := findSecret([]byte(tc.data), tc.loc, rs, "github-pat", fp)
+			got, ok := findSecret([]byte(tc.data), tc.loc, rs, []string{"github-pat"}, func(s string) bool { return testFP(s) == fp })
 			if ok != tc.ok || (ok && got != tok) {
 				t.Errorf("findSecret = %v (match %v), want %v", ok, got == tok, tc.ok)
 			}

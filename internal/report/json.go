@@ -26,8 +26,16 @@ type JSONLocation struct {
 // the redacted form otherwise. When read back by ReadJSON, Secret holds a raw
 // secret or is empty: a redacted value never lands in Secret.
 type JSONFinding struct {
-	Fingerprint string   `json:"fingerprint"`
-	RuleID      string   `json:"rule_id"`
+	Fingerprint string `json:"fingerprint"`
+	RuleID      string `json:"rule_id"`
+	// OtherRules are the other rules that matched the same credential.
+	OtherRules []string `json:"other_rules,omitempty"`
+	// Aliases are earlier fingerprints of the same credential (per-rule
+	// forms), accepted by baselines and ignore files.
+	Aliases []string `json:"aliases,omitempty"`
+	// Kind is the credential kind (its provider, and the provider's own
+	// kind when it has several).
+	Kind        string   `json:"kind,omitempty"`
 	Description string   `json:"description"`
 	Provider    string   `json:"provider"`
 	Severity    string   `json:"severity"`
@@ -60,6 +68,9 @@ func (j *JSONFinding) Finding() finding.Finding {
 	f := finding.Finding{
 		Fingerprint: j.Fingerprint,
 		RuleID:      j.RuleID,
+		OtherRules:  append([]string(nil), j.OtherRules...),
+		Aliases:     append([]string(nil), j.Aliases...),
+		Kind:        j.Kind,
 		Description: j.Description,
 		Provider:    j.Provider,
 		Severity:    j.Severity,
@@ -92,6 +103,9 @@ func toJSONFinding(f *finding.Finding, opts Options) JSONFinding {
 	j := JSONFinding{
 		Fingerprint: f.Fingerprint,
 		RuleID:      f.RuleID,
+		OtherRules:  f.OtherRules,
+		Aliases:     f.Aliases,
+		Kind:        f.Kind,
 		Description: ri.Description,
 		Provider:    ri.Provider,
 		Severity:    ri.Severity,
