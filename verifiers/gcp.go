@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"nhiscan/finding"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -75,7 +76,7 @@ func (*GCP) Pair(s Sighting) Credential {
 func (v *GCP) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
 	ep := "POST " + gcpTokenURL
 	email, keyID := cred.Companions["client_email"], cred.Companions["private_key_id"]
-	ident := companions("client_email", email, "project_id", cred.Companions["project_id"], "private_key_id", keyID)
+	ident := companions("client_email", email, "project_id", cred.Companions["project_id"], "private_key_id", finding.Redact(keyID)) // half of a key file: shown redacted
 	switch {
 	case cred.Companions["kind"] == "api-key":
 		return unknown("gcp: API keys are not verified (no free identity call)"), nil
