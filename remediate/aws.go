@@ -99,6 +99,9 @@ var (
 // is either the key id (aws-access-token) or the secret key, with the other
 // half looked up in the text around it.
 func awsKey(f *finding.Finding) (id, secret string) {
+	if kid := f.Parts["key_id"]; kid != "" && awsKeyID.MatchString(kid) && f.Secret != kid {
+		return kid, f.Secret // assembled by the scanner: the credential is the pair
+	}
 	if m := awsKeyID.FindStringSubmatch(f.Secret); m != nil && len(f.Secret) == 20 {
 		id = f.Secret
 		for _, m := range awsSecretKey.FindAllStringSubmatch(f.Context, -1) {

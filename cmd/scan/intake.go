@@ -32,14 +32,19 @@ func (g *globalOpts) takeIn(ctx context.Context, rs *rules.Ruleset, reg *verifie
 			f.Secret = ""
 			continue
 		}
+		// With --repo the secret is read again where it was found, even when
+		// the report holds it: the text around it gives the credential's
+		// parts (a key file's client_email, an AWS key id).
 		secret, reread := f.Secret, false
-		if secret == "" && src != nil && f.Fingerprint != "" {
+		if src != nil && f.Fingerprint != "" {
 			s, around, err := src.recoverWithContext(ctx, rs, f, func(s string) bool { ok, _ := ck.FingerprintOf(f, s); return ok })
-			if err != nil {
+			switch {
+			case err == nil:
+				secret, reread, f.Context = s, true, around
+			case secret == "":
 				missing[i] = err.Error()
 				continue
 			}
-			secret, reread, f.Context = s, true, around
 		}
 		if secret == "" {
 			switch {
