@@ -142,4 +142,3 @@ func vendoredPaths() []*regexp.Regexp {
 	}
 	return out
 }
-

@@ -48,10 +48,10 @@ type Engine struct {
 	decodeDepth int // 0: decoding is off
 	// bin holds the high-confidence rules for binary files (realworld.go),
 	// built on first use.
-	binOnce sync.Once
-	bin     *detect.Detector
-	keywords    *keywordDFA
-	kw          []keywordInfo // by trie pattern index
+	binOnce  sync.Once
+	bin      *detect.Detector
+	keywords *keywordDFA
+	kw       []keywordInfo // by trie pattern index
 	// noKeywordRules is true when a rule without keywords exists: it must see
 	// every line, so windows cannot be used.
 	noKeywordRules bool
