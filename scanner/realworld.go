@@ -25,13 +25,17 @@ import (
 // plausible reports whether h may be a credential.
 func plausible(h hit) bool {
 	s := h.Secret
-	if len(s) >= 8 && len(s) <= 200 && countingRun(s) >= 8 {
+	generic := strings.Contains(h.RuleID, "generic")
+	// A counting run of 8 is beyond chance in a random value of up to 200
+	// characters; other rules need the full 1234567890 padding, and a
+	// password found by its key name may really be 12345678.
+	if run := countingRun(s); len(s) <= 200 && (generic && run >= 8 || !generic && run >= 10 && h.RuleID != "config-password") {
 		return false
 	}
-	if strings.Contains(h.RuleID, "generic") && hasProviderPrefix(s) {
+	if generic && hasProviderPrefix(s) {
 		return false
 	}
-	if (h.RuleID == "aws-secret-access-key" || strings.Contains(h.RuleID, "generic") && awsSecretName(h.Match)) && allHex(s) {
+	if (h.RuleID == "aws-secret-access-key" || generic && awsSecretName(h.Match)) && allHex(s) {
 		return false
 	}
 	return true
@@ -218,8 +222,8 @@ func (e *Engine) binaryDetector() *detect.Detector {
 const maxBinaryScan = 32 << 20
 
 // scanBinary scans the printable strings of a binary file: every byte that
-// is not printable ASCII becomes a line break, so strings keep their byte
-// offsets and each run is its own line.
+// is not printable ASCII (or a line break) becomes a space, so strings keep
+// their byte offsets and line numbers.
 func (e *Engine) scanBinary(ctx context.Context, data []byte, path string) []hit {
 	if len(data) > maxBinaryScan {
 		data = data[:maxBinaryScan]
@@ -230,10 +234,10 @@ func (e *Engine) scanBinary(ctx context.Context, data []byte, path string) []hit
 	}
 	buf := make([]byte, len(data))
 	for i, c := range data {
-		if c == '\t' || 0x20 <= c && c <= 0x7e {
+		if c == '\t' || c == '\n' || 0x20 <= c && c <= 0x7e {
 			buf[i] = c
 		} else {
-			buf[i] = '\n'
+			buf[i] = ' '
 		}
 	}
 	t := splitLines(buf, nil)
