@@ -345,6 +345,7 @@ func TestNHIRules(t *testing.T) {
 		},
 	}
 	cases = append(cases, moreNHICases(t, fixtures.NewGen(32))...)
+	cases = append(cases, realWorldCases(t, fixtures.NewGen(34))...)
 	// Every rule of nhi.toml must have a case.
 	covered := map[string]bool{}
 	for _, tc := range cases {
