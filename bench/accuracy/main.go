@@ -36,8 +36,12 @@ const pathOnlyMark = "file:"
 // reported is one unique secret a tool reported.
 type reported struct {
 	secret, provider, rule, path string
-	severity                     string
-	tags                         []string
+	// parts are the credential's other parts (nhiscan reports a multi-part
+	// credential once): a planted value equal to one is found, but a part
+	// that matches nothing planted is no false positive.
+	parts    []string
+	severity string
+	tags     []string
 }
 
 type tool struct {
@@ -115,11 +119,12 @@ func runNhiscan(work, repo string) *tool {
 	out, err := cmd.CombinedOutput()
 	var rep struct {
 		Findings []struct {
-			RuleID    string   `json:"rule_id"`
-			Provider  string   `json:"provider"`
-			Secret    string   `json:"secret"`
-			Severity  string   `json:"severity"`
-			Tags      []string `json:"tags"`
+			RuleID    string            `json:"rule_id"`
+			Provider  string            `json:"provider"`
+			Secret    string            `json:"secret"`
+			Severity  string            `json:"severity"`
+			Tags      []string          `json:"tags"`
+			Parts     map[string]string `json:"parts"`
 			Locations []struct {
 				Path string `json:"path"`
 			} `json:"locations"`
@@ -141,6 +146,9 @@ func runNhiscan(work, repo string) *tool {
 		}
 		seen[f.Secret] = true
 		r := reported{secret: f.Secret, provider: f.Provider, rule: f.RuleID, severity: f.Severity, tags: f.Tags}
+		for _, v := range f.Parts { // one credential, several planted values (an AWS key id and its secret)
+			r.parts = append(r.parts, v)
+		}
 		if r.provider == "" {
 			r.provider = "(" + f.RuleID + ")"
 		}
@@ -251,7 +259,13 @@ func scoreTool(truth *corpus.Truth, t *tool) *score {
 		nr := norm(r.secret)
 		matched, cat := false, ""
 		for i, p := range pos {
-			if matches(nr, p.secret) || matches(nr, p.literal) || (p.alias != "" && nr == p.alias) {
+			partHit := false
+			for _, v := range r.parts {
+				if nv := norm(v); len(nv) >= 8 && (nv == p.secret || nv == p.literal || (p.alias != "" && nv == p.alias)) {
+					partHit = true
+				}
+			}
+			if partHit || matches(nr, p.secret) || matches(nr, p.literal) || (p.alias != "" && nr == p.alias) {
 				if !s.hit[i] {
 					s.hitBy[i] = r
 				}
