@@ -234,7 +234,9 @@ var truthCases = []truthCase{
 		identity: map[string]string{"owner": "account"}},
 	{name: "cloudflare/account-token-invalid", spec: "cloudflare-account", want: verifiers.Dead, reason: "error 1000"},
 	{name: "cloudflare/account-token-without-account-id", spec: "cloudflare-account", live: true, want: verifiers.Unknown, reason: "without its account id",
-		gen: func(g *fixtures.Gen) sample { return sample{rule: "cloudflare-api-token", secret: "cfat_" + g.CloudflareScannableToken()[5:]} }},
+		gen: func(g *fixtures.Gen) sample {
+			return sample{rule: "cloudflare-api-token", secret: "cfat_" + g.CloudflareScannableToken()[5:]}
+		}},
 	{name: "cloudflare/legacy-account-owned-live", spec: "cloudflare", live: true, want: verifiers.Live, identity: map[string]string{"owner": "account"},
 		gen: func(g *fixtures.Gen) sample {
 			t, acct := g.CloudflareToken(), hex32(g)
