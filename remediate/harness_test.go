@@ -66,6 +66,7 @@ func newHarness(t *testing.T, policy string) *harness {
 		return map[string]string{"GITHUB_TOKEN": "operator-gh-token", "JIRA_TOKEN": "operator-jira-token", "JIRA_EMAIL": "sec@example.com", "VAULT_TOKEN": "hvs.operator-vault-token"}[k]
 	}
 	env.Now = func() time.Time { return h.now }
+	env.SettleWait = 20 * time.Millisecond
 	env.AWS = &remediate.AWSClients{Admin: credentials.NewStaticCredentialsProvider(adminID, adminSecret, ""), Propagation: time.Millisecond}
 	api.AddAWSAdmin(adminID, adminSecret)
 	api.AddLive("vault", "hvs.operator-vault-token", fakeapi.Account{})

@@ -2,11 +2,14 @@ package remediate
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"nhiscan/finding"
+	"nhiscan/verifiers"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -226,15 +229,28 @@ func init() {
 			},
 			interpret: statusMap(map[int]error{204: nil, 200: nil, 401: ErrAlreadyDone, 404: ErrAlreadyDone, 403: ErrDenied})}})
 
-	// Cloudflare: learn the token id, then delete it (needs API Tokens Write).
-	Register(&Registration{Provider: "cloudflare", Manual: "Cloudflare dashboard → My Profile → API Tokens → Roll or Delete",
+	// Cloudflare: learn the token's id from its own verify endpoint, then
+	// delete that id (Cloudflare API reference "Verify Token" and "Delete
+	// Token", user and account variants, read 2026-12). User tokens live
+	// under /user/tokens, account-owned tokens (cfat_, or a legacy token
+	// verified at an account) under /accounts/{account_id}/tokens; the id
+	// deleted is the one the leaked token's own verify call returned.
+	Register(&Registration{Provider: "cloudflare", Manual: "Cloudflare dashboard → My Profile → API Tokens (account tokens: Manage Account → Account API Tokens) → Roll or Delete",
 		Revoke: simple{provider: "cloudflare", hosts: fixed("api.cloudflare.com"),
 			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
+				base, owner, err := cloudflareBase(f)
+				if err != nil {
+					return nil, nil, err
+				}
 				a := hdr("Authorization", "Bearer "+f.Secret)
-				v, d := "https://api.cloudflare.com/client/v4/user/tokens/verify", "https://api.cloudflare.com/client/v4/user/tokens/{id}"
+				v, d := base+"/tokens/verify", base+"/tokens/{id}"
+				need := "API Tokens Write"
+				if owner == "account" {
+					need = "Account API Tokens Write"
+				}
 				return []Request{{Method: "GET", URL: v, Header: a}, {Method: "DELETE", URL: d, Header: a}},
-					[]Call{{Method: "GET", URL: v, Auth: "the leaked token itself", Why: "learn the token's id"},
-						{Method: "DELETE", URL: d, Auth: "the leaked token itself", Why: "delete it (needs API Tokens Write)"}}, nil
+					[]Call{{Method: "GET", URL: v, Auth: "the leaked token itself", Why: "learn the " + owner + " token's own id"},
+						{Method: "DELETE", URL: d, Auth: "the leaked token itself", Why: "delete that id only (needs " + need + ")"}}, nil
 			},
 			interpret: func(i int, resp *Response, req Request, carry map[string]string) error {
 				if i == 0 {
@@ -242,10 +258,14 @@ func init() {
 						Result struct{ ID, Status string } `json:"result"`
 					}
 					_ = json.Unmarshal(resp.Body, &b)
-					if resp.StatusCode == 401 || (resp.StatusCode == 200 && b.Result.Status != "" && b.Result.Status != "active") {
+					tok := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+					explicit := strings.HasPrefix(tok, "cfut_") || strings.HasPrefix(tok, "cfat_") || strings.Contains(req.URL, "/accounts/")
+					switch {
+					case resp.StatusCode == 401 && explicit, resp.StatusCode == 200 && b.Result.Status != "" && b.Result.Status != "active":
 						return already(req, resp.StatusCode, "token not active")
-					}
-					if resp.StatusCode != 200 || b.Result.ID == "" {
+					case resp.StatusCode == 401:
+						return errf(req.Endpoint(), 401, "not a user token; it may be account-owned (no account id known): revoke it in the dashboard")
+					case resp.StatusCode != 200 || b.Result.ID == "":
 						return errf(req.Endpoint(), resp.StatusCode, "no token id")
 					}
 					carry["id"] = b.Result.ID
@@ -254,26 +274,36 @@ func init() {
 				return statusMap(map[int]error{200: nil, 204: nil, 403: ErrDenied, 404: ErrAlreadyDone})(i, resp, req, carry)
 			}}})
 
-	// Heroku: find the authorization the token belongs to, delete it.
-	Register(&Registration{Provider: "heroku", Manual: "Heroku → Account settings → Applications → Authorizations → Revoke",
+	// Heroku: find the authorization whose access token is the leaked one,
+	// delete it. GET /oauth/authorizations/~ is never used: it answers the
+	// account's API Key authorization, not the caller's (heroku-cli-util
+	// lib/auth.js), and deleting it would break the account's integrations
+	// while the leaked token stays live. The list is matched on
+	// access_token.token (Heroku Platform API "OAuth Authorization", read
+	// 2026-12); when no single authorization carries the leaked token, the
+	// step is blocked and a ticket says how to revoke it by hand.
+	Register(&Registration{Provider: "heroku", Manual: "Heroku → Account settings → Applications → Authorizations → Revoke (heroku authorizations, then heroku authorizations:revoke ID)",
 		Revoke: simple{provider: "heroku", hosts: fixed("api.heroku.com"),
 			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				a := hdr("Authorization", "Bearer "+f.Secret, "Accept", "application/vnd.heroku+json; version=3")
-				l, d := "https://api.heroku.com/oauth/authorizations/~", "https://api.heroku.com/oauth/authorizations/{id}"
+				l, d := "https://api.heroku.com/oauth/authorizations", "https://api.heroku.com/oauth/authorizations/{id}"
 				return []Request{{Method: "GET", URL: l, Header: a}, {Method: "DELETE", URL: d, Header: a}},
-					[]Call{{Method: "GET", URL: l, Auth: "the leaked token itself", Why: "the authorization behind the token"},
-						{Method: "DELETE", URL: d, Auth: "the leaked token itself", Why: "delete it"}}, nil
+					[]Call{{Method: "GET", URL: l, Auth: "the leaked token itself", Why: "list the account's authorizations; the one whose access token is the leaked token is the one to delete (never /oauth/authorizations/~, the account's API key)"},
+						{Method: "DELETE", URL: d, Auth: "the leaked token itself", Why: "delete that authorization only: its id comes from the matching entry"}}, nil
 			},
 			interpret: func(i int, resp *Response, req Request, carry map[string]string) error {
 				if i == 0 {
 					if resp.StatusCode == 401 {
 						return already(req, 401, "token not valid")
 					}
-					var b struct{ ID string }
-					if resp.StatusCode != 200 || json.Unmarshal(resp.Body, &b) != nil || b.ID == "" {
-						return errf(req.Endpoint(), resp.StatusCode, "no authorization id")
+					if resp.StatusCode != 200 && resp.StatusCode != 206 {
+						return errf(req.Endpoint(), resp.StatusCode, "cannot list authorizations")
 					}
-					carry["id"] = b.ID
+					id, err := herokuOwnAuthorization(resp.Body, req.Header.Get("Authorization"))
+					if err != nil {
+						return err
+					}
+					carry["id"] = id
 					return nil
 				}
 				return statusMap(map[int]error{200: nil, 204: nil, 401: ErrAlreadyDone, 404: ErrAlreadyDone, 403: ErrDenied})(i, resp, req, carry)
@@ -491,3 +521,60 @@ func (g gitlabRotate) Apply(ctx context.Context, env *Env, f *finding.Finding) (
 }
 
 var _ = time.Second
+
+// herokuOwnAuthorization returns the id of the one authorization in body
+// (GET /oauth/authorizations) whose access token is the token of auth
+// ("Bearer TOKEN"). The list holds the account's other tokens: they are
+// compared in constant time and never kept, logged or returned.
+func herokuOwnAuthorization(body []byte, auth string) (string, error) {
+	tok := strings.TrimPrefix(auth, "Bearer ")
+	var list []struct {
+		ID          string `json:"id"`
+		AccessToken *struct {
+			Token string `json:"token"`
+		} `json:"access_token"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return "", fmt.Errorf("heroku: unparsable authorization list")
+	}
+	var ids []string
+	for _, a := range list {
+		if a.AccessToken != nil && a.ID != "" && subtle.ConstantTimeCompare([]byte(a.AccessToken.Token), []byte(tok)) == 1 {
+			ids = append(ids, a.ID)
+		}
+	}
+	switch len(ids) {
+	case 1:
+		return ids[0], nil
+	case 0:
+		return "", blocked("heroku: none of the account's %d authorizations shows the leaked token, so the one to delete cannot be identified (the account API key, or a token Heroku no longer lists): revoke it by hand", len(list))
+	}
+	return "", blocked("heroku: %d authorizations show the leaked token: revoke it by hand", len(ids))
+}
+
+// cloudflareBase is the API base of f's token: /user, or
+// /accounts/{account_id} for account-owned tokens (the cfat_ prefix, or a
+// verification that answered at an account endpoint), with the account id
+// read from the verification or beside the token.
+func cloudflareBase(f *finding.Finding) (string, string, error) {
+	cred := verifiers.PairSighting(&verifiers.Cloudflare{}, verifiers.Sighting{RuleID: f.RuleID, Secret: f.Secret, Context: f.Context})
+	kind, account := cred.Companions["kind"], cred.Companions["account_id"]
+	if v := f.Verification; v != nil && v.Identity["owner"] == "account" {
+		kind = "account-token"
+		if id := v.Identity["account_id"]; id != "" {
+			account = id
+		}
+	}
+	switch kind {
+	case "global-key", "origin-ca-key":
+		return "", "", blocked("cloudflare: %ss are not revoked by API: roll them in the dashboard", kind)
+	case "account-token":
+		if !cloudflareAccountID.MatchString(account) {
+			return "", "", blocked("cloudflare: account-owned token without its account id: revoke it in the dashboard (Manage Account → Account API Tokens)")
+		}
+		return "https://api.cloudflare.com/client/v4/accounts/" + account, "account", nil
+	}
+	return "https://api.cloudflare.com/client/v4/user", "user", nil
+}
+
+var cloudflareAccountID = regexp.MustCompile(`^[a-f0-9]{32}$`)
