@@ -215,19 +215,11 @@ func init() {
 			}}})
 
 	// SendGrid: the key id is the middle part of SG.<id>.<secret>; deleting
-	// needs the api_keys scope.
-	Register(&Registration{Provider: "sendgrid", Manual: "SendGrid → Settings → API Keys → Delete",
-		Revoke: simple{provider: "sendgrid", hosts: fixed("api.sendgrid.com"),
-			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
-				parts := strings.Split(f.Secret, ".")
-				if len(parts) != 3 {
-					return nil, nil, blocked("sendgrid: not an SG.<id>.<secret> key")
-				}
-				u := "https://api.sendgrid.com/v3/api_keys/" + parts[1]
-				return []Request{{Method: "DELETE", URL: u, Header: hdr("Authorization", "Bearer "+f.Secret)}},
-					[]Call{{Method: "DELETE", URL: u, Auth: "the leaked key itself", Why: "delete the key (needs the api_keys scope)"}}, nil
-			},
-			interpret: statusMap(map[int]error{204: nil, 200: nil, 401: ErrAlreadyDone, 404: ErrAlreadyDone, 403: ErrDenied})}})
+	// needs the api_keys scope (Twilio SendGrid "Delete API keys", read
+	// 2026-12). The key is deleted on the host it lives on: EU regional
+	// subusers' keys on api.eu.sendgrid.com (identity "region" of its
+	// verification), others on api.sendgrid.com; a 401 there is "already".
+	Register(&Registration{Provider: "sendgrid", Manual: "SendGrid → Settings → API Keys → Delete", Revoke: sendgridRevoke{}})
 
 	// Cloudflare: learn the token's id from its own verify endpoint, then
 	// delete that id (Cloudflare API reference "Verify Token" and "Delete
@@ -345,7 +337,7 @@ func init() {
 
 	// Twilio API keys: DELETE with the operator's Main credentials.
 	Register(&Registration{Provider: "twilio", Manual: "Twilio Console → Account → API keys & tokens → Delete",
-		Revoke: simple{provider: "twilio", hosts: fixed("api.twilio.com"),
+		Revoke: simple{provider: "twilio", hosts: fixed("iam.twilio.com"),
 			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				sid := f.Secret
 				if !strings.HasPrefix(sid, "SK") || len(sid) != 34 {
@@ -355,8 +347,12 @@ func init() {
 				if ac == "" {
 					return nil, nil, blocked("twilio: [providers.twilio] account_sid and auth_token_env are required")
 				}
-				u := "https://api.twilio.com/2010-04-01/Accounts/" + url.PathEscape(ac) + "/Keys/" + sid + ".json"
-				calls := []Call{{Method: "DELETE", URL: u, Auth: "operator Main auth token", Why: "delete the API key"}}
+				// Key resource v1 manages Standard and Restricted keys alike
+				// (twilio.com/docs/iam/api-keys/key-resource-v1, read
+				// 2026-12); the 2010 Keys resource does not know Restricted
+				// keys. Deleting needs a Main key or the auth token.
+				u := "https://iam.twilio.com/v1/Keys/" + sid
+				calls := []Call{{Method: "DELETE", URL: u, Auth: "operator Main auth token", Why: "delete this API key, named by its SID (Standard or Restricted)"}}
 				tok := env.getenv(env.Config.Twilio.AuthTokenEnv)
 				if tok == "" {
 					return nil, calls, blocked("twilio: environment variable %s is empty", orDefault(env.Config.Twilio.AuthTokenEnv, "(auth_token_env)"))
@@ -375,19 +371,38 @@ func init() {
 					Type         string `json:"type"`
 					ClientEmail  string `json:"client_email"`
 					PrivateKeyID string `json:"private_key_id"`
+					ProjectID    string `json:"project_id"`
 				}
 				if json.Unmarshal([]byte(f.Secret), &sa) != nil || sa.ClientEmail == "" || sa.PrivateKeyID == "" {
 					return nil, nil, blocked("gcp: only service-account key files (client_email, private_key_id) can be disabled by API")
 				}
-				u := "https://iam.googleapis.com/v1/projects/-/serviceAccounts/" + url.PathEscape(sa.ClientEmail) + "/keys/" + url.PathEscape(sa.PrivateKeyID) + ":disable"
-				calls := []Call{{Method: "POST", URL: u, Auth: "operator access token", Why: "disable the key (reversible; needs iam.serviceAccountKeys.disable)"}}
+				// With the project wildcard "-", a missing key answers 403
+				// like a missing permission (Cloud IAM "keys.disable" and
+				// resource-name wildcard notes, read 2026-12): name the
+				// project so that a deleted key is a 404.
+				project := sa.ProjectID
+				if project == "" {
+					if _, dom, ok := strings.Cut(sa.ClientEmail, "@"); ok && strings.HasSuffix(dom, ".iam.gserviceaccount.com") {
+						project = strings.TrimSuffix(dom, ".iam.gserviceaccount.com")
+					}
+				}
+				if project == "" {
+					project = "-"
+				}
+				u := "https://iam.googleapis.com/v1/projects/" + url.PathEscape(project) + "/serviceAccounts/" + url.PathEscape(sa.ClientEmail) + "/keys/" + url.PathEscape(sa.PrivateKeyID) + ":disable"
+				calls := []Call{{Method: "POST", URL: u, Auth: "operator access token", Why: "disable this key, named by the file's private_key_id (reversible; needs iam.serviceAccountKeys.disable)"}}
 				tok, err := env.operatorToken("gcp ([providers.gcp] token_env)", env.Config.GCP.TokenEnv)
 				if err != nil {
 					return nil, calls, err
 				}
 				return []Request{{Method: "POST", URL: u, Header: hdr("Authorization", "Bearer "+tok), Body: []byte(`{"serviceAccountKeyDisableReason":"SERVICE_ACCOUNT_KEY_DISABLE_REASON_EXPOSED"}`)}}, calls, nil
 			},
-			interpret: statusMap(map[int]error{200: nil, 404: ErrAlreadyDone, 401: ErrDenied, 403: ErrDenied})}})
+			interpret: func(i int, resp *Response, req Request, carry map[string]string) error {
+				if resp.StatusCode == 403 && strings.Contains(req.URL, "/projects/-/") {
+					return errf(req.Endpoint(), 403, "denied, or the key no longer exists (the project wildcard hides which)")
+				}
+				return statusMap(map[int]error{200: nil, 404: ErrAlreadyDone, 401: ErrDenied, 403: ErrDenied})(i, resp, req, carry)
+			}}})
 
 	// Providers without a revocation API: tickets say how to do it by hand.
 	for p, manual := range map[string]string{
@@ -474,7 +489,8 @@ func (g gitlabRotate) Plan(env *Env, f *finding.Finding) ([]Call, error) {
 	if env.Destination == nil {
 		return nil, env.noDestination("gitlab")
 	}
-	calls := []Call{{Method: "POST", URL: g.base(env) + "/api/v4/personal_access_tokens/self/rotate", Auth: "the leaked token itself", Why: "GitLab issues a new token and revokes the old one (needs api or self_rotate scope)"}}
+	calls := []Call{{Method: "GET", URL: g.base(env) + "/api/v4/personal_access_tokens/self", Auth: "the leaked token itself", Why: "read the token's lifetime (created_at, expires_at)"},
+		{Method: "POST", URL: g.base(env) + "/api/v4/personal_access_tokens/self/rotate", Auth: "the leaked token itself", Why: "GitLab issues a new token with the same lifetime (expires_at) and revokes this one (needs api or self_rotate scope)"}}
 	return append(calls, env.Destination.Calls()...), nil
 }
 
@@ -486,13 +502,33 @@ func (g gitlabRotate) Apply(ctx context.Context, env *Env, f *finding.Finding) (
 	if env.Destination == nil {
 		return nil, env.noDestination("gitlab")
 	}
-	req := Request{Provider: "gitlab", Hosts: hosts, Method: "POST", URL: g.base(env) + "/api/v4/personal_access_tokens/self/rotate",
-		Header: hdr("PRIVATE-TOKEN", f.Secret), Body: []byte("{}")}
-	resp, err := env.Client.Do(ctx, req)
+	// Without expires_at GitLab gives the new token one week where expiry
+	// is required (GitLab REST "Rotate a personal access token", read
+	// 2026-12): keep the old token's lifetime instead.
+	self := Request{Provider: "gitlab", Hosts: hosts, Method: "GET", URL: g.base(env) + "/api/v4/personal_access_tokens/self", Header: hdr("PRIVATE-TOKEN", f.Secret)}
+	sresp, err := env.Client.Do(ctx, self)
 	if err != nil {
 		return nil, err
 	}
-	ev := []string{resp.evidence(req)}
+	ev := []string{sresp.evidence(self)}
+	switch sresp.StatusCode {
+	case 200:
+	case 401:
+		return ev, already(self, 401, "token not valid")
+	default:
+		return ev, errf(self.Endpoint(), sresp.StatusCode, "cannot read the token's lifetime")
+	}
+	body := []byte("{}")
+	if exp, ok := gitlabKeepLifetime(sresp.Body, env.now()); ok {
+		body, _ = json.Marshal(map[string]string{"expires_at": exp})
+	}
+	req := Request{Provider: "gitlab", Hosts: hosts, Method: "POST", URL: g.base(env) + "/api/v4/personal_access_tokens/self/rotate",
+		Header: hdr("PRIVATE-TOKEN", f.Secret, "Content-Type", "application/json"), Body: body}
+	resp, err := env.Client.Do(ctx, req)
+	if err != nil {
+		return ev, err
+	}
+	ev = append(ev, resp.evidence(req))
 	switch resp.StatusCode {
 	case 200, 201:
 	case 401:
@@ -520,7 +556,30 @@ func (g gitlabRotate) Apply(ctx context.Context, env *Env, f *finding.Finding) (
 	return append(ev, fmt.Sprintf("stored the new token (id %d, expires %s) in %s", nt.ID, orDash(nt.ExpiresAt), env.Destination.Describe())), nil
 }
 
-var _ = time.Second
+// gitlabKeepLifetime returns the expires_at giving a rotated token the
+// lifetime of the token described by body (GET …/self): today plus
+// expires_at − created_at, at most 365 days (GitLab's default maximum).
+// ok is false when the old token does not expire.
+func gitlabKeepLifetime(body []byte, now time.Time) (string, bool) {
+	var b struct {
+		CreatedAt string `json:"created_at"`
+		ExpiresAt string `json:"expires_at"`
+	}
+	if json.Unmarshal(body, &b) != nil || b.ExpiresAt == "" {
+		return "", false
+	}
+	exp, err := time.Parse("2006-01-02", b.ExpiresAt)
+	if err != nil {
+		return "", false
+	}
+	created, err := time.Parse(time.RFC3339, b.CreatedAt)
+	if err != nil {
+		return "", false
+	}
+	days := int(exp.Sub(created.UTC().Truncate(24*time.Hour)).Hours() / 24)
+	days = min(max(days, 1), 365)
+	return now.UTC().AddDate(0, 0, days).Format("2006-01-02"), true
+}
 
 // herokuOwnAuthorization returns the id of the one authorization in body
 // (GET /oauth/authorizations) whose access token is the token of auth
@@ -578,3 +637,62 @@ func cloudflareBase(f *finding.Finding) (string, string, error) {
 }
 
 var cloudflareAccountID = regexp.MustCompile(`^[a-f0-9]{32}$`)
+
+// sendgridRevoke deletes a SendGrid key on the host it lives on.
+type sendgridRevoke struct{}
+
+// sendgridTarget is the DELETE URL of f's key and whether its host is
+// known from a live verification.
+func sendgridTarget(f *finding.Finding) (string, bool, error) {
+	parts := strings.Split(f.Secret, ".")
+	if len(parts) != 3 || parts[1] == "" {
+		return "", false, blocked("sendgrid: not an SG.<id>.<secret> key")
+	}
+	host, known := "api.sendgrid.com", false
+	if v := f.Verification; v != nil && v.Status == finding.StatusLive {
+		switch v.Identity["region"] {
+		case "eu":
+			host, known = "api.eu.sendgrid.com", true
+		case "global":
+			known = true
+		}
+	}
+	return "https://" + host + "/v3/api_keys/" + url.PathEscape(parts[1]), known, nil
+}
+
+func (sendgridRevoke) Plan(env *Env, f *finding.Finding) ([]Call, error) {
+	u, _, err := sendgridTarget(f)
+	if err != nil {
+		return nil, err
+	}
+	return []Call{{Method: "DELETE", URL: u, Auth: "the leaked key itself",
+		Why: "delete this key (its id is the middle part of the key; needs the api_keys scope) on the host it verified on: api.eu.sendgrid.com for EU regional subusers"}}, nil
+}
+
+func (sendgridRevoke) Apply(ctx context.Context, env *Env, f *finding.Finding) ([]string, error) {
+	u, known, err := sendgridTarget(f)
+	if err != nil {
+		return nil, err
+	}
+	req := Request{Provider: "sendgrid", Hosts: []string{"api.sendgrid.com", "api.eu.sendgrid.com"}, Method: "DELETE", URL: u, Header: hdr("Authorization", "Bearer "+f.Secret)}
+	resp, err := env.Client.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	ev := []string{resp.evidence(req)}
+	switch resp.StatusCode {
+	case 200, 204:
+		return ev, nil
+	case 401:
+		if !known {
+			// An EU key answers 401 on the global host while it works.
+			return ev, errf(req.Endpoint(), 401, "unauthorized here; the key's region is not known from a live verification")
+		}
+		return ev, already(req, 401, "key not valid")
+	case 404:
+		return ev, already(req, 404, "no such key")
+	case 403:
+		return ev, denied(req, 403)
+	}
+	return ev, errf(req.Endpoint(), resp.StatusCode, "unexpected answer")
+}
