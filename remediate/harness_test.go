@@ -30,6 +30,7 @@ type harness struct {
 	auditP  string
 	tracker remediate.Tracker
 	ver     remediate.Verifier
+	vc      *verifiers.Client
 	now     time.Time
 	secrets []string
 }
@@ -87,8 +88,19 @@ func newHarness(t *testing.T, policy string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.vc = vc
 	h.ver = remediate.FreshVerifier(verifiers.Default(), vc)
 	return h
+}
+
+// verifyWith re-verifies with verifiers configured by cfg (self-hosted hosts).
+func (h *harness) verifyWith(cfg verifiers.Config) {
+	h.t.Helper()
+	reg, err := verifiers.New(cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.ver = remediate.FreshVerifier(reg, h.vc)
 }
 
 // reopen re-reads the audit file, as a new run does.
