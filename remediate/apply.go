@@ -144,7 +144,7 @@ func (a *Applier) Apply(ctx context.Context, pl *Plan) ([]Result, error) {
 					remediated = true
 				}
 			}
-			if (r.Outcome == Denied || (r.Outcome == Skipped && s.Blocked != "") || r.Outcome == Failed) && s.Kind != Ticket {
+			if (r.Outcome == Denied || (r.Outcome == Skipped && r.Step.Blocked != "") || r.Outcome == Failed) && s.Kind != Ticket {
 				for _, k := range s.Fallback {
 					if !slices.ContainsFunc(steps, func(x Step) bool { return x.Kind == k }) && rule != nil {
 						fb := a.Planner.step(f, rule, s.Why+"; fallback after "+string(s.Kind)+" "+string(r.Outcome), k)
@@ -299,7 +299,10 @@ func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before *f
 		r.Outcome, r.Detail = Denied, err.Error()
 		return r
 	case errors.As(err, &be):
+		// Blocked while applying (the object to act on could not be
+		// identified): like a plan-time block, the fallback applies.
 		r.Outcome, r.Detail = Skipped, be.Reason
+		r.Step.Blocked = be.Reason
 		return r
 	default:
 		r.Outcome, r.Detail = Failed, err.Error()
@@ -308,6 +311,9 @@ func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before *f
 		}
 	}
 	after := a.verify(ctx, f)
+	if st, ok := act(reg, s.Kind).(Settler); ok && s.Kind == Revoke && r.Outcome == Done {
+		after = a.settle(ctx, f, after, st)
+	}
 	r.After = after
 	if after != nil {
 		f.Verification = after
@@ -383,4 +389,45 @@ func scrubRecord(r Record, secrets ...string) Record {
 		r.Calls[i].URL, r.Calls[i].Why = clean(r.Calls[i].URL), clean(r.Calls[i].Why)
 	}
 	return r
+}
+
+// Settler is an Action whose provider accepts a revocation before it takes
+// effect (GitHub answers 202 Accepted): a credential still live right after
+// it is checked again after SettleDelay, a few times, before the step says
+// "still answers live".
+type Settler interface {
+	SettleDelay() time.Duration
+}
+
+// settleTries is how many times a settling revocation is re-verified.
+const settleTries = 3
+
+func act(reg *Registration, k Kind) Action {
+	if reg == nil {
+		return nil
+	}
+	if k == Rotate {
+		return reg.Rotate
+	}
+	return reg.Revoke
+}
+
+// settle re-verifies f while it still answers live, waiting st's delay (or
+// Env.SettleWait) between checks.
+func (a *Applier) settle(ctx context.Context, f *finding.Finding, after *finding.Verification, st Settler) *finding.Verification {
+	wait := st.SettleDelay()
+	if a.Planner.Env.SettleWait > 0 {
+		wait = a.Planner.Env.SettleWait
+	}
+	for i := 0; i < settleTries && after != nil && after.Status == finding.StatusLive; i++ {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return after
+		case <-t.C:
+		}
+		after = a.verify(ctx, f)
+	}
+	return after
 }
