@@ -8,11 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"nhiscan/internal/gitcmd"
 )
 
 // The git CLI is the fast path for history: `git cat-file --batch` inflates
@@ -68,14 +69,12 @@ func gitAvailable() bool {
 // so that a history scan's peak memory stays below a diff-based scanner's:
 // by default git maps the whole pack and keeps a 96 MB delta-base cache.
 // Measured on etcd (166 MB pack): 318 MB -> 126 MB RSS for 10% more time.
-var gitMemory = []string{"-c", "core.deltaBaseCacheLimit=32m", "-c", "core.packedGitLimit=64m", "-c", "core.packedGitWindowSize=16m"}
+var gitMemory = []string{"core.deltaBaseCacheLimit=32m", "core.packedGitLimit=64m", "core.packedGitWindowSize=16m"}
 
+// gitCmd runs git in dir through gitcmd, which neutralises the scanned
+// repository's configuration that would run a program or reshape output.
 func gitCmd(ctx context.Context, dir string, args ...string) *exec.Cmd {
-	base := append([]string{"-C", dir, "-c", "core.quotePath=false"}, gitMemory...)
-	cmd := exec.CommandContext(ctx, "git", append(base, args...)...)
-	// Never let a scanned repository's environment or pager get involved.
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_PAGER=cat", "GIT_NO_REPLACE_OBJECTS=1")
-	return cmd
+	return gitcmd.CommandOpts(ctx, gitcmd.Options{Dir: dir, Config: append([]string{"core.quotePath=false"}, gitMemory...)}, args...)
 }
 
 // walkGitLog runs `git log --raw` over revs and parses every added or

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"nhiscan/fixtures"
+)
+
+// hostileRepo is a repository whose own configuration tries to make every
+// git command nhiscan runs execute a program: each program appends its name
+// to marker.
+type hostileRepo struct {
+	r              *fixtures.Repo
+	marker         string
+	base, tip      string
+	token, staged  string
+	missingBlob    string
+	armedByHostile []string
+}
+
+func newHostileRepo(t *testing.T) *hostileRepo {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("shell scripts")
+	}
+	g := fixtures.NewGen(13)
+	h := &hostileRepo{r: fixtures.NewRepo(t), marker: filepath.Join(t.TempDir(), "marker"), token: g.GitHubToken("ghp_"), staged: g.GitHubToken("ghp_")}
+	r := h.r
+	bin := t.TempDir()
+	script := func(name string) string {
+		p := filepath.Join(bin, name)
+		body := "#!/bin/sh\necho " + name + " >> '" + h.marker + "'\n"
+		if err := os.WriteFile(p, []byte(body), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	h.base = r.CommitFiles("base", map[string]string{"README.md": "# app\n", ".gitattributes": "*.env diff=evil filter=evil\n"})
+	r.CommitFiles("leak", map[string]string{"config/app.env": "DEBUG=1\nGITHUB_TOKEN=" + h.token + "\n"})
+	// A signed commit (a gpgsig header git verifies with gpg.program when
+	// log.showSignature is on).
+	raw := "tree " + r.Git("rev-parse", "HEAD^{tree}") + "\nparent " + r.Head() +
+		"\nauthor a <a@example.com> 1700000000 +0000\ncommitter a <a@example.com> 1700000000 +0000\n" +
+		"gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEE\n -----END PGP SIGNATURE-----\n\nsigned\n"
+	obj := filepath.Join(t.TempDir(), "commit")
+	if err := os.WriteFile(obj, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	signed := r.Git("hash-object", "-t", "commit", "-w", obj)
+	r.Git("update-ref", "HEAD", signed)
+	// A commit whose blob is then lost: reading it makes git fetch lazily
+	// from the promisor remote below.
+	h.tip = r.CommitFiles("lost", map[string]string{"notes.txt": "nothing here\n"})
+	h.missingBlob = r.Git("rev-parse", "HEAD:notes.txt")
+	r.Stage("staged.env", "GITHUB_TOKEN="+h.staged+"\n")
+	r.DeleteObject(h.missingBlob)
+
+	hooks := filepath.Join(bin, "hooks")
+	if err := os.Mkdir(hooks, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, hk := range []string{"post-index-change", "reference-transaction", "post-checkout", "pre-commit", "fsmonitor-watchman"} {
+		if err := os.Rename(script("hook-"+hk), filepath.Join(hooks, hk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, kv := range [][2]string{
+		{"core.fsmonitor", script("fsmonitor")},
+		{"core.hooksPath", hooks},
+		{"core.pager", script("pager")},
+		{"core.sshCommand", script("ssh")},
+		{"core.askPass", script("askpass")},
+		{"core.editor", script("editor")},
+		{"credential.helper", "!" + script("credential")},
+		{"log.showSignature", "true"},
+		{"gpg.program", script("gpg")},
+		{"gpg.ssh.program", script("gpg-ssh")},
+		{"gpg.x509.program", script("gpg-x509")},
+		{"diff.external", script("diff-external")},
+		{"diff.evil.textconv", script("textconv")},
+		{"diff.evil.command", script("diff-command")},
+		{"alias.log", "!" + script("alias-log")},
+		{"alias.ls-files", "!" + script("alias-ls-files")},
+		{"alias.diff", "!" + script("alias-diff")},
+		{"pager.log", script("pager-log")},
+		{"log.showRoot", "false"},
+		{"log.mailmap", "true"},
+		{"color.ui", "always"},
+		{"diff.noprefix", "true"},
+		{"core.repositoryFormatVersion", "1"},
+		{"extensions.partialClone", "origin"},
+		{"remote.origin.url", "ext::" + script("lazy-fetch") + " %S"},
+		{"remote.origin.promisor", "true"},
+		{"protocol.allow", "always"},
+	} {
+		r.Git("config", kv[0], kv[1])
+	}
+	// Arm check: plain git, without nhiscan's neutralising, runs them.
+	for _, args := range [][]string{
+		{"ls-files"},
+		{"log", "-3", "--format=%H"},
+		{"diff", "--cached"},
+		{"diff", "--cached", "--no-ext-diff"},
+		{"cat-file", "-p", h.missingBlob},
+	} {
+		_, _ = r.TryGit(args...)
+	}
+	data, _ := os.ReadFile(h.marker)
+	h.armedByHostile = strings.Fields(string(data))
+	for _, want := range []string{"fsmonitor", "gpg", "textconv", "lazy-fetch"} {
+		if !strings.Contains(string(data), want) {
+			t.Fatalf("the hostile configuration is not armed: %s did not run under plain git (ran: %q)", want, h.armedByHostile)
+		}
+	}
+	if err := os.Remove(h.marker); err != nil {
+		t.Fatal(err)
+	}
+	// Filters last: a failing filter process stops plain git before the
+	// textconv above could run.
+	for _, kv := range [][2]string{
+		{"filter.evil.clean", script("clean")},
+		{"filter.evil.smudge", script("smudge")},
+		{"filter.evil.process", script("filter-process")},
+	} {
+		r.Git("config", kv[0], kv[1])
+	}
+	return h
+}
+
+// TestHostileGitConfigRunsNothing scans a repository whose own git
+// configuration names programs for fsmonitor, signature checks, external
+// diffs, textconv, filters, pagers, hooks, aliases and a lazy fetch: scan
+// dir, staged, git and action run none of them and still find the secrets.
+func TestHostileGitConfigRunsNothing(t *testing.T) {
+	isolateGitConfig(t)
+	for _, k := range []string{"GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_WORKSPACE", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"} {
+		t.Setenv(k, "")
+	}
+	h := newHostileRepo(t)
+	event := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(event, []byte(pushPayload("refs/heads/main", h.base, h.tip)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want []string // in stdout
+	}{
+		{"dir", []string{"dir", h.r.Dir(), "--format", "json"}, []string{"config/app.env", "staged.env"}},
+		{"staged", []string{"staged", "--repo", h.r.Dir(), "--format", "json"}, []string{"staged.env"}},
+		{"git", []string{"git", h.r.Dir(), "--format", "json"}, []string{"config/app.env"}},
+		{"git range", []string{"git", h.r.Dir(), "--range", h.base + ".." + h.tip, "--format", "json"}, []string{"config/app.env"}},
+		{"action", []string{"action", "--event-name", "push", "--event", event, "--workspace", h.r.Dir()}, []string{"config/app.env"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := cli(t, tc.args...)
+			if data, err := os.ReadFile(h.marker); err == nil {
+				os.Remove(h.marker)
+				t.Fatalf("the repository's configuration ran: %q", strings.Fields(string(data)))
+			}
+			if code != 1 {
+				t.Errorf("exit %d, want 1 (findings)\nstdout: %s\nstderr: %s", code, out, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("no finding at %s\nstdout: %s\nstderr: %s", w, out, errOut)
+				}
+			}
+			if strings.Contains(out, "\x1b[") {
+				t.Errorf("color escapes from the repository's color.ui reached the output")
+			}
+		})
+	}
+}
