@@ -80,6 +80,10 @@ type globalOpts struct {
 	checkerOnce   *verifiers.Checker  // one per run: its cache and request budget span the run
 
 	log *slog.Logger // set by setup
+
+	noProxy     bool      // --no-proxy (egress.go)
+	stderr      io.Writer // for the one proxy warning
+	proxyWarned sync.Once
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -99,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	g := &globalOpts{}
+	g := &globalOpts{stderr: stderr}
 	root := &cobra.Command{
 		Use:   "scan",
 		Short: "Find leaked non-human-identity credentials in git history, trees and staged changes",
@@ -142,6 +146,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 	pf.BoolVar(&g.scanBinary, "scan-binary", false, "also scan binary files (NUL byte in the first 8000 bytes); by default they are counted and skipped")
 	pf.StringSliceVar(&g.enableRules, "enable-rule", nil, "only use these rule ids (repeatable)")
 	pf.StringVar(&g.repoURL, "repo-url", "", "web address of the repository, for links to commit and line in reports (default: the origin remote, or the repository of a GitHub Actions run)")
+	pf.BoolVar(&g.noProxy, "no-proxy", false, "connect to providers (verification, remediation) and to GitHub (scan org) directly, ignoring HTTPS_PROXY/NO_PROXY, so no proxy can see a credential")
 	g.addVerifyFlags(pf)
 	g.addRemediateFlags(pf)
 

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"nhiscan/fixtures"
@@ -175,5 +178,33 @@ func TestHostileGitConfigRunsNothing(t *testing.T) {
 				t.Errorf("color escapes from the repository's color.ui reached the output")
 			}
 		})
+	}
+}
+
+// TestOrgRefusesClearTextAPI: --api-url http://… is refused before anything
+// is sent (the token would travel in clear), and so are other schemes.
+func TestOrgRefusesClearTextAPI(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	const token = "org-cleartext-token-not-a-secret"
+	t.Setenv("GITHUB_TOKEN", token)
+	dir := t.TempDir()
+	for _, api := range []string{srv.URL + "/api/v3/", "file:///tmp/api", "ssh://" + srv.Listener.Addr().String() + "/"} {
+		t.Run(api, func(t *testing.T) {
+			code, out, errOut := cli(t, "org", "acme", "--api-url", api, "--state", filepath.Join(dir, "state.db"), "--cache-dir", filepath.Join(dir, "cache"))
+			if code != 2 || !strings.Contains(errOut, "https") {
+				t.Fatalf("exit %d, stderr %q; want 2 and a word on https", code, errOut)
+			}
+			if strings.Contains(out+errOut, token) {
+				t.Fatal("token printed")
+			}
+		})
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("%d requests reached the clear-text API", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state.db")); err == nil {
+		t.Error("the store was opened before the URL was checked")
 	}
 }
