@@ -6,11 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	"nhiscan/fixtures"
+	"nhiscan/verifiers"
 )
 
 // hostileRepo is a repository whose own configuration tries to make every
@@ -206,5 +209,69 @@ func TestOrgRefusesClearTextAPI(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "state.db")); err == nil {
 		t.Error("the store was opened before the URL was checked")
+	}
+}
+
+// TestNoProxyAndProxyWarning: with HTTPS_PROXY and an added CA
+// (SSL_CERT_FILE) the proxy could read credentials: one warning on stderr
+// (even with several clients), never the proxy's user info; --no-proxy
+// builds the clients without the proxy, verifies directly and warns not.
+func TestNoProxyAndProxyWarning(t *testing.T) {
+	srv := withFakes(t)
+	v := newVerifyRepo(t, srv, 131)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, srv.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var noProxy []bool
+	prev := verifyClientOptions
+	verifyClientOptions = func(o *verifiers.ClientOptions) {
+		prev(o)
+		mu.Lock()
+		noProxy = append(noProxy, o.NoProxy)
+		mu.Unlock()
+	}
+	t.Cleanup(func() { verifyClientOptions = prev })
+	const warning = "can read them in clear"
+	cases := []struct {
+		name     string
+		proxy    string
+		ca       string
+		args     []string
+		warnings int
+		noProxy  bool
+	}{
+		{"proxy and added CA", "http://user:pw-not-a-secret@127.0.0.1:1", ca, nil, 1, false},
+		{"proxy and added CA, --no-proxy", "http://user:pw-not-a-secret@127.0.0.1:1", ca, []string{"--no-proxy"}, 0, true},
+		{"proxy without an added CA", "http://127.0.0.1:1", "", nil, 0, false},
+		{"no proxy", "", ca, nil, 0, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("HTTPS_PROXY", tc.proxy)
+			t.Setenv("SSL_CERT_FILE", tc.ca)
+			t.Setenv("SSL_CERT_DIR", "")
+			t.Setenv("https_proxy", "")
+			mu.Lock()
+			noProxy = nil
+			mu.Unlock()
+			args := append([]string{"git", v.dir, "--verify", "--format", "json"}, tc.args...)
+			_, out, errOut := cli(t, args...)
+			if n := strings.Count(errOut, warning); n != tc.warnings {
+				t.Errorf("%d warnings, want %d:\n%s", n, tc.warnings, errOut)
+			}
+			if strings.Contains(errOut, "pw-not-a-secret") {
+				t.Error("the proxy's password was printed")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(noProxy) == 0 || slices.Contains(noProxy, !tc.noProxy) {
+				t.Errorf("clients built with NoProxy %v, want all %v", noProxy, tc.noProxy)
+			}
+			if tc.noProxy && !strings.Contains(out, `"live"`) {
+				t.Errorf("--no-proxy: the live secret was not verified directly:\n%s", out)
+			}
+		})
 	}
 }
