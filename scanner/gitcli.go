@@ -131,10 +131,10 @@ func parseGitLog(r *bufio.Reader) (*history, error) {
 			if strings.TrimSpace(tok) == "" {
 				return h, nil
 			}
-			return nil, errors.New("truncated output")
+			return h, errors.New("truncated output")
 		}
 		if err != nil {
-			return nil, err
+			return h, err
 		}
 		tok = strings.TrimSuffix(tok, "\x00")
 		tok = strings.TrimLeft(tok, "\n")
@@ -145,7 +145,7 @@ func parseGitLog(r *bufio.Reader) (*history, error) {
 			for i := range fields {
 				f, err := r.ReadString(0)
 				if err != nil {
-					return nil, errors.New("truncated commit header")
+					return h, errors.New("truncated commit header")
 				}
 				fields[i] = strings.TrimSuffix(f, "\x00")
 			}
@@ -159,11 +159,11 @@ func parseGitLog(r *bufio.Reader) (*history, error) {
 			// :100644 100644 <old> <new> M
 			f := strings.Fields(tok[1:])
 			if len(f) < 5 {
-				return nil, fmt.Errorf("bad raw entry %q", tok)
+				return h, fmt.Errorf("bad raw entry %q", tok)
 			}
 			path, err := r.ReadString(0)
 			if err != nil {
-				return nil, errors.New("truncated raw entry")
+				return h, errors.New("truncated raw entry")
 			}
 			path = strings.TrimSuffix(path, "\x00")
 			status := f[4]
@@ -173,12 +173,12 @@ func parseGitLog(r *bufio.Reader) (*history, error) {
 			oldID, ok1 := parseOID(f[2])
 			newID, ok2 := parseOID(f[3])
 			if !ok1 || !ok2 {
-				return nil, fmt.Errorf("bad object id in %q", tok)
+				return h, fmt.Errorf("bad object id in %q", tok)
 			}
 			h.changes = append(h.changes, change{commit: cur, path: path, old: oldID, new: newID})
 		case tok == "":
 		default:
-			return nil, fmt.Errorf("unexpected token %q", truncate(tok, 60))
+			return h, fmt.Errorf("unexpected token %q", truncate(tok, 60))
 		}
 	}
 }
