@@ -121,6 +121,24 @@ summary line per crawl goes to stderr.`,
 	return cmd
 }
 
+// privateDir creates dir 0700, or makes an existing one 0700: the mirrors
+// of private repositories and the API answers are kept there.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("%s is mode %o and cannot be made private: %w", dir, fi.Mode().Perm(), err)
+		}
+	}
+	return nil
+}
+
 func firstOf(s []string) string {
 	if len(s) == 0 {
 		return ""
@@ -160,7 +178,7 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		}
 		cacheDir = filepath.Join(base, "nhiscan", "mirrors")
 	}
-	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
+	if err := privateDir(cacheDir); err != nil {
 		return fmt.Errorf("--cache-dir: %w", err)
 	}
 	// No scanned tree here: a .gitleaksignore comes only from
@@ -306,6 +324,9 @@ func summaryLine(rep *github.Report, tr *github.Transport, etags *github.ETagCac
 
 func orgProgress(cmd *cobra.Command, g *globalOpts, mode string) github.Progress {
 	w := cmd.ErrOrStderr()
+	if g.quiet {
+		return nil // -q: nothing but the report and errors, whatever --progress says
+	}
 	switch mode {
 	case "none":
 		return nil
@@ -313,9 +334,6 @@ func orgProgress(cmd *cobra.Command, g *globalOpts, mode string) github.Progress
 		return github.NewProgress(w, true)
 	case "lines":
 		return github.NewProgress(w, false)
-	}
-	if g.quiet {
-		return nil
 	}
 	under := w
 	if lw, ok := w.(*lockedWriter); ok {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,8 +12,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"nhiscan/fixtures"
+	"nhiscan/fixtures/fakegithub"
+	"nhiscan/internal/store"
 	"nhiscan/verifiers"
 )
 
@@ -273,5 +277,128 @@ func TestNoProxyAndProxyWarning(t *testing.T) {
 				t.Errorf("--no-proxy: the live secret was not verified directly:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestOrgConcurrentRunsQuietPrivateCache: two crawls of one org sharing a
+// cache folder and a store at the same time both succeed, with no clone
+// tripping over the other's, and record two runs; -q prints nothing on
+// stderr (no progress); an existing world-writable cache folder is made
+// 0700.
+func TestOrgConcurrentRunsQuietPrivateCache(t *testing.T) {
+	const token = "org-concurrent-token-not-a-secret"
+	gh := fakegithub.New(t)
+	t.Setenv("SSL_CERT_FILE", gh.CAFile())
+	gh.RequireToken(token)
+	t.Setenv("GITHUB_TOKEN", token)
+	gen := fixtures.NewGen(33)
+	for _, name := range []string{"a", "b", "c"} {
+		w := fixtures.NewRepo(t)
+		w.CommitFiles("init", map[string]string{"app.env": "GITHUB_TOKEN=" + gen.GitHubToken("ghp_") + "\n"})
+		gh.Add(fakegithub.Repo{Owner: "acme", Name: name}, w.Dir())
+	}
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	if err := os.Mkdir(cache, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(cache, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state.db")
+	args := []string{"org", "acme", "--api-url", gh.APIURL(), "--state", state, "--cache-dir", cache,
+		"--progress", "lines", "--format", "json", "-q", "--concurrency", "1", "--check-concurrency", "1"}
+	arrived, release := gh.Hold("acme/a")
+	type result struct {
+		code     int
+		out, err string
+	}
+	results := make(chan result, 2)
+	start := func() {
+		go func() {
+			code, out, errOut := cli(t, args...)
+			results <- result{code, out, errOut}
+		}()
+	}
+	start()
+	select {
+	case <-arrived:
+	case <-time.After(time.Minute):
+		t.Fatal("the first crawl never reached acme/a")
+	}
+	start()
+	time.Sleep(time.Second) // the second crawl is listing and waiting for acme/a's mirror
+	release()
+	for range 2 {
+		r := <-results
+		if r.code != 1 {
+			t.Errorf("exit %d, want 1 (findings); stderr:\n%s", r.code, r.err)
+		}
+		if r.err != "" {
+			t.Errorf("-q: stderr not empty:\n%s", r.err)
+		}
+		if strings.Count(r.out, `"fingerprint"`) < 3 {
+			t.Errorf("report misses findings:\n%s", r.out)
+		}
+	}
+	st, err := store.Open(context.Background(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.Runs(context.Background(), "org:acme", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].ID == runs[1].ID || runs[0].FinishedAt.IsZero() || runs[1].FinishedAt.IsZero() {
+		t.Errorf("runs %+v, want two separate finished runs", runs)
+	}
+	fi, err := os.Stat(cache)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("cache folder mode %v, want 700 (%v)", fi.Mode().Perm(), err)
+	}
+}
+
+// TestReportOntoHardLink: --report where a hard link to another file sits
+// replaces the link and leaves the other file alone; the report is 0600.
+func TestReportOntoHardLink(t *testing.T) {
+	g := fixtures.NewGen(34)
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "prod.env"), []byte("GITHUB_TOKEN="+g.GitHubToken("ghp_")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "important.txt")
+	if err := os.WriteFile(victim, []byte("keep me\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := filepath.Join(dir, "report.json")
+	if err := os.Link(victim, rep); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	code, _, errOut := cli(t, "dir", src, "--format", "json", "--report", rep, "-q")
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "keep me\n" {
+		t.Fatalf("the linked file was written through: %q", data)
+	}
+	data, err := os.ReadFile(rep)
+	if err != nil || !strings.Contains(string(data), `"fingerprint"`) {
+		t.Fatalf("report: %v %q", err, data)
+	}
+	if fi, _ := os.Stat(rep); fi.Mode().Perm() != 0o600 {
+		t.Errorf("report mode %v", fi.Mode().Perm())
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".report.json.tmp-*")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	// A symbolic link is still refused, and its target untouched.
+	sl := filepath.Join(dir, "link.json")
+	if err := os.Symlink(victim, sl); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := cli(t, "dir", src, "--format", "json", "--report", sl); code != 2 || !strings.Contains(errOut, "symbolic link") {
+		t.Fatalf("symlink: exit %d, %s", code, errOut)
 	}
 }
