@@ -280,9 +280,12 @@ type Stats struct {
 	Blobs          int   `json:"blobs"`
 	Bytes          int64 `json:"bytes"`
 	MissingObjects int   `json:"missing_objects"`
-	SkippedLarge   int   `json:"skipped_large"`
-	SkippedBinary  int   `json:"skipped_binary"`
-	Errors         int   `json:"errors"`
+	// CorruptObjects are objects present but unreadable (a truncated or
+	// damaged object file), skipped; missing ones are MissingObjects.
+	CorruptObjects int `json:"corrupt_objects,omitempty"`
+	SkippedLarge   int `json:"skipped_large"`
+	SkippedBinary  int `json:"skipped_binary"`
+	Errors         int `json:"errors"`
 	// Warnings are human-readable notes about what was not scanned and why.
 	// They never contain a secret.
 	Warnings []string `json:"warnings,omitempty"`

@@ -27,6 +27,8 @@ type ClientOptions struct {
 	// map official host names to a local fake and trust its certificate).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	RootCAs     *x509.CertPool
+	// NoProxy connects directly, ignoring HTTPS_PROXY (scan --no-proxy).
+	NoProxy bool
 }
 
 // Client is the one HTTP client remediation uses. Every request, whoever
@@ -53,7 +55,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	tr, err := egress.NewTransport(egress.TransportOptions{
-		Timeout: opts.Timeout, DialContext: opts.DialContext, RootCAs: opts.RootCAs,
+		Timeout: opts.Timeout, DialContext: opts.DialContext, RootCAs: opts.RootCAs, NoProxy: opts.NoProxy,
 	})
 	if err != nil {
 		return nil, err

@@ -8,11 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"nhiscan/internal/gitcmd"
 )
 
 // The git CLI is the fast path for history: `git cat-file --batch` inflates
@@ -68,14 +69,12 @@ func gitAvailable() bool {
 // so that a history scan's peak memory stays below a diff-based scanner's:
 // by default git maps the whole pack and keeps a 96 MB delta-base cache.
 // Measured on etcd (166 MB pack): 318 MB -> 126 MB RSS for 10% more time.
-var gitMemory = []string{"-c", "core.deltaBaseCacheLimit=32m", "-c", "core.packedGitLimit=64m", "-c", "core.packedGitWindowSize=16m"}
+var gitMemory = []string{"core.deltaBaseCacheLimit=32m", "core.packedGitLimit=64m", "core.packedGitWindowSize=16m"}
 
+// gitCmd runs git in dir through gitcmd, which neutralises the scanned
+// repository's configuration that would run a program or reshape output.
 func gitCmd(ctx context.Context, dir string, args ...string) *exec.Cmd {
-	base := append([]string{"-C", dir, "-c", "core.quotePath=false"}, gitMemory...)
-	cmd := exec.CommandContext(ctx, "git", append(base, args...)...)
-	// Never let a scanned repository's environment or pager get involved.
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_PAGER=cat", "GIT_NO_REPLACE_OBJECTS=1")
-	return cmd
+	return gitcmd.CommandOpts(ctx, gitcmd.Options{Dir: dir, Config: append([]string{"core.quotePath=false"}, gitMemory...)}, args...)
 }
 
 // walkGitLog runs `git log --raw` over revs and parses every added or
@@ -132,10 +131,10 @@ func parseGitLog(r *bufio.Reader) (*history, error) {
 			if strings.TrimSpace(tok) == "" {
 				return h, nil
 			}
-			return nil, errors.New("truncated output")
+			return h, errors.New("truncated output")
 		}
 		if err != nil {
-			return nil, err
+			return h, err
 		}
 		tok = strings.TrimSuffix(tok, "\x00")
 		tok = strings.TrimLeft(tok, "\n")
@@ -146,7 +145,7 @@ func parseGitLog(r *bufio.Reader) (*history, error) {
 			for i := range fields {
 				f, err := r.ReadString(0)
 				if err != nil {
-					return nil, errors.New("truncated commit header")
+					return h, errors.New("truncated commit header")
 				}
 				fields[i] = strings.TrimSuffix(f, "\x00")
 			}
@@ -160,11 +159,11 @@ func parseGitLog(r *bufio.Reader) (*history, error) {
 			// :100644 100644 <old> <new> M
 			f := strings.Fields(tok[1:])
 			if len(f) < 5 {
-				return nil, fmt.Errorf("bad raw entry %q", tok)
+				return h, fmt.Errorf("bad raw entry %q", tok)
 			}
 			path, err := r.ReadString(0)
 			if err != nil {
-				return nil, errors.New("truncated raw entry")
+				return h, errors.New("truncated raw entry")
 			}
 			path = strings.TrimSuffix(path, "\x00")
 			status := f[4]
@@ -174,12 +173,12 @@ func parseGitLog(r *bufio.Reader) (*history, error) {
 			oldID, ok1 := parseOID(f[2])
 			newID, ok2 := parseOID(f[3])
 			if !ok1 || !ok2 {
-				return nil, fmt.Errorf("bad object id in %q", tok)
+				return h, fmt.Errorf("bad object id in %q", tok)
 			}
 			h.changes = append(h.changes, change{commit: cur, path: path, old: oldID, new: newID})
 		case tok == "":
 		default:
-			return nil, fmt.Errorf("unexpected token %q", truncate(tok, 60))
+			return h, fmt.Errorf("unexpected token %q", truncate(tok, 60))
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"nhiscan/finding"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -81,6 +82,9 @@ type historyScan struct {
 
 	failedAll bool         // cat-file --batch-all-objects stopped part-way
 	missing   map[oid]bool // blobs cat-file reported missing
+	corrupt   map[oid]bool // blobs present but unreadable (truncated, bad zlib)
+	dir       string
+	gitDir    string // resolved when a "missing" answer needs telling apart
 
 	scannedBlobs atomic.Int64
 	scannedBytes atomic.Int64
@@ -108,6 +112,7 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 	}
 	hs := &historyScan{
 		s:       s,
+		dir:     dir,
 		lines:   newLineSet(),
 		index:   map[oid]int32{},
 		hits:    map[int32][]hit{},
@@ -121,8 +126,9 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 	}
 
 	var (
-		hist  *history
-		stats finding.Stats
+		hist           *history
+		stats          finding.Stats
+		skippedCommits []skippedObject
 	)
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -132,7 +138,16 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 		walked := make(chan struct{})
 		go func() {
 			defer close(walked)
-			if hist, histErr = walkGitLog(gctx, dir, revs); histErr != nil {
+			hist, histErr = walkGitLog(gctx, dir, revs)
+			if histErr != nil && gctx.Err() == nil {
+				// A missing or unreadable commit or tree stops git log:
+				// walk again around it (the revisions themselves being
+				// wrong fails here too, with git's own message kept).
+				if h, sk, err := walkTolerant(gctx, dir, revs); err == nil {
+					hist, histErr, skippedCommits = h, nil, sk
+				}
+			}
+			if histErr != nil {
 				cancel() // no point reading objects the history cannot place
 			}
 		}()
@@ -152,7 +167,7 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 			var rest []oid
 			seen := map[oid]bool{}
 			for _, c := range hist.changes {
-				if _, ok := hs.index[c.new]; !ok && !seen[c.new] {
+				if _, ok := hs.index[c.new]; !ok && !seen[c.new] && !hs.corrupt[c.new] && !hs.missing[c.new] {
 					seen[c.new] = true
 					rest = append(rest, c.new)
 				}
@@ -197,6 +212,20 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 	stats.Bytes = hs.scannedBytes.Load()
 	stats.SkippedLarge = int(hs.skippedLarge.Load())
 	stats.SkippedBinary = int(hs.skippedBin.Load())
+	if len(skippedCommits) > 0 {
+		stats.MissingObjects += len(skippedCommits)
+		for i, sk := range skippedCommits {
+			if i == 5 {
+				stats.Warnings = append(stats.Warnings, fmt.Sprintf("… and %d more commits skipped", len(skippedCommits)-5))
+				break
+			}
+			stats.Warnings = append(stats.Warnings, fmt.Sprintf("commit %s skipped: %s", sk.id, sk.reason))
+		}
+	}
+	stats.CorruptObjects = len(hs.corrupt)
+	if stats.CorruptObjects > 0 {
+		stats.Warnings = append(stats.Warnings, fmt.Sprintf("%d objects are corrupt (present but unreadable: truncated or damaged) and were skipped", stats.CorruptObjects))
+	}
 	if stats.MissingObjects > 0 {
 		stats.Warnings = append(stats.Warnings, fmt.Sprintf("%d objects named by the history are missing from the repository (partial or shallow clone?); everything else was scanned", stats.MissingObjects))
 	}
@@ -271,7 +300,7 @@ func (hs *historyScan) readAll(ctx context.Context, dir string, stats *finding.S
 	if err != nil {
 		return err
 	}
-	err = hs.pump(ctx, cf, stats)
+	err = hs.pump(ctx, cf, stats, true)
 	if werr := cf.wait(); werr != nil && err == nil {
 		err = werr
 	}
@@ -292,11 +321,14 @@ func (hs *historyScan) readAll(ctx context.Context, dir string, stats *finding.S
 // counted and skipped, and reading resumes after it.
 func (hs *historyScan) readList(ctx context.Context, dir string, ids []oid, stats *finding.Stats) error {
 	for len(ids) > 0 {
+		hs.mu.Lock()
+		corruptBefore := len(hs.corrupt)
+		hs.mu.Unlock()
 		cf, err := startCatFile(ctx, dir, ids)
 		if err != nil {
 			return err
 		}
-		perr := hs.pump(ctx, cf, stats)
+		perr := hs.pump(ctx, cf, stats, false)
 		werr := cf.wait()
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -308,26 +340,57 @@ func (hs *historyScan) readList(ctx context.Context, dir string, ids []oid, stat
 		next := 0
 		hs.mu.Lock()
 		for next < len(ids) {
-			if _, ok := hs.index[ids[next]]; !ok && !hs.missing[ids[next]] {
+			if _, ok := hs.index[ids[next]]; !ok && !hs.missing[ids[next]] && !hs.corrupt[ids[next]] {
 				break
 			}
 			next++
 		}
+		blamed := len(hs.corrupt) > corruptBefore // pump saw the object git stopped at
 		hs.mu.Unlock()
 		if next >= len(ids) {
 			return nil
 		}
+		if blamed {
+			ids = ids[next:]
+			continue
+		}
 		bad := ids[next]
-		stats.Errors++
+		hs.markCorrupt(bad)
 		hs.s.log().Warn("unreadable object skipped", "blob", bad.String(), "err", errors.Join(perr, werr))
-		stats.Warnings = append(stats.Warnings, fmt.Sprintf("object %s could not be read (corrupt?) and was skipped", bad))
 		ids = ids[next+1:]
 	}
 	return nil
 }
 
+// markCorrupt records a blob that is present but cannot be read.
+func (hs *historyScan) markCorrupt(id oid) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.corrupt == nil {
+		hs.corrupt = map[oid]bool{}
+	}
+	hs.corrupt[id] = true
+}
+
+// absent tells a missing object from a present one git cannot read: an
+// object --batch-all-objects listed exists, and so does a loose object file.
+func (hs *historyScan) absent(ctx context.Context, id oid, listed bool) bool {
+	if listed {
+		return false
+	}
+	if hs.gitDir == "" {
+		out, err := gitCmd(ctx, hs.dir, "rev-parse", "--absolute-git-dir").Output()
+		if err != nil {
+			return true
+		}
+		hs.gitDir = strings.TrimSpace(string(out))
+	}
+	return !looseObjectExists(hs.gitDir, id)
+}
+
 // pump reads objects from cat-file and scans the blobs with the workers.
-func (hs *historyScan) pump(ctx context.Context, cf *catFile, stats *finding.Stats) error {
+// all says the objects come from --batch-all-objects (so every one exists).
+func (hs *historyScan) pump(ctx context.Context, cf *catFile, stats *finding.Stats, all bool) error {
 	jobs := make(chan blobJob, 2*hs.s.workers())
 	g, gctx := errgroup.WithContext(ctx)
 	for range hs.s.workers() {
@@ -354,13 +417,21 @@ func (hs *historyScan) pump(ctx context.Context, cf *catFile, stats *finding.Sta
 				return err
 			}
 			if h.typ == "missing" {
+				if !hs.absent(ctx, h.id, all) {
+					hs.markCorrupt(h.id)
+					hs.s.log().Warn("object unreadable (corrupt)", "blob", h.rawName)
+					continue
+				}
 				hs.mu.Lock()
 				if hs.missing == nil {
 					hs.missing = map[oid]bool{}
 				}
+				counted := hs.missing[h.id]
 				hs.missing[h.id] = true
 				hs.mu.Unlock()
-				stats.MissingObjects++
+				if !counted {
+					stats.MissingObjects++
+				}
 				hs.s.log().Warn("object missing from the repository", "blob", h.rawName)
 				continue
 			}
@@ -383,6 +454,7 @@ func (hs *historyScan) pump(ctx context.Context, cf *catFile, stats *finding.Sta
 			bp := bufPool.Get().(*[]byte)
 			data, err := cf.read(h, *bp)
 			if err != nil {
+				hs.markCorrupt(h.id) // its header came, its content did not
 				return err
 			}
 			*bp = data

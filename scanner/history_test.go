@@ -640,7 +640,7 @@ func TestScanHistoryBadInput(t *testing.T) {
 		for _, rd := range readers {
 			t.Run(rd.name, func(t *testing.T) {
 				res := mustScanHistory(t, newTestScanner(t), r.Dir(), HistoryOptions{GoGit: rd.goGit})
-				if res.Stats.Errors+res.Stats.MissingObjects < 1 {
+				if res.Stats.Errors+res.Stats.MissingObjects+res.Stats.CorruptObjects < 1 {
 					t.Errorf("corrupt object not counted: %+v", res.Stats)
 				}
 				checkFindings(t, res, []wantFinding{{rule: "github-pat", secret: good, locs: []wantLoc{{c1, "good.env", 1, ""}}}})
@@ -813,7 +813,7 @@ func TestScanHistoryStatsHoldNoSecret(t *testing.T) {
 					t.Errorf("secret %d appears in Stats: %s", i, strings.ReplaceAll(dump, sec, "<SECRET>"))
 				}
 			}
-			if res.Stats.SkippedLarge != 1 || res.Stats.SkippedBinary != 1 || res.Stats.MissingObjects+res.Stats.Errors < 2 {
+			if res.Stats.SkippedLarge != 1 || res.Stats.SkippedBinary != 1 || res.Stats.MissingObjects+res.Stats.Errors+res.Stats.CorruptObjects < 2 {
 				t.Errorf("stats do not count the skipped objects: %s", dump)
 			}
 		})

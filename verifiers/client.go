@@ -46,6 +46,8 @@ type ClientOptions struct {
 	// RootCAs replaces the trusted roots (tests). Default: system roots plus
 	// SSL_CERT_FILE.
 	RootCAs *x509.CertPool
+	// NoProxy connects directly, ignoring HTTPS_PROXY (scan --no-proxy).
+	NoProxy bool
 }
 
 // Client is the one HTTP client verifiers may use. It sends only HTTPS to the
@@ -119,7 +121,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	}
 	tr, err := egress.NewTransport(egress.TransportOptions{
 		Timeout: opts.Timeout, MaxIdlePerHost: opts.PerProvider,
-		DialContext: opts.DialContext, RootCAs: opts.RootCAs,
+		DialContext: opts.DialContext, RootCAs: opts.RootCAs, NoProxy: opts.NoProxy,
 	})
 	if err != nil {
 		return nil, err

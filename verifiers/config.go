@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -90,14 +91,13 @@ func validHost(h string) error {
 	if strings.ContainsAny(h, "/@?#*\\ \t") {
 		return fmt.Errorf("host %q: a host name only (no scheme, path, user or wildcard)", h)
 	}
+	hasPort := false
 	if hn, p, err := net.SplitHostPort(name); err == nil {
-		name, port = hn, p
+		name, port, hasPort = hn, p, true
 	}
-	if port != "" {
-		for _, r := range port {
-			if r < '0' || r > '9' {
-				return fmt.Errorf("host %q: bad port", h)
-			}
+	if hasPort {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strings.TrimLeft(port, "0123456789") != "" {
+			return fmt.Errorf("host %q: bad port (want 1-65535)", h)
 		}
 	}
 	if net.ParseIP(name) != nil {

@@ -365,6 +365,7 @@ func TestConfig(t *testing.T) {
 	for _, bad := range []string{
 		`gitlab = ["https://gitlab.example.com"]`, `gitlab = ["gitlab.example.com/api"]`, `gitlab = ["*.example.com"]`,
 		`gitlab = ["user@gitlab.example.com"]`, `aws = ["sts.evil.example"]`, `vault = ["vault.example.com:http"]`, `grafana = ["bad_host!"]`,
+		`vault = ["vault.example.com:99999"]`, `vault = ["vault.example.com:0"]`, `vault = ["vault.example.com:"]`, `vault = ["vault.example.com:+80"]`,
 	} {
 		if _, err := verifiers.ParseConfig([]byte("[verify.hosts]\n"+bad+"\n"), "toml"); err == nil {
 			t.Errorf("accepted %s", bad)

@@ -154,7 +154,7 @@ func writeSARIFFile(path string, g *globalOpts, s *scanner.Scanner, res *finding
 	}
 	opts := report.Options{ToolVersion: toolVersion(), Rules: ruleInfos(s.Engine.Rules()), RepoURL: g.repoURL}
 	if err := report.Write(f, "sarif", *res, opts); err != nil {
-		f.Close()
+		f.Discard()
 		return err
 	}
 	return f.Close()

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"nhiscan/internal/gitcmd"
+
 	"bytes"
 	"context"
 	"errors"
@@ -8,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -111,8 +112,7 @@ commit. With the pre-commit framework, use .pre-commit-hooks.yaml instead
 // hooksDir asks git where the repository's hooks live (honoring
 // core.hooksPath).
 func hooksDir(ctx context.Context, repo string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", "rev-parse", "--path-format=absolute", "--git-path", "hooks")
-	cmd.Dir = repo
+	cmd := gitcmd.CommandOpts(ctx, gitcmd.Options{Dir: repo, KeepHooksPath: true}, "rev-parse", "--path-format=absolute", "--git-path", "hooks")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

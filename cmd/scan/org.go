@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"nhiscan/finding"
+	"nhiscan/internal/egress"
 	"nhiscan/internal/store"
 	"nhiscan/scanner/github"
 )
@@ -122,6 +121,24 @@ summary line per crawl goes to stderr.`,
 	return cmd
 }
 
+// privateDir creates dir 0700, or makes an existing one 0700: the mirrors
+// of private repositories and the API answers are kept there.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("%s is mode %o and cannot be made private: %w", dir, fi.Mode().Perm(), err)
+		}
+	}
+	return nil
+}
+
 func firstOf(s []string) string {
 	if len(s) == 0 {
 		return ""
@@ -147,6 +164,12 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 	if o.concurrency < 1 || o.checkConcurrency < 0 {
 		return errors.New("--concurrency must be at least 1, --check-concurrency not negative")
 	}
+	// Before anything is opened or sent: the token goes over https to the
+	// configured GitHub host only.
+	host, err := github.ParseHost(o.apiURL)
+	if err != nil {
+		return err
+	}
 	cacheDir := o.cacheDir
 	if cacheDir == "" {
 		base, err := os.UserCacheDir()
@@ -155,7 +178,7 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		}
 		cacheDir = filepath.Join(base, "nhiscan", "mirrors")
 	}
-	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
+	if err := privateDir(cacheDir); err != nil {
 		return fmt.Errorf("--cache-dir: %w", err)
 	}
 	// No scanned tree here: a .gitleaksignore comes only from
@@ -191,16 +214,12 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 	s.Fingerprints = finding.NewFingerprinter(key)
 	g.fp, g.fpSet = s.Fingerprints, true
 
-	apiHost := "api.github.com"
-	apiBase := "https://api.github.com/"
-	gitHosts := []string{"github.com"} // where the token may go with git
-	if o.apiURL != "" {
-		u, err := url.Parse(o.apiURL)
-		if err != nil || u.Host == "" {
-			return fmt.Errorf("--api-url %q: want https://HOST/api/v3/", o.apiURL)
-		}
-		apiHost, apiBase = u.Host, strings.TrimSuffix(o.apiURL, "/")+"/"
-		gitHosts = []string{u.Host}
+	// Every request and clone carrying the token goes through this client:
+	// the egress transport under a guard for the GitHub host's API and git
+	// hosts, https only.
+	hc, err := github.NewHTTPClient(host, egress.TransportOptions{NoProxy: g.egressNoProxy()})
+	if err != nil {
+		return err
 	}
 	var tokens github.TokenSource
 	switch {
@@ -213,7 +232,7 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 			return err
 		}
 		tokens = &github.App{ID: o.appID, Key: key, InstallationID: o.appInstall, Org: t.Org, User: t.User,
-			Repo: firstOf(t.Repos), APIURL: apiBase}
+			Repo: firstOf(t.Repos), APIURL: host.API.String(), HTTP: hc}
 	default:
 		if tk := github.TokenFromEnv(); tk != nil {
 			tokens = tk
@@ -221,14 +240,14 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 			log.Warn("GITHUB_TOKEN is not set: anonymous access, public repositories only")
 		}
 	}
-	var base http.RoundTripper = http.DefaultTransport
+	base := hc.Transport
 	var etags *github.ETagCache
 	if !o.noConditionalRequests {
 		etags = &github.ETagCache{Base: base, Dir: filepath.Join(cacheDir, ".api")}
 		base = etags
 	}
-	tr := &github.Transport{Base: base, Tokens: tokens, Host: apiHost}
-	client, err := github.NewClient(&http.Client{Transport: tr}, o.apiURL)
+	tr := &github.Transport{Base: base, Tokens: tokens, Host: host.APIHost()}
+	client, err := github.NewClient(&http.Client{Transport: tr, CheckRedirect: hc.CheckRedirect}, host.API.String())
 	if err != nil {
 		return err
 	}
@@ -236,8 +255,8 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		log.Warn("waiting for the GitHub API", "reason", reason, "for", d.Round(time.Second))
 	}}
 	c := &github.Crawler{
-		Lister:           &github.Lister{Client: client, Wait: waiter, Log: log},
-		Cache:            &github.Cache{Dir: cacheDir, Tokens: tokens, TokenHosts: gitHosts},
+		Lister:           &github.Lister{Client: client, Wait: waiter, Host: host, Log: log},
+		Cache:            &github.Cache{Dir: cacheDir, Tokens: tokens, Host: host, HTTP: hc},
 		Store:            st,
 		Scanner:          s,
 		Concurrency:      o.concurrency,
@@ -313,6 +332,9 @@ func summaryLine(rep *github.Report, tr *github.Transport, etags *github.ETagCac
 
 func orgProgress(cmd *cobra.Command, g *globalOpts, mode string) github.Progress {
 	w := cmd.ErrOrStderr()
+	if g.quiet {
+		return nil // -q: nothing but the report and errors, whatever --progress says
+	}
 	switch mode {
 	case "none":
 		return nil
@@ -320,9 +342,6 @@ func orgProgress(cmd *cobra.Command, g *globalOpts, mode string) github.Progress
 		return github.NewProgress(w, true)
 	case "lines":
 		return github.NewProgress(w, false)
-	}
-	if g.quiet {
-		return nil
 	}
 	under := w
 	if lw, ok := w.(*lockedWriter); ok {

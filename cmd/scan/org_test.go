@@ -20,6 +20,7 @@ import (
 func TestRunOrg(t *testing.T) {
 	const token = "org-test-token-not-a-secret"
 	gh := fakegithub.New(t)
+	t.Setenv("SSL_CERT_FILE", gh.CAFile()) // the fake is an HTTPS server with its own CA
 	gh.RequireToken(token)
 	gen := fixtures.NewGen(9)
 	work := map[string]*fixtures.Repo{}
@@ -115,6 +116,7 @@ func TestRunOrgKilledAndResumed(t *testing.T) {
 	isolateGitConfig(t)
 	const token = "org-kill-token-not-a-secret"
 	gh := fakegithub.New(t)
+	t.Setenv("SSL_CERT_FILE", gh.CAFile()) // the fake is an HTTPS server with its own CA
 	gh.RequireToken(token)
 	gen := fixtures.NewGen(11)
 	names := []string{"a1", "a2", "a3", "a4", "a5"}
@@ -176,6 +178,7 @@ func TestRunOrgVerifyReverify(t *testing.T) {
 	srv := withFakes(t)
 	const token = "org-verify-token-not-a-secret"
 	gh := fakegithub.New(t)
+	t.Setenv("SSL_CERT_FILE", gh.CAFile()) // the fake is an HTTPS server with its own CA
 	gh.RequireToken(token)
 	gen := fixtures.NewGen(13)
 	leaked := gen.GitHubToken("ghp_")

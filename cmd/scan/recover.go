@@ -1,13 +1,14 @@
 package main
 
 import (
+	"nhiscan/internal/gitcmd"
+
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -86,8 +87,7 @@ func shortID(id string) string {
 
 // gitBlob reads an object with git cat-file. obj never starts with '-'.
 func (s *secretSource) gitBlob(ctx context.Context, obj, where string) ([]byte, string, error) {
-	cmd := exec.CommandContext(ctx, "git", "cat-file", "blob", obj)
-	cmd.Dir = s.dir
+	cmd := gitcmd.Command(ctx, s.dir, "cat-file", "blob", obj)
 	var out bytes.Buffer
 	cmd.Stdout = &limitedWriter{w: &out, n: maxRecoverBytes}
 	if err := cmd.Run(); err != nil {

@@ -111,7 +111,7 @@ Exit codes: 0 planned or applied, 1 a step failed, 2 error.`,
 // Checker, so a fresh answer, for every check: the run's own checker caches
 // the answers given before a revocation.
 func (g *globalOpts) verifierFor() (remediate.Verifier, error) {
-	opts := verifiers.ClientOptions{Timeout: g.verifyRequest, UserAgent: "nhiscan/" + toolVersion(), Logger: g.log}
+	opts := verifiers.ClientOptions{Timeout: g.verifyRequest, UserAgent: "nhiscan/" + toolVersion(), Logger: g.log, NoProxy: g.egressNoProxy()}
 	if verifyClientOptions != nil {
 		verifyClientOptions(&opts)
 	}
@@ -183,7 +183,7 @@ func (g *globalOpts) remediateRun(cmd *cobra.Command, fs []finding.Finding, o re
 	if apply && pol.Mode != remediate.ModeApply {
 		return fmt.Errorf("--apply: policy %s is in mode %q; set mode = \"apply\" in a policy file to act", pol.Source, pol.Mode)
 	}
-	opts := remediate.ClientOptions{UserAgent: "nhiscan/" + toolVersion(), Logger: g.log}
+	opts := remediate.ClientOptions{UserAgent: "nhiscan/" + toolVersion(), Logger: g.log, NoProxy: g.egressNoProxy()}
 	if remediateClientOptions != nil {
 		remediateClientOptions(&opts)
 	}

@@ -96,7 +96,7 @@ func writeCrawlReport(stdout io.Writer, out string, c report.Crawl) error {
 		return err
 	}
 	if err := report.WriteCrawlHTML(f, c, report.Options{}); err != nil {
-		f.Close()
+		f.Discard()
 		return err
 	}
 	if err := f.Close(); err != nil {

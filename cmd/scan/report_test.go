@@ -406,6 +406,7 @@ func TestFormatHTML(t *testing.T) {
 func TestReportAfterOrgCrawl(t *testing.T) {
 	const token = "report-test-token-not-a-secret"
 	gh := fakegithub.New(t)
+	t.Setenv("SSL_CERT_FILE", gh.CAFile()) // the fake is an HTTPS server with its own CA
 	gh.RequireToken(token)
 	t.Setenv("GITHUB_TOKEN", token)
 	gen := fixtures.NewGen(33)

@@ -1,10 +1,11 @@
 package main
 
 import (
+	"nhiscan/internal/gitcmd"
+
 	"context"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 )
 
@@ -58,7 +59,7 @@ func (g *globalOpts) repoURLFor(ctx context.Context, dir string) string {
 		}
 		return browseURL(strings.TrimRight(server, "/") + "/" + repo)
 	}
-	out, err := exec.CommandContext(ctx, "git", "-C", dir, "remote", "get-url", "origin").Output()
+	out, err := gitcmd.Command(ctx, dir, "remote", "get-url", "origin").Output()
 	if err != nil {
 		return ""
 	}

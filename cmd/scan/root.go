@@ -84,6 +84,10 @@ type globalOpts struct {
 	fpSet bool
 
 	log *slog.Logger // set by setup
+
+	noProxy     bool      // --no-proxy (egress.go)
+	stderr      io.Writer // for the one proxy warning
+	proxyWarned sync.Once
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -103,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	g := &globalOpts{}
+	g := &globalOpts{stderr: stderr}
 	root := &cobra.Command{
 		Use:   "scan",
 		Short: "Find leaked non-human-identity credentials in git history, trees and staged changes",
@@ -146,6 +150,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 	pf.BoolVar(&g.scanBinary, "scan-binary", false, "also scan binary files (NUL byte in the first 8000 bytes); by default they are counted and skipped")
 	pf.StringSliceVar(&g.enableRules, "enable-rule", nil, "only use these rule ids (repeatable)")
 	pf.StringVar(&g.repoURL, "repo-url", "", "web address of the repository, for links to commit and line in reports (default: the origin remote, or the repository of a GitHub Actions run)")
+	pf.BoolVar(&g.noProxy, "no-proxy", false, "connect to providers (verification, remediation) and to GitHub (scan org) directly, ignoring HTTPS_PROXY/NO_PROXY, so no proxy can see a credential")
 	g.addVerifyFlags(pf)
 	g.addRemediateFlags(pf)
 
@@ -317,7 +322,7 @@ func (g *globalOpts) output(cmd *cobra.Command, meta map[string]report.RuleInfo,
 			return err
 		}
 		if err := report.Write(f, g.format, *res, opts); err != nil {
-			f.Close()
+			f.Discard()
 			return err
 		}
 		if err := f.Close(); err != nil {
@@ -380,21 +385,66 @@ func loadBaseline(path string) (map[string]bool, *scanner.IgnoreList, error) {
 	return known, il, nil
 }
 
-// createPrivate creates (or truncates) a report file readable only by its
-// owner, refusing to write through a symbolic link.
-func createPrivate(path string) (*os.File, error) {
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		return nil, fmt.Errorf("report %s: is a symbolic link; refusing to write through it", path)
+// privateFile is a report being written: a temporary file (0600) beside
+// its destination, renamed over it by Close. The destination is never
+// opened, so a hard link there is replaced, not written through (the other
+// name keeps its content), and a half-written report never replaces a
+// whole one.
+type privateFile struct {
+	*os.File
+	path string
+	done bool
+}
+
+// createPrivate starts a report file readable only by its owner. A
+// symbolic link or anything but a regular file at path is refused.
+func createPrivate(path string) (*privateFile, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("report %s: is a symbolic link; refusing to write through it", path)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("report %s: not a regular file", path)
+		}
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|noFollow, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
+		os.Remove(f.Name())
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	return f, nil
+	return &privateFile{File: f, path: path}, nil
+}
+
+// Close finishes the report: it replaces whatever was at the path.
+func (p *privateFile) Close() error {
+	if p.done {
+		return nil
+	}
+	p.done = true
+	tmp := p.File.Name()
+	if err := p.File.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, p.path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// Discard drops an unfinished report; what was at the path stays.
+func (p *privateFile) Discard() {
+	if p.done {
+		return
+	}
+	p.done = true
+	p.File.Close()
+	os.Remove(p.File.Name())
 }
 
 func ruleInfos(rs *rules.Ruleset) map[string]report.RuleInfo {

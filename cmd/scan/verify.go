@@ -214,6 +214,7 @@ func (g *globalOpts) checker() (*verifiers.Checker, error) {
 		MaxRequests: g.verifyMax,
 		UserAgent:   "nhiscan/" + toolVersion(),
 		Logger:      g.log,
+		NoProxy:     g.egressNoProxy(),
 	}
 	if verifyClientOptions != nil {
 		verifyClientOptions(&opts)

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"nhiscan/internal/gitcmd"
 )
 
 // CLIGit answers the Git questions with the git command in Dir.
@@ -22,9 +24,9 @@ func (g CLIGit) run(args ...string) (string, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = g.Dir
-	cmd.Env = g.Env
+	// The checked-out repository is untrusted: gitcmd neutralises its
+	// configuration that would run a program.
+	cmd := gitcmd.CommandOpts(ctx, gitcmd.Options{Dir: g.Dir, Env: g.Env}, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

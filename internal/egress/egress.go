@@ -163,11 +163,14 @@ type TransportOptions struct {
 	MaxIdlePerHost int
 	DialContext    func(ctx context.Context, network, addr string) (net.Conn, error) // tests
 	RootCAs        *x509.CertPool                                                    // tests; default SystemRoots
+	// NoProxy connects directly, ignoring HTTPS_PROXY / NO_PROXY (scan
+	// --no-proxy): no proxy can then see a credential.
+	NoProxy bool
 }
 
 // NewTransport is the transport under every Guard: proxies from the
-// environment (HTTPS_PROXY, NO_PROXY), TLS 1.2+, system roots plus
-// SSL_CERT_FILE.
+// environment (HTTPS_PROXY, NO_PROXY) unless NoProxy, TLS 1.2+, system
+// roots plus SSL_CERT_FILE.
 func NewTransport(o TransportOptions) (*http.Transport, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
@@ -183,8 +186,12 @@ func NewTransport(o TransportOptions) (*http.Transport, error) {
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}).DialContext
 	}
+	proxy := http.ProxyFromEnvironment
+	if o.NoProxy {
+		proxy = nil
+	}
 	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
+		Proxy:                 proxy,
 		DialContext:           dial,
 		TLSClientConfig:       &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:   o.Timeout,
@@ -193,6 +200,38 @@ func NewTransport(o TransportOptions) (*http.Transport, error) {
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
 	}, nil
+}
+
+// ProxyWarning is what an operator must know when a proxy may read
+// credentials in clear: HTTPS_PROXY is set (and NoProxy is not) and
+// SSL_CERT_FILE or SSL_CERT_DIR adds certificate authorities, so the proxy
+// can terminate TLS with a certificate this process trusts and see every
+// request, credentials included. "" otherwise. (Without an added CA the
+// proxy only tunnels: TLS runs end to end with the provider.)
+func ProxyWarning(noProxy bool) string {
+	if noProxy {
+		return ""
+	}
+	proxy := os.Getenv("HTTPS_PROXY")
+	if proxy == "" {
+		proxy = os.Getenv("https_proxy")
+	}
+	ca := os.Getenv("SSL_CERT_FILE")
+	if ca == "" {
+		ca = os.Getenv("SSL_CERT_DIR")
+	}
+	if proxy == "" || ca == "" {
+		return ""
+	}
+	host := proxy
+	if u, err := url.Parse(proxy); err == nil && u.Host != "" {
+		host = u.Host // never the proxy's user info
+	} else {
+		host = "the configured proxy"
+	}
+	return fmt.Sprintf("warning: credentials sent for verification, remediation or the crawl go through the HTTPS_PROXY %s, "+
+		"and SSL_CERT_FILE/SSL_CERT_DIR adds a certificate authority, so that proxy can read them in clear; "+
+		"use --no-proxy to connect to the providers directly", host)
 }
 
 // SystemRoots is the system pool plus the PEM certificates of SSL_CERT_FILE.

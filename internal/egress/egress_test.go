@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -94,5 +95,51 @@ func TestRetryAfter(t *testing.T) {
 	h.Set("X-RateLimit-Reset", "4102444800") // 2100-01-01
 	if RetryAfter(h, false) != 0 || RetryAfter(h, true) <= 0 {
 		t.Errorf("reset header: without %v, with %v", RetryAfter(h, false), RetryAfter(h, true))
+	}
+}
+
+func TestNoProxy(t *testing.T) {
+	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:1")
+	for _, noProxy := range []bool{false, true} {
+		tr, err := NewTransport(TransportOptions{NoProxy: noProxy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (tr.Proxy == nil) != noProxy {
+			t.Errorf("NoProxy %v: proxy function set = %v", noProxy, tr.Proxy != nil)
+		}
+	}
+}
+
+func TestProxyWarning(t *testing.T) {
+	cases := []struct {
+		name, proxy, lower, certFile, certDir string
+		noProxy                               bool
+		want                                  string
+	}{
+		{name: "proxy and CA file", proxy: "http://u:secretpw@proxy.corp:3128", certFile: "/etc/corp.pem", want: "proxy.corp:3128"},
+		{name: "lower-case proxy and CA dir", lower: "http://proxy.corp:3128", certDir: "/etc/certs", want: "proxy.corp:3128"},
+		{name: "proxy without scheme", proxy: "proxy.corp:3128", certFile: "/etc/corp.pem", want: "the configured proxy"},
+		{name: "--no-proxy", proxy: "http://proxy.corp:3128", certFile: "/etc/corp.pem", noProxy: true},
+		{name: "proxy only: TLS end to end", proxy: "http://proxy.corp:3128"},
+		{name: "CA only", certFile: "/etc/corp.pem"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("HTTPS_PROXY", tc.proxy)
+			t.Setenv("https_proxy", tc.lower)
+			t.Setenv("SSL_CERT_FILE", tc.certFile)
+			t.Setenv("SSL_CERT_DIR", tc.certDir)
+			got := ProxyWarning(tc.noProxy)
+			if tc.want == "" {
+				if got != "" {
+					t.Fatalf("warning %q", got)
+				}
+				return
+			}
+			if !strings.Contains(got, tc.want) || !strings.Contains(got, "--no-proxy") || strings.Contains(got, "secretpw") {
+				t.Fatalf("warning %q", got)
+			}
+		})
 	}
 }

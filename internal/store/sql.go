@@ -204,6 +204,16 @@ func scanRun(r scanner_) (Run, error) {
 }
 
 func (s *sqlStore) BeginRun(ctx context.Context, scope string, at time.Time) (Run, error) {
+	return s.beginRun(ctx, scope, at, true)
+}
+
+// BeginNewRun starts a new run of scope, never resuming one: for a crawl
+// that runs while another crawl of the same scope is still going.
+func (s *sqlStore) BeginNewRun(ctx context.Context, scope string, at time.Time) (Run, error) {
+	return s.beginRun(ctx, scope, at, false)
+}
+
+func (s *sqlStore) beginRun(ctx context.Context, scope string, at time.Time, resume bool) (Run, error) {
 	var run Run
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if s.postgres {
@@ -213,7 +223,7 @@ func (s *sqlStore) BeginRun(ctx context.Context, scope string, at time.Time) (Ru
 		}
 		last, err := scanRun(tx.QueryRowContext(ctx, s.q(`SELECT `+runCols+` FROM runs WHERE scope = ? ORDER BY id DESC LIMIT 1`), scope))
 		switch {
-		case err == nil && last.FinishedAt.IsZero():
+		case resume && err == nil && last.FinishedAt.IsZero():
 			run = last
 			run.Resumed = true
 			return nil

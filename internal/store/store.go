@@ -52,6 +52,10 @@ type Store interface {
 	// the id of the newest finished run of the scope before it (0 if none),
 	// the "last run" of since-last-run reports.
 	BeginRun(ctx context.Context, scope string, at time.Time) (Run, error)
+	// BeginNewRun starts a new run of scope and never resumes one: for a
+	// crawl started while another crawl of the same scope is running, so
+	// their runs stay apart.
+	BeginNewRun(ctx context.Context, scope string, at time.Time) (Run, error)
 	// FinishRun marks a run finished with its counters. It also records the
 	// open-live count (secrets whose status is live at that moment) for
 	// trends. Finishing a finished run overwrites its counters.

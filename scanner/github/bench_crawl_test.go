@@ -51,7 +51,7 @@ func TestCrawlBench200(t *testing.T) {
 			"--cache-dir", filepath.Join(dir, "cache"), "--progress", "none", "--format", "json", "--report", filepath.Join(dir, label+".json")}, extra...)
 		args = append(args, strings.Fields(os.Getenv("NHISCAN_BENCH_ARGS"))...)
 		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "GITHUB_TOKEN="+tok)
+		cmd.Env = append(os.Environ(), "GITHUB_TOKEN="+tok, "SSL_CERT_FILE="+gh.CAFile())
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		start := time.Now()

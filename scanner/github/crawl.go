@@ -2,10 +2,14 @@ package github
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -146,7 +150,19 @@ func Scope(t Target, s Shard) string {
 // is committed, and the next Crawl of the same scope resumes the same run.
 func (c *Crawler) Crawl(ctx context.Context, t Target, f Filter) (*Report, error) {
 	scope := Scope(t, c.Shard)
-	run, err := c.Store.BeginRun(ctx, scope, c.now())
+	// A crawl of the same scope still running (another process sharing
+	// the cache folder) holds the scope's lock: its unfinished run is not
+	// ours to resume, so this crawl records a run of its own.
+	begin := c.Store.BeginRun
+	if unlock, ok, err := c.scopeLock(scope); err != nil {
+		return nil, err
+	} else if ok {
+		defer unlock()
+	} else {
+		c.log().Warn("another crawl of this scope is running; this one records a separate run", "scope", scope)
+		begin = c.Store.BeginNewRun
+	}
+	run, err := begin(ctx, scope, c.now())
 	if err != nil {
 		return nil, err
 	}
@@ -269,6 +285,19 @@ func (c *Crawler) Crawl(ctx context.Context, t Target, f Filter) (*Report, error
 	}
 	rep.Run.FinishedAt = c.now()
 	return rep, nil
+}
+
+// scopeLock tries the scope's lock file in the cache folder.
+func (c *Crawler) scopeLock(scope string) (unlock func(), ok bool, err error) {
+	if c.Cache == nil || c.Cache.Dir == "" {
+		return func() {}, true, nil
+	}
+	dir := filepath.Join(c.Cache.Dir, ".runs")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, false, fmt.Errorf("run lock: %w", err)
+	}
+	sum := sha256.Sum256([]byte(scope))
+	return tryLock(filepath.Join(dir, hex.EncodeToString(sum[:8])+".lock"))
 }
 
 // markGone marks the store's repositories of the target's owners (and this

@@ -10,7 +10,9 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,10 +26,13 @@ import (
 	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakegithub"
+	"nhiscan/internal/egress"
 	"nhiscan/internal/store"
 	"nhiscan/rules"
 	"nhiscan/scanner"
 	"nhiscan/scanner/github"
+
+	git "github.com/go-git/go-git/v5"
 )
 
 var (
@@ -113,6 +118,21 @@ func (o *org) add(name string, meta fakegithub.Repo) {
 	o.served[name] = o.gh.Add(meta, w.Dir())
 }
 
+// egress is the crawl's host and guarded client for the fake (its
+// certificate trusted).
+func (o *org) egress(t *testing.T) (github.Host, *http.Client) {
+	t.Helper()
+	host, err := github.ParseHost(o.gh.APIURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := github.NewHTTPClient(host, egress.TransportOptions{RootCAs: o.gh.CertPool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return host, hc
+}
+
 // commitSecret adds a new secret to a repository upstream and returns it.
 func (o *org) commitSecret(name, branch string) string {
 	w := o.work[name]
@@ -143,7 +163,8 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) crawler(t *testing.T, o *org, shard github.Shard) *github.Crawler {
-	tr := &github.Transport{Tokens: github.StaticToken(token), Host: strings.TrimPrefix(o.gh.URL, "http://")}
+	host, hc := o.egress(t)
+	tr := &github.Transport{Base: hc.Transport, Tokens: github.StaticToken(token), Host: o.gh.Host()}
 	client, err := github.NewClient(&http.Client{Transport: tr}, o.gh.APIURL())
 	if err != nil {
 		t.Fatal(err)
@@ -166,8 +187,8 @@ func (e *env) crawler(t *testing.T, o *org, shard github.Shard) *github.Crawler 
 		},
 	}
 	return &github.Crawler{
-		Lister:      &github.Lister{Client: client, Wait: w},
-		Cache:       &github.Cache{Dir: e.cache, Tokens: github.StaticToken(token)},
+		Lister:      &github.Lister{Client: client, Wait: w, Host: host},
+		Cache:       &github.Cache{Dir: e.cache, Tokens: github.StaticToken(token), Host: host, HTTP: hc},
 		Store:       e.st,
 		Scanner:     e.scanner,
 		Concurrency: 3,
@@ -311,7 +332,7 @@ func TestCrawlFailingRepoReportedOthersFinish(t *testing.T) {
 			t.Fatalf("broken = %+v", rr)
 		}
 	}
-	rp, err := e.st.Repo(context.Background(), o.gh.URL+"/git/acme/broken.git")
+	rp, err := e.st.Repo(context.Background(), o.gh.URL+"/acme/broken.git")
 	if err != nil || rp.State != store.RepoError || len(rp.Tips) != 0 {
 		t.Fatalf("broken in store = %+v, %v", rp, err)
 	}
@@ -333,7 +354,7 @@ func TestCrawlDeletedUpstream(t *testing.T) {
 	if rep.ByOutcome()[github.Gone] != 1 {
 		t.Fatalf("outcomes = %v", rep.ByOutcome())
 	}
-	rp, err := e.st.Repo(context.Background(), o.gh.URL+"/git/acme/old.git")
+	rp, err := e.st.Repo(context.Background(), o.gh.URL+"/acme/old.git")
 	if err != nil || rp.State != store.RepoDeleted {
 		t.Fatalf("old = %+v, %v", rp, err)
 	}
@@ -354,7 +375,7 @@ func TestCrawlFilteredOutIsNotGone(t *testing.T) {
 	if len(rep.Repos) != 1 || rep.Repos[0].Repo.FullName != "acme/api" || rep.Counts.ReposTotal != 1 {
 		t.Fatalf("repos = %+v", rep.Repos)
 	}
-	rp, err := e.st.Repo(context.Background(), o.gh.URL+"/git/acme/fork.git")
+	rp, err := e.st.Repo(context.Background(), o.gh.URL+"/acme/fork.git")
 	if err != nil || rp.State != store.RepoOK {
 		t.Fatalf("filtered-out fork = %+v, %v", rp, err)
 	}
@@ -563,8 +584,9 @@ func TestListPaginatesLinkHeader(t *testing.T) {
 func TestListConditionalRequests(t *testing.T) {
 	o := newOrg(t)
 	o.gh.AddListed(fakegithub.Repo{Owner: "acme", Name: "one"})
-	cache := &github.ETagCache{Dir: filepath.Join(t.TempDir(), "api")}
-	tr := &github.Transport{Base: cache, Tokens: github.StaticToken(token), Host: strings.TrimPrefix(o.gh.URL, "http://")}
+	_, hc := o.egress(t)
+	cache := &github.ETagCache{Base: hc.Transport, Dir: filepath.Join(t.TempDir(), "api")}
+	tr := &github.Transport{Base: cache, Tokens: github.StaticToken(token), Host: o.gh.Host()}
 	client, err := github.NewClient(&http.Client{Transport: tr}, o.gh.APIURL())
 	if err != nil {
 		t.Fatal(err)
@@ -597,11 +619,11 @@ func TestAppInstallationToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.gh.EnableApp(1234, &key.PublicKey, 99)
-	app := &github.App{ID: 1234, Key: loaded, Org: "acme", APIURL: o.gh.APIURL()}
+	_, hc := o.egress(t)
+	app := &github.App{ID: 1234, Key: loaded, Org: "acme", APIURL: o.gh.APIURL(), HTTP: hc}
 	e := newEnv(t)
 	c := e.crawler(t, o, github.Shard{})
-	host := strings.TrimPrefix(o.gh.URL, "http://")
-	client, _ := github.NewClient(&http.Client{Transport: &github.Transport{Tokens: app, Host: host}}, o.gh.APIURL())
+	client, _ := github.NewClient(&http.Client{Transport: &github.Transport{Base: hc.Transport, Tokens: app, Host: o.gh.Host()}}, o.gh.APIURL())
 	c.Lister.Client = client
 	c.Cache.Tokens = app
 	rep := crawl(t, c)
@@ -617,7 +639,7 @@ func TestAppInstallationToken(t *testing.T) {
 	}
 	// A wrong key is refused.
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
-	bad := &github.App{ID: 1234, Key: other, InstallationID: 99, APIURL: o.gh.APIURL()}
+	bad := &github.App{ID: 1234, Key: other, InstallationID: 99, APIURL: o.gh.APIURL(), HTTP: hc}
 	if _, err := bad.Token(context.Background()); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("token with a wrong key: %v", err)
 	}
@@ -627,7 +649,7 @@ func TestCacheFolderPrivate(t *testing.T) {
 	o := newOrg(t, "api")
 	e := newEnv(t)
 	crawl(t, e.crawler(t, o, github.Shard{}))
-	host := strings.ReplaceAll(strings.TrimPrefix(o.gh.URL, "http://"), ":", "_")
+	host := strings.ReplaceAll(o.gh.Host(), ":", "_")
 	for _, d := range []string{e.cache, filepath.Join(e.cache, host), filepath.Join(e.cache, host, "acme")} {
 		fi, err := os.Stat(d)
 		if err != nil {
@@ -860,7 +882,8 @@ func TestListUserPrivateRepos(t *testing.T) {
 	o.gh.AddListed(fakegithub.Repo{Owner: "octo", Name: "public-one"})
 	o.gh.AddListed(fakegithub.Repo{Owner: "octo", Name: "secret-one", Private: true})
 	o.gh.AddListed(fakegithub.Repo{Owner: "someone", Name: "theirs"})
-	tr := &github.Transport{Base: http.DefaultTransport, Tokens: github.StaticToken(token), Host: strings.TrimPrefix(o.gh.URL, "http://")}
+	_, hc := o.egress(t)
+	tr := &github.Transport{Base: hc.Transport, Tokens: github.StaticToken(token), Host: o.gh.Host()}
 	client, err := github.NewClient(&http.Client{Transport: tr}, o.gh.APIURL())
 	if err != nil {
 		t.Fatal(err)
@@ -892,6 +915,126 @@ func TestListUserPrivateRepos(t *testing.T) {
 		}
 		if warned := strings.Contains(logs.String(), "only public repositories"); warned != c.warned {
 			t.Errorf("token of %q: warned %v, want %v (%s)", c.owner, warned, c.warned, logs.String())
+		}
+	}
+}
+
+// TestCrawlIgnoresHostileCloneURLs: the API answers clone_url values that
+// point elsewhere (a local folder, ssh, clear-text http, another https
+// host, user info); the crawl clones each repository from
+// https://HOST/OWNER/NAME.git on the configured host instead, and the other
+// places see no connection at all.
+func TestCrawlIgnoresHostileCloneURLs(t *testing.T) {
+	o := newOrg(t, "files", "shell", "clear", "elsewhere", "userinfo")
+	var hits atomic.Int64
+	count := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); http.NotFound(w, r) })
+	plain := httptest.NewServer(count)
+	defer plain.Close()
+	tls := httptest.NewTLSServer(count)
+	defer tls.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			hits.Add(1)
+			c.Close()
+		}
+	}()
+	local := fixtures.NewRepo(t)
+	localSecret := o.gen.GitHubToken("ghp_")
+	local.CommitFiles("crawler host", map[string]string{"host.env": "GITHUB_TOKEN=" + localSecret + "\n"})
+	o.gh.SetCloneURL("acme/files", "file://"+local.Dir())
+	o.gh.SetCloneURL("acme/shell", "ssh://git@"+ln.Addr().String()+"/acme/shell.git")
+	o.gh.SetCloneURL("acme/clear", plain.URL+"/acme/clear.git")
+	o.gh.SetCloneURL("acme/elsewhere", tls.URL+"/acme/elsewhere.git")
+	o.gh.SetCloneURL("acme/userinfo", "https://x-access-token:stolen@"+ln.Addr().String()+"/acme/userinfo.git")
+
+	e := newEnv(t)
+	rep := crawl(t, e.crawler(t, o, github.Shard{}))
+	if rep.ByOutcome()[github.Scanned] != 5 {
+		t.Fatalf("outcomes %v: %+v", rep.ByOutcome(), rep.Repos)
+	}
+	found := secretsOf(rep.Findings)
+	for name, sec := range o.secrets {
+		if !found[sec] {
+			t.Errorf("%s: its secret was not found (cloned from elsewhere?)", name)
+		}
+	}
+	if found[localSecret] {
+		t.Error("a folder of the crawling machine was cloned (file:// clone_url)")
+	}
+	for _, rr := range rep.Repos {
+		if want := o.gh.URL + "/" + rr.Repo.FullName + ".git"; rr.Repo.CloneURL != want {
+			t.Errorf("%s: clone URL %q, want %q", rr.Repo.FullName, rr.Repo.CloneURL, want)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // let a stray accept be counted
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("%d connections to the places the API named", n)
+	}
+}
+
+// TestGitOutsideTheGateRefused: go-git is left with https only, and only
+// for requests carrying the crawl's guarded client; a guarded client
+// refuses any other host.
+func TestGitOutsideTheGateRefused(t *testing.T) {
+	o := newOrg(t, "api")
+	e := newEnv(t)
+	crawl(t, e.crawler(t, o, github.Shard{})) // installs the transport
+	for _, u := range []string{"http://127.0.0.1:1/x.git", "file:///etc", "ssh://127.0.0.1:1/x.git", "git://127.0.0.1:1/x.git", o.gh.URL + "/acme/api.git"} {
+		_, err := git.PlainCloneContext(context.Background(), t.TempDir(), true, &git.CloneOptions{URL: u})
+		if err == nil {
+			t.Errorf("%s: cloned outside the gate", u)
+		}
+	}
+	_, hc := o.egress(t)
+	resp, err := hc.Get("https://example.com/")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("the crawl's client reached another host")
+	}
+}
+
+func TestParseHost(t *testing.T) {
+	cases := []struct {
+		in, api, git, err string
+	}{
+		{"", "https://api.github.com/", "https://github.com/", ""},
+		{"https://GHE.example.com/api/v3", "https://ghe.example.com/api/v3/", "https://ghe.example.com/", ""},
+		{"https://ghe.example.com:8443/api/v3/", "https://ghe.example.com:8443/api/v3/", "https://ghe.example.com:8443/", ""},
+		{"http://ghe.example.com/api/v3/", "", "", "only https"},
+		{"ssh://ghe.example.com/", "", "", "only https"},
+		{"file:///tmp/x", "", "", "not a URL"},
+		{"https://u:p@ghe.example.com/api/v3/", "", "", "no user info"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.in, func(t *testing.T) {
+			h, err := github.ParseHost(tc.in)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				if strings.Contains(err.Error(), ":p@") {
+					t.Fatalf("error quotes user info: %v", err)
+				}
+				return
+			}
+			if err != nil || h.API.String() != tc.api || h.Git.String() != tc.git {
+				t.Fatalf("got %v %v %v", h.API, h.Git, err)
+			}
+		})
+	}
+	h, _ := github.ParseHost("")
+	for _, bad := range []string{"../x", "acme/..", "acme/a b", "acme", "acme/x/y"} {
+		if u, err := h.CloneURL(bad); err == nil {
+			t.Errorf("%q: clone URL %q", bad, u)
 		}
 	}
 }

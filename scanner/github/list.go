@@ -174,8 +174,8 @@ func NewClient(hc *http.Client, apiURL string) (*gh.Client, error) {
 	c := gh.NewClient(hc)
 	if apiURL != "" {
 		u, err := url.Parse(apiURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, fmt.Errorf("--api-url %q: want https://HOST/api/v3/", apiURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+			return nil, fmt.Errorf("--api-url: refused: want https://HOST/api/v3/ (the token never travels in clear)")
 		}
 		if !strings.HasSuffix(u.Path, "/") {
 			u.Path += "/"
@@ -194,6 +194,9 @@ type Lister struct {
 	// Log receives a warning when a user's listing is limited to public
 	// repositories. Nil: discard.
 	Log *slog.Logger
+	// Host is where the repositories' clone URLs are built (zero:
+	// github.com): an API answer's clone_url is never used.
+	Host Host
 }
 
 // List returns the target's repositories that f keeps, sorted by full name,
@@ -208,6 +211,13 @@ func (l *Lister) List(ctx context.Context, t Target, f Filter) ([]Repo, error) {
 			if rp.FullName == "" || seen[strings.ToLower(rp.FullName)] || !f.Keep(rp) {
 				continue
 			}
+			// The clone URL is ours: https on the configured host, from
+			// OWNER/NAME. A name GitHub never gives is left out.
+			u, err := l.Host.orDefault().CloneURL(rp.FullName)
+			if err != nil {
+				continue
+			}
+			rp.CloneURL = u
 			seen[strings.ToLower(rp.FullName)] = true
 			out = append(out, rp)
 		}
@@ -331,7 +341,6 @@ func (l *Lister) log() *slog.Logger {
 func fromAPI(r *gh.Repository) Repo {
 	rp := Repo{
 		FullName:      r.GetFullName(),
-		CloneURL:      r.GetCloneURL(),
 		DefaultBranch: r.GetDefaultBranch(),
 		Private:       r.GetPrivate(),
 		Visibility:    r.GetVisibility(),

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
+	"nhiscan/internal/egress"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -25,42 +28,79 @@ var ErrGone = errors.New("repository not found upstream")
 
 // Cache is the clone cache: one bare mirror per repository under Dir
 // (HOST/OWNER/NAME.git), created 0700. The first Sync clones; later ones
-// fetch only what changed (all refs, pruned).
+// fetch only what changed (all refs, pruned). Clone URLs are built from
+// OWNER/NAME on Host (never taken from an API answer), and every git
+// request goes through HTTP, the crawl's egress-guarded client.
 type Cache struct {
 	Dir    string
 	Tokens TokenSource // nil: anonymous
-	// TokenHosts are the hosts the token is sent to (the GitHub or GitHub
-	// Enterprise host); a clone URL elsewhere is fetched anonymously.
-	// Empty: every host.
+	// Host is the GitHub the repositories live on (zero: github.com).
+	Host Host
+	// HTTP carries git's requests (nil: NewHTTPClient(Host) with the
+	// default egress options).
+	HTTP *http.Client
+	// TokenHosts are the hosts the token is sent to with git (empty: the
+	// git host of Host); elsewhere git goes anonymously.
 	TokenHosts []string
+
+	once  sync.Once
+	rt    http.RoundTripper
+	rtErr error
 }
 
 var safeName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
+// cloneURL is r's clone URL on the cache's host.
+func (c *Cache) cloneURL(r Repo) (string, error) {
+	return c.Host.orDefault().CloneURL(r.FullName)
+}
+
 // Path returns the mirror folder of a repository.
 func (c *Cache) Path(r Repo) (string, error) {
-	u, err := url.Parse(r.CloneURL)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("clone URL of %s: not a URL", r.FullName)
-	}
-	owner, name, ok := strings.Cut(r.FullName, "/")
-	host := strings.ReplaceAll(u.Host, ":", "_")
-	if !ok || !safeName.MatchString(owner) || !safeName.MatchString(name) || !safeName.MatchString(host) ||
-		owner == "." || owner == ".." || name == "." || name == ".." {
+	raw, err := c.cloneURL(r)
+	if err != nil {
 		return "", fmt.Errorf("repository name %q: not a safe folder name", r.FullName)
+	}
+	u, _ := url.Parse(raw)
+	owner, name, _ := strings.Cut(r.FullName, "/")
+	host := strings.ReplaceAll(u.Host, ":", "_")
+	if !safeName.MatchString(host) {
+		return "", fmt.Errorf("host %q: not a safe folder name", u.Host)
 	}
 	return filepath.Join(c.Dir, host, owner, strings.TrimSuffix(name, ".git")+".git"), nil
 }
 
-func (c *Cache) auth(ctx context.Context, r Repo) (transport.AuthMethod, error) {
+// gitCtx returns ctx whose git requests go through the cache's client.
+func (c *Cache) gitCtx(ctx context.Context) (context.Context, error) {
+	c.once.Do(func() {
+		if c.HTTP != nil {
+			c.rt = c.HTTP.Transport
+			return
+		}
+		hc, err := NewHTTPClient(c.Host, egress.TransportOptions{})
+		if err != nil {
+			c.rtErr = err
+			return
+		}
+		c.rt = hc.Transport
+	})
+	if c.rtErr != nil {
+		return nil, c.rtErr
+	}
+	return withGitTransport(ctx, c.rt), nil
+}
+
+func (c *Cache) auth(ctx context.Context, cloneURL string) (transport.AuthMethod, error) {
 	if c.Tokens == nil {
 		return nil, nil
 	}
-	if len(c.TokenHosts) > 0 {
-		u, err := url.Parse(r.CloneURL)
-		if err != nil || !slices.ContainsFunc(c.TokenHosts, func(h string) bool { return strings.EqualFold(h, u.Host) }) {
-			return nil, nil
-		}
+	hosts := c.TokenHosts
+	if len(hosts) == 0 {
+		hosts = []string{c.Host.orDefault().GitHost()}
+	}
+	u, err := url.Parse(cloneURL)
+	if err != nil || !slices.ContainsFunc(hosts, func(h string) bool { return strings.EqualFold(h, u.Host) }) {
+		return nil, nil
 	}
 	tok, err := c.Tokens.Token(ctx)
 	if err != nil {
@@ -72,24 +112,38 @@ func (c *Cache) auth(ctx context.Context, r Repo) (transport.AuthMethod, error) 
 // Sync brings the mirror of r up to date and returns its folder and
 // whether it was cloned now. A clone goes to a temporary folder first, so a
 // killed clone leaves nothing half-made behind. A repository gone upstream
-// is ErrGone; an empty one is a mirror with no refs.
+// is ErrGone; an empty one is a mirror with no refs. Crawls sharing the
+// cache folder (goroutines or processes) take turns on each mirror.
 func (c *Cache) Sync(ctx context.Context, r Repo) (dir string, cloned bool, err error) {
 	dir, err = c.Path(r)
 	if err != nil {
 		return "", false, err
 	}
-	auth, err := c.auth(ctx, r)
+	raw, _ := c.cloneURL(r)
+	auth, err := c.auth(ctx, raw)
 	if err != nil {
 		return "", false, err
 	}
+	gctx, err := c.gitCtx(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return "", false, err
+	}
+	unlock, err := lockWait(ctx, dir+".lock")
+	if err != nil {
+		return "", false, fmt.Errorf("lock the mirror of %s: %w", r.FullName, err)
+	}
+	defer unlock()
 	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
 		repo, err := git.PlainOpen(dir)
 		if err != nil {
 			return "", false, fmt.Errorf("open mirror of %s: %w", r.FullName, err)
 		}
-		err = repo.FetchContext(ctx, &git.FetchOptions{
+		err = repo.FetchContext(gctx, &git.FetchOptions{
 			RemoteName: "origin",
-			RemoteURL:  r.CloneURL,
+			RemoteURL:  raw,
 			RefSpecs:   []config.RefSpec{"+refs/*:refs/*"},
 			Auth:       auth,
 			Force:      true,
@@ -103,21 +157,18 @@ func (c *Cache) Sync(ctx context.Context, r Repo) (dir string, cloned bool, err 
 			return "", false, fetchErr(r, "fetch", err)
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
-		return "", false, err
-	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".clone-*")
 	if err != nil {
 		return "", false, err
 	}
 	defer os.RemoveAll(tmp)
-	_, err = git.PlainCloneContext(ctx, tmp, true, &git.CloneOptions{URL: r.CloneURL, Auth: auth, Mirror: true, Tags: git.NoTags})
+	_, err = git.PlainCloneContext(gctx, tmp, true, &git.CloneOptions{URL: raw, Auth: auth, Mirror: true, Tags: git.NoTags})
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		// An empty repository: keep an empty mirror so later runs fetch.
 		if _, err = git.PlainInit(tmp, true); err == nil {
 			var repo *git.Repository
 			if repo, err = git.PlainOpen(tmp); err == nil {
-				_, err = repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{r.CloneURL}, Mirror: true,
+				_, err = repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{raw}, Mirror: true,
 					Fetch: []config.RefSpec{"+refs/*:refs/*"}})
 			}
 		}
@@ -126,6 +177,11 @@ func (c *Cache) Sync(ctx context.Context, r Repo) (dir string, cloned bool, err 
 		return "", false, fetchErr(r, "clone", err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
+		if _, serr := os.Stat(filepath.Join(dir, "HEAD")); serr == nil {
+			// Made meanwhile by a crawler that does not take the lock
+			// (an older nhiscan): theirs is as good as ours.
+			return dir, false, nil
+		}
 		return "", false, err
 	}
 	return dir, true, nil
@@ -143,16 +199,21 @@ func (c *Cache) UpToDate(ctx context.Context, r Repo) (dir string, same bool, er
 	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil {
 		return dir, false, nil
 	}
-	auth, err := c.auth(ctx, r)
+	raw, _ := c.cloneURL(r)
+	auth, err := c.auth(ctx, raw)
 	if err != nil {
 		return "", false, err
 	}
-	same, err = c.upToDate(ctx, dir, r, auth)
+	gctx, err := c.gitCtx(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	same, err = c.upToDate(gctx, dir, raw, r, auth)
 	return dir, same, err
 }
 
-func (c *Cache) upToDate(ctx context.Context, dir string, r Repo, auth transport.AuthMethod) (bool, error) {
-	rem := git.NewRemote(nil, &config.RemoteConfig{Name: "origin", URLs: []string{r.CloneURL}})
+func (c *Cache) upToDate(ctx context.Context, dir, raw string, r Repo, auth transport.AuthMethod) (bool, error) {
+	rem := git.NewRemote(nil, &config.RemoteConfig{Name: "origin", URLs: []string{raw}})
 	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth, PeelingOption: git.IgnorePeeled})
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		refs, err = nil, nil

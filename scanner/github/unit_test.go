@@ -193,7 +193,7 @@ func TestCacheTokenOnlyToItsHosts(t *testing.T) {
 	if rep.ByOutcome()[github.Failed] != 1 || !strings.Contains(rep.Repos[0].Err, "authentication required") {
 		t.Fatalf("outcomes %v: %+v", rep.ByOutcome(), rep.Repos)
 	}
-	c.Cache.TokenHosts = []string{strings.TrimPrefix(o.gh.URL, "http://")}
+	c.Cache.TokenHosts = []string{o.gh.Host()}
 	if rep = crawl(t, c); rep.ByOutcome()[github.Scanned] != 1 {
 		t.Fatalf("outcomes %v: %+v", rep.ByOutcome(), rep.Repos)
 	}
