@@ -30,6 +30,10 @@ const (
 
 type githubRevoke struct{}
 
+// OperatorCredential implements Action: the public revocation API takes
+// the token itself and no credential; ghs_ tokens revoke themselves.
+func (githubRevoke) OperatorCredential() string { return "" }
+
 func githubRevocable(tok string) bool {
 	for _, p := range []string{"ghp_", "gho_", "ghu_", "ghr_", "github_pat_"} {
 		if strings.HasPrefix(tok, p) {
