@@ -199,7 +199,7 @@ func cleanText(s string) string {
 func mdCode(s string) string {
 	s = cleanText(s)
 	if strings.TrimSpace(s) == "" {
-		return "-"
+		s = "-"
 	}
 	longest, run := 0, 0
 	for i := 0; i < len(s); i++ {
@@ -299,7 +299,7 @@ const wikiSpecial = `\[]{}|*_-+^~?#!@()=:;<>'"&`
 func wikiEscape(s string) string {
 	s = cleanText(s)
 	if strings.TrimSpace(s) == "" {
-		return "-"
+		return `\-`
 	}
 	var b strings.Builder
 	for _, r := range s {
