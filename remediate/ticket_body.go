@@ -226,7 +226,7 @@ func Marker(fp string) string { return "<!-- nhiscan:fingerprint=" + fp + " -->"
 var (
 	markerRe = regexp.MustCompile(`^<!-- nhiscan:fingerprint=([0-9a-f]{32}|[0-9a-f]{64}) status=([a-z]{1,16}) -->$`)
 	// Bodies of earlier versions ended with these two lines.
-	oldMarkerRe = regexp.MustCompile(`\n<!-- nhiscan:fingerprint=([0-9a-f]{32}|[0-9a-f]{64}) -->\n<!-- nhiscan:status=([a-z]{1,16}) -->\n?$`)
+	oldMarkerRe = regexp.MustCompile(`\r?\n<!-- nhiscan:fingerprint=([0-9a-f]{32}|[0-9a-f]{64}) -->\r?\n<!-- nhiscan:status=([a-z]{1,16}) -->(?:\r?\n)?$`)
 )
 
 // parseMarker reads the tool's marker from a body: only from the first

@@ -236,6 +236,7 @@ func TestParseMarker(t *testing.T) {
 	}{
 		{"first line", "<!-- nhiscan:fingerprint=" + fp + " status=live -->\n\nbody", fp, "live"},
 		{"earlier versions' closing lines", "text\n\n<!-- nhiscan:fingerprint=" + fp + " -->\n<!-- nhiscan:status=dead -->\n", fp, "dead"},
+		{"earlier versions' closing lines, edited on the web (CRLF)", "text\r\n\r\n<!-- nhiscan:fingerprint=" + fp + " -->\r\n<!-- nhiscan:status=dead -->", fp, "dead"},
 		{"not on the first line", "body\n<!-- nhiscan:fingerprint=" + fp + " status=live -->\n", "", ""},
 		{"inside a line", "x <!-- nhiscan:fingerprint=" + fp + " status=live -->", "", ""},
 		{"closing lines followed by text", "<!-- nhiscan:fingerprint=" + fp + " -->\n<!-- nhiscan:status=dead -->\nmore", "", ""},
