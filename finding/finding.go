@@ -7,6 +7,7 @@
 package finding
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"sort"
@@ -21,8 +22,8 @@ import (
 // decide (with --show-secrets) whether to print it. Everything else is safe to
 // print.
 type Finding struct {
-	// Fingerprint is the credential's stable id: a keyed hash of its Kind
-	// and secret (see Fingerprinter), whatever rule found it.
+	// Fingerprint is the credential's stable id: a keyed hash of its
+	// primary secret (see Fingerprinter), whatever rule found it.
 	Fingerprint string
 	// Aliases are other fingerprints of the same credential that earlier
 	// versions wrote (the per-rule form Fingerprint(rule, secret) of every
@@ -33,8 +34,9 @@ type Finding struct {
 	// file-format rule over generic-api-key); OtherRules the others.
 	RuleID     string
 	OtherRules []string
-	// Kind is the credential kind ("aws-access-key", "github-token"…), the
-	// provider's name for what the secret is; "" when no provider claims it.
+	// Kind is the credential kind: its provider, and the provider's own
+	// kind when it has several ("gcp:api-key"); "" when no provider
+	// claims the secret.
 	Kind string
 	// Parts are the further named parts of a multi-part credential (an AWS
 	// key id and session token, a GCP key file's client_email and
@@ -165,9 +167,10 @@ type Location struct {
 	Unreachable bool `json:"unreachable,omitempty"`
 }
 
-// Fingerprint returns the stable id of a secret found by a rule: the first
-// 16 bytes of SHA-256(ruleID NUL secret), hex encoded. It reveals nothing
-// about the secret that a brute force of the secret itself would not.
+// Fingerprint is the per-rule fingerprint earlier versions gave a finding:
+// the first 16 bytes of SHA-256(ruleID NUL secret), hex encoded. It is kept
+// as an alias (Finding.Aliases) so that baselines, ignore files, tickets and
+// stores written before credential fingerprints (Fingerprinter) still match.
 func Fingerprint(ruleID, secret string) string {
 	h := sha256.New()
 	h.Write([]byte(ruleID))
@@ -243,7 +246,7 @@ func (f *Finding) SortLocations() {
 // SortFindings orders findings by severity, then rule and fingerprint.
 func SortFindings(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
-		si, sj := severityRank(fs[i].Severity), severityRank(fs[j].Severity)
+		si, sj := SeverityRank(fs[i].Severity), SeverityRank(fs[j].Severity)
 		if si != sj {
 			return si < sj
 		}
@@ -254,7 +257,9 @@ func SortFindings(fs []Finding) {
 	})
 }
 
-func severityRank(s string) int {
+// SeverityRank orders severities, most severe first: critical 0, high 1,
+// medium 2, low 3, anything else 4.
+func SeverityRank(s string) int {
 	switch strings.ToLower(s) {
 	case "critical":
 		return 0
@@ -287,4 +292,63 @@ type Stats struct {
 type Result struct {
 	Findings []Finding
 	Stats    Stats
+}
+
+// Fingerprinter computes credential fingerprints: the first 16 bytes of
+// HMAC-SHA-256(key, secret), hex encoded. The key keeps a weak secret (a
+// short password) from being guessed back from a fingerprint that travels
+// to SARIF, annotations, ticket titles and tracker labels; it is an
+// installation's (config, environment or the store), so fingerprints are
+// stable within an installation and across a crawl's shards. The
+// credential's kind is not hashed: a secret's value identifies it, and a
+// rule that later names a generic secret's provider must not change its id.
+// The zero Fingerprinter uses an empty key (tests and libraries only).
+type Fingerprinter struct{ key []byte }
+
+// NewFingerprinter returns a Fingerprinter keyed with key.
+func NewFingerprinter(key []byte) Fingerprinter {
+	return Fingerprinter{key: append([]byte(nil), key...)}
+}
+
+// Of returns the fingerprint of a credential whose primary secret is
+// secret. A finding without a secret (a key file detected by its path) is
+// fingerprinted by "path:" and its path.
+func (fp Fingerprinter) Of(secret string) string {
+	m := hmac.New(sha256.New, fp.key)
+	m.Write([]byte("nhiscan-credential\x00"))
+	m.Write([]byte(secret))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// ValidFingerprint reports whether s has a fingerprint's form: 32 (or, for
+// store hashes, 64) lowercase hex digits. Every fingerprint read from a
+// report, a baseline, a ticket or the store is checked with it before it is
+// used in a query or a lookup.
+func ValidFingerprint(s string) bool {
+	if len(s) != 32 && len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Matches reports whether fp is f's fingerprint or one of its aliases.
+func (f *Finding) Matches(fp string) bool {
+	if fp == "" {
+		return false
+	}
+	if f.Fingerprint == fp {
+		return true
+	}
+	for _, a := range f.Aliases {
+		if a == fp {
+			return true
+		}
+	}
+	return false
 }

@@ -99,8 +99,8 @@ var (
 // is either the key id (aws-access-token) or the secret key, with the other
 // half looked up in the text around it.
 func awsKey(f *finding.Finding) (id, secret string) {
-	if p := f.Parts["key_id"]; awsKeyID.MatchString(p) && len(p) == 20 && f.Secret != p {
-		return p, f.Secret // assembled by the scanner: the secret with its key id
+	if kid := f.Parts["key_id"]; kid != "" && awsKeyID.MatchString(kid) && f.Secret != kid {
+		return kid, f.Secret // assembled by the scanner: the credential is the pair
 	}
 	if m := awsKeyID.FindStringSubmatch(f.Secret); m != nil && len(f.Secret) == 20 {
 		id = f.Secret

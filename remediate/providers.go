@@ -352,25 +352,32 @@ func init() {
 	Register(&Registration{Provider: "gcp", Manual: "Cloud console → IAM → Service accounts → Keys → Disable or Delete (gcloud iam service-accounts keys disable)",
 		Revoke: simple{provider: "gcp", hosts: fixed("iam.googleapis.com"), operator: "GCP operator access token",
 			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
-				var sa struct {
-					Type         string `json:"type"`
-					ClientEmail  string `json:"client_email"`
-					PrivateKeyID string `json:"private_key_id"`
+				// The scanner assembles the key file's parts (client_email,
+				// private_key_id) around the private key; a whole key file
+				// as the secret (a report of an earlier version) works too.
+				email, keyID := f.Parts["client_email"], f.Parts["private_key_id"]
+				if email == "" || keyID == "" {
+					var sa struct {
+						ClientEmail  string `json:"client_email"`
+						PrivateKeyID string `json:"private_key_id"`
+					}
+					if json.Unmarshal([]byte(f.Secret), &sa) == nil {
+						email, keyID = sa.ClientEmail, sa.PrivateKeyID
+					}
 				}
-				if json.Unmarshal([]byte(f.Secret), &sa) != nil {
-					// the credential model's parts: the private key is the secret
-					sa.ClientEmail, sa.PrivateKeyID = f.Parts["client_email"], f.Parts["private_key_id"]
+				if email == "" || keyID == "" {
+					return nil, nil, blocked("gcp: the key file's client_email and private_key_id were not found beside the key: disable it by hand (%s)", "Cloud console → IAM → Service accounts → Keys")
 				}
-				if sa.ClientEmail == "" || sa.PrivateKeyID == "" {
-					return nil, nil, blocked("gcp: only service-account key files (client_email, private_key_id) can be disabled by API")
-				}
-				u := "https://iam.googleapis.com/v1/projects/-/serviceAccounts/" + url.PathEscape(sa.ClientEmail) + "/keys/" + url.PathEscape(sa.PrivateKeyID) + ":disable"
-				calls := []Call{{Method: "POST", URL: u, Auth: "operator access token", Why: "disable the key (reversible; needs iam.serviceAccountKeys.disable)"}}
+				base := "https://iam.googleapis.com/v1/projects/-/serviceAccounts/" + url.PathEscape(email) + "/keys/"
+				u := base + url.PathEscape(keyID) + ":disable"
+				// The key id is half of what a key file names: shown redacted.
+				shown := base + finding.Redact(keyID) + ":disable"
+				calls := []Call{{Method: "POST", URL: shown, Auth: "operator access token", Why: "disable the key " + finding.Redact(keyID) + " of " + email + " (reversible; needs iam.serviceAccountKeys.disable)"}}
 				tok, err := env.operatorToken("gcp ([providers.gcp] token_env)", env.Config.GCP.TokenEnv)
 				if err != nil {
 					return nil, calls, err
 				}
-				return []Request{{Method: "POST", URL: u, Header: hdr("Authorization", "Bearer "+tok), Body: []byte(`{"serviceAccountKeyDisableReason":"SERVICE_ACCOUNT_KEY_DISABLE_REASON_EXPOSED"}`)}}, calls, nil
+				return []Request{{Method: "POST", URL: u, Display: shown, Header: hdr("Authorization", "Bearer "+tok), Body: []byte(`{"serviceAccountKeyDisableReason":"SERVICE_ACCOUNT_KEY_DISABLE_REASON_EXPOSED"}`)}}, calls, nil
 			},
 			interpret: statusMap(map[int]error{200: nil, 404: ErrAlreadyDone, 401: ErrDenied, 403: ErrDenied})}})
 

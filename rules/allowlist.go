@@ -76,7 +76,7 @@ func reviewGlobalAllowlists(als []*config.Allowlist) []*config.Allowlist {
 	}
 	noisyMu.Lock()
 	if noisyPaths == nil {
-		noisyPaths = moved
+		noisyPaths = append(moved, vendoredPaths()...)
 	}
 	noisyMu.Unlock()
 	return out
@@ -114,5 +114,31 @@ func LowerSeverity(sev string) string {
 	return sev
 }
 
-// NoisyPathTag marks findings whose every location is a noisy path.
-const NoisyPathTag = "path:vendored-or-generated"
+// NoisyPathTag marks findings whose every location is a noisy path
+// (vendored, a dependency cache, generated or a lockfile); reports group
+// findings by it.
+const NoisyPathTag = "vendored"
+
+// vendoredPathSources are dependency caches and vendored trees that
+// gitleaks' default allowlist does not name: a committed Go module cache
+// (…/pkg/mod/…@v…/), Python site-packages and virtualenvs, any vendor/ or
+// third_party/ tree, and minified or hashed bundles.
+var vendoredPathSources = []string{
+	`(?:^|/)pkg/mod/(?:[^/]+/)*[^/]+@v[^/]*/`,
+	`(?:^|/)(?:site|dist)-packages/`,
+	`(?:^|/)\.?venv[\w.-]*/`,
+	`(?:^|/)virtualenvs?/`,
+	`(?:^|/)vendor/`,
+	`(?:^|/)third[_-]party/`,
+	`(?i)\.min\.(?:js|mjs|css)(?:\.map)?$`,
+	`(?i)(?:^|[/.-])(?:bundle|chunk|vendors?)[.-][0-9a-f]{6,}(?:\.min)?\.js$`,
+}
+
+// vendoredPaths compiles vendoredPathSources (once, with the built-in rules).
+func vendoredPaths() []*regexp.Regexp {
+	out := make([]*regexp.Regexp, 0, len(vendoredPathSources))
+	for _, s := range vendoredPathSources {
+		out = append(out, regexp.MustCompile(s))
+	}
+	return out
+}

@@ -70,6 +70,21 @@ var explicit = map[string]Meta{
 	"terraform-state-secret":      {Provider: "terraform", Severity: "critical", Weak: true, Remediation: "Rotate the secrets in the state, move state to an encrypted remote backend, and remove .tfstate files from git."},
 	"filezilla-password":          {Provider: "ftp", Severity: "high", Remediation: "Change the FTP/SFTP password for that site (FileZilla stores it only base64-encoded) and keep sitemanager.xml out of git."},
 	"winscp-password":             {Provider: "ftp", Severity: "high", Remediation: "Change the password for that session (WinSCP's storage is obfuscation, not encryption) and keep WinSCP.ini out of git."},
+
+	// Real-world shapes. A password found only by its key name in a
+	// config file is medium: the tool is sure it is a password, not that
+	// it is still in use.
+	"config-password":            {Severity: "medium", Weak: true, Remediation: "Change this password at the service it belongs to and read it from the environment or a secret manager instead of the file."},
+	"laravel-app-key":            {Provider: "laravel", Severity: "high", Remediation: "Generate a new key (php artisan key:generate; sessions and encrypted values are invalidated) and keep .env out of git."},
+	"wordpress-salt":             {Provider: "wordpress", Severity: "high", Remediation: "Regenerate the keys and salts (api.wordpress.org/secret-key/1.1/salt/; every login is invalidated) and keep wp-config.php out of git."},
+	"connection-string-password": {Provider: "database", Severity: "high", Remediation: "Change the password (or regenerate the cache's access key) and read the connection string from the environment, Key Vault or managed identity."},
+	"jenkins-credential-secret":  {Provider: "jenkins", Severity: "high", Remediation: "Rotate the credential stored in Jenkins (with master.key and hudson.util.Secret the value decrypts), and keep JENKINS_HOME out of git."},
+	"atlassian-legacy-api-token": {Provider: "atlassian", Severity: "high", Weak: true},
+	"slack-config-token":         {Provider: "slack", Severity: "high", Weak: true},
+	"openai-api-key-variant":     {Provider: "openai", Severity: "high", Weak: true},
+	"twilio-auth-token-with-sid": {Provider: "twilio", Severity: "critical", Remediation: "Rotate the auth token (promote the secondary token in the Twilio console or AuthTokens API), then remove it from the code."},
+	"django-secret-key-default":  {Provider: "django", Severity: "high", Remediation: "Generate a new SECRET_KEY (sessions and signed data are invalidated) and drop the default from the environment lookup."},
+	"netrc-entry-password":       {Severity: "high", Weak: true, Remediation: "Change the password or revoke the token for that machine, and remove the .netrc entry from the text it was quoted in."},
 }
 
 // shortLived lists rules whose credentials expire on their own within hours.
@@ -121,7 +136,7 @@ var providerAlias = map[string]string{
 
 // notProvider lists first words of rule ids that name no provider.
 var notProvider = map[string]bool{"generic": true, "jwt": true, "curl": true, "private": true, "pkcs12": true, "kubernetes": true,
-	"url": true, "netrc": true, "htpasswd": true}
+	"url": true, "netrc": true, "htpasswd": true, "config": true, "connection": true}
 
 func deriveMeta(ruleID string) Meta {
 	m := explicit[ruleID]

@@ -279,7 +279,7 @@ func moreNHICases(t *testing.T, g *fixtures.Gen) []nhiCase {
 // The path of a path-restricted rule is part of its test: the same text
 // under another name does not fire.
 func TestNHIRulesWrongPath(t *testing.T) {
-	for _, tc := range moreNHICases(t, fixtures.NewGen(33)) {
+	for _, tc := range append(moreNHICases(t, fixtures.NewGen(33)), realWorldCases(t, fixtures.NewGen(35))...) {
 		if tc.wrongPath == "" {
 			continue
 		}

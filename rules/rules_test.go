@@ -323,8 +323,8 @@ func TestNHIRules(t *testing.T) {
 		{
 			id: "discord-webhook-url",
 			tps: []tp{
-				{"WEBHOOK=" + hook + "\n", hookToken},
-				{`{"url": "` + strings.Replace(hook, "discord.com", "discordapp.com", 1) + `"}` + "\n", hookToken},
+				{"WEBHOOK=" + hook + "\n", hook},
+				{`{"url": "` + strings.Replace(hook, "discord.com", "discordapp.com", 1) + `"}` + "\n", strings.Replace(hook, "discord.com", "discordapp.com", 1)},
 			},
 			fps: []string{
 				"https://discord.com/api/webhooks/123/" + hookToken + "\n",                // id too short
@@ -345,6 +345,7 @@ func TestNHIRules(t *testing.T) {
 		},
 	}
 	cases = append(cases, moreNHICases(t, fixtures.NewGen(32))...)
+	cases = append(cases, realWorldCases(t, fixtures.NewGen(34))...)
 	// Every rule of nhi.toml must have a case.
 	covered := map[string]bool{}
 	for _, tc := range cases {

@@ -48,7 +48,7 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachabl
 		}
 	}
 	cfg := &hs.s.Engine.rules.Config
-	b := newBuilder(hs.s.Engine, hs.s.Ignore)
+	b := hs.s.newBuilder()
 	placed := map[int32]bool{}
 	for _, c := range hist.changes {
 		idx, ok := hs.index[c.new]
@@ -129,10 +129,13 @@ func pathOnlyRules(cfg *config.Config) []config.Rule {
 	return out
 }
 
-// builder collects hits into Findings, one per fingerprint.
+// builder collects hits into Findings, one per rule and secret, then
+// (findings) one per credential.
 type builder struct {
 	e      *Engine
 	ignore *IgnoreList
+	parts  PartFinder
+	fp     finding.Fingerprinter
 	byFP   map[string]*finding.Finding
 	order  []string
 	locs   map[string]map[locKey]bool
@@ -143,8 +146,9 @@ type locKey struct {
 	line, col          int
 }
 
-func newBuilder(e *Engine, ig *IgnoreList) *builder {
-	return &builder{e: e, ignore: ig, byFP: map[string]*finding.Finding{}, locs: map[string]map[locKey]bool{}}
+func (s *Scanner) newBuilder() *builder {
+	return &builder{e: s.Engine, ignore: s.Ignore, parts: s.Parts, fp: s.Fingerprints,
+		byFP: map[string]*finding.Finding{}, locs: map[string]map[locKey]bool{}}
 }
 
 func (b *builder) add(h hit, loc finding.Location, inHead bool) {
@@ -187,9 +191,16 @@ func (b *builder) put(h hit, fp string, loc finding.Location, inHead bool) {
 }
 
 func (b *builder) findings() []finding.Finding {
-	out := make([]finding.Finding, 0, len(b.order))
-	for _, fp := range b.order {
-		f := b.byFP[fp]
+	fs := make([]*finding.Finding, len(b.order))
+	for i, fp := range b.order {
+		fs[i] = b.byFP[fp]
+	}
+	fs = credentials(fs, b.order, b.e.rules, b.parts, b.fp)
+	out := make([]finding.Finding, 0, len(fs))
+	for _, f := range fs {
+		if b.ignore.IgnoredFinding(f) {
+			continue
+		}
 		f.SortLocations()
 		noisyOnly(f)
 		out = append(out, *f)

@@ -41,7 +41,7 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, er
 	}
 	var (
 		mu           sync.Mutex
-		b            = newBuilder(s.Engine, s.Ignore)
+		b            = s.newBuilder()
 		scanned      atomic.Int64
 		scannedBytes atomic.Int64
 		skippedLarge atomic.Int64
@@ -89,7 +89,9 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, er
 			var hits []hit
 			if !s.ScanBinary && isBinary(data) {
 				skippedBin.Add(1)
+				hits = s.Engine.scanBinary(gctx, data, slashed)
 			} else {
+
 				t := splitLines(data, nil)
 				hits = dedupHits(s.Engine.scanLines(gctx, t, 0, t.lines()-1, slashed, nil))
 			}

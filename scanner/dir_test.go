@@ -173,11 +173,15 @@ func TestScanDir(t *testing.T) {
 			},
 		},
 		{
-			name: "binary skipped by default",
+			// Binary files are counted as such; their strings are read with
+			// the high-confidence rules only (a prefixed, checksummed token,
+			// never a generic assignment).
+			name: "binary strings with high-confidence rules",
 			build: func(t *testing.T, g *fixtures.Gen) (string, []place) {
 				root := t.TempDir()
-				writeFiles(t, root, map[string]string{"blob.dat": "\x00\x01" + line(g.GitHubToken("ghp_"))})
-				return root, nil
+				tok := g.GitHubToken("ghp_")
+				writeFiles(t, root, map[string]string{"blob.dat": "\x00\x01" + line(tok) + "api_key = \"Zq8vK2mN4pR7sT1wX5yB9cD3fG6hJ0kL\"\n"})
+				return root, []place{{"github-pat", tok, "blob.dat", 1}}
 			},
 			check: func(t *testing.T, res *finding.Result) {
 				if res.Stats.SkippedBinary != 1 {

@@ -46,8 +46,12 @@ type Engine struct {
 	full        *detect.Detector
 	fullCfg     config.Config
 	decodeDepth int // 0: decoding is off
-	keywords    *keywordDFA
-	kw          []keywordInfo // by trie pattern index
+	// bin holds the high-confidence rules for binary files (realworld.go),
+	// built on first use.
+	binOnce  sync.Once
+	bin      *detect.Detector
+	keywords *keywordDFA
+	kw       []keywordInfo // by trie pattern index
 	// noKeywordRules is true when a rule without keywords exists: it must see
 	// every line, so windows cannot be used.
 	noKeywordRules bool
@@ -347,6 +351,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		}
 	}
 	pairs := envPairs(t, low, lo, from, to, ok)
+	escaped := escapedLines(t, lo, hi, from, to, ok)
 	*bp = low[:0]
 	lowerPool.Put(bp)
 	var hits []hit
@@ -371,6 +376,9 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	}
 	if len(letters) > 0 {
 		hits = append(hits, e.scanLetterRuns(ctx, t, letters, path)...)
+	}
+	if len(escaped) > 0 {
+		hits = append(hits, e.scanEscaped(ctx, t, escaped, path, hits)...)
 	}
 	return withContext(t, checksummed(dropDecodedTwins(t, e.shadowWeak(append(hits, generic...)))))
 }
@@ -402,11 +410,13 @@ func withContext(t text, hits []hit) []hit {
 }
 
 // checksummed drops hits whose secret fails its format's checksum (a value
-// that was never issued: a typo, a test string, a made-up example).
+// that was never issued: a typo, a test string, a made-up example), and
+// those that cannot be credentials at all (plausible).
 func checksummed(hits []hit) []hit {
 	out := hits[:0]
 	for _, h := range hits {
-		if rules.ChecksumOK(h.Secret) {
+		if rules.ChecksumOK(h.Secret) && plausible(h) {
+
 			out = append(out, h)
 		}
 	}

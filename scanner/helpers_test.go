@@ -3,6 +3,7 @@ package scanner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -139,8 +140,8 @@ func checkPlaces(t *testing.T, res *finding.Result, want []place) {
 	}
 	var got, exp []string
 	for _, f := range res.Findings {
-		if f.Fingerprint != finding.Fingerprint(f.RuleID, f.Secret) {
-			t.Errorf("%s: fingerprint %q is not finding.Fingerprint(rule, secret)", f.RuleID, f.Fingerprint)
+		if f.Fingerprint != (finding.Fingerprinter{}).Of(f.Secret) || !slices.Contains(f.Aliases, finding.Fingerprint(f.RuleID, f.Secret)) {
+			t.Errorf("%s: fingerprint %q is not the credential's, or its per-rule alias is missing", f.RuleID, f.Fingerprint)
 		}
 		if !f.InHead {
 			t.Errorf("%s %s: InHead = false in a tree scan", f.RuleID, f.Redacted)

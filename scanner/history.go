@@ -43,7 +43,13 @@ type Scanner struct {
 	ScanBinary bool
 	// Ignore drops locations listed in a .gitleaksignore (may be nil).
 	Ignore *IgnoreList
-	Log    *slog.Logger
+	// Parts assembles multi-part credentials (nil: each rule's match is
+	// its own credential, merged only with matches of the same secret).
+	Parts PartFinder
+	// Fingerprints computes credential fingerprints (the installation's
+	// key; the zero value is unkeyed, for tests).
+	Fingerprints finding.Fingerprinter
+	Log          *slog.Logger
 }
 
 func (s *Scanner) workers() int {
@@ -408,9 +414,17 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 	hs.scannedBlobs.Add(1)
 	hs.scannedBytes.Add(int64(len(data)))
 	if !hs.s.ScanBinary && isBinary(data) {
+		// Counted as binary; only its strings are read, with the
+		// high-confidence rules.
 		hs.skippedBin.Add(1)
+		if hits := hs.s.Engine.scanBinary(ctx, data, ""); len(hits) > 0 {
+			hs.mu.Lock()
+			hs.hits[idx] = append(hs.hits[idx], hits...)
+			hs.mu.Unlock()
+		}
 		return
 	}
+
 	sp := startsPool.Get().(*[]int)
 	t := splitLines(data, *sp)
 	defer func() { *sp = t.starts[:0]; startsPool.Put(sp) }()

@@ -111,6 +111,23 @@ func (il *IgnoreList) Len() int {
 	return len(il.byFingerprint) + len(il.byLocation)
 }
 
+// IgnoredFinding reports whether f, as a whole, is listed by fingerprint
+// (its credential fingerprint or any alias).
+func (il *IgnoreList) IgnoredFinding(f *finding.Finding) bool {
+	if il == nil || len(il.byFingerprint) == 0 {
+		return false
+	}
+	if il.byFingerprint[f.Fingerprint] {
+		return true
+	}
+	for _, a := range f.Aliases {
+		if il.byFingerprint[a] {
+			return true
+		}
+	}
+	return false
+}
+
 // Ignored reports whether a location of a secret is ignored.
 func (il *IgnoreList) Ignored(fingerprint, ruleID string, loc finding.Location) bool {
 	if il == nil {

@@ -6,6 +6,8 @@ package scanner
 // opens no window. Like the validators of gitleaks' rules, they are used
 // only while the rule's regex is the built-in one.
 
+import "bytes"
+
 func init() {
 	for id, m := range nhiValidators {
 		validators[id] = m
@@ -28,7 +30,11 @@ func userinfoAfter(low []byte, end int) bool {
 		case ':':
 			colon = true
 		case '@':
-			return colon && i > end
+			// An unencoded '@' in the user (user@corp:pw@host) is
+			// followed by the colon and the real '@'.
+			if colon && i > end {
+				return true
+			}
 		case '/', ' ', '\t', '\n', '\r', '\'', '"', '\\':
 			return false
 		}
@@ -209,12 +215,14 @@ var nhiValidators = map[string]map[string]validator{
 	"kubeconfig-token": {"token:": func(low []byte, end int) bool {
 		return spacedValue(20)(low, end) || (end < len(low) && runOf(low, end, isTokenChar) >= 20)
 	}},
-	"docker-config-auth":        {`"auth"`: jsonString(8)},
-	"aws-session-token":         {"session_token": assignedWithin(10, 100, isB64OrEq), "sessiontoken": assignedWithin(10, 100, isB64OrEq)},
-	"azure-storage-account-key": {"accountkey": b64RunWithin(8, 86), "azure": b64RunWithin(64, 86)},
-	"azure-sas-token":           {"sig=": followedBy(40, func(c byte) bool { return isB64Value(c) || c == '%' })},
-	"s3cfg-secret-key":          {"secret_key": assignedWithin(0, 40, isB64Value)},
-	"django-secret-key":         {"secret_key": assignedWithin(0, 30, not('\''))},
+	"docker-config-auth": {`"auth"`: jsonString(8)},
+	"aws-session-token":  {"session_token": assignedWithin(10, 100, isB64OrEq), "sessiontoken": assignedWithin(10, 100, isB64OrEq)},
+	"azure-storage-account-key": {"accountkey": b64RunWithin(8, 86), "azure": b64RunWithin(64, 86),
+		"storage": b64RunWithin(64, 86), "account": b64RunWithin(64, 86), "--account-key": b64RunWithin(8, 86),
+		"destkey:": b64RunWithin(2, 86), "sourcekey:": b64RunWithin(2, 86)},
+	"azure-sas-token":   {"sig=": followedBy(40, func(c byte) bool { return isB64Value(c) || c == '%' })},
+	"s3cfg-secret-key":  {"secret_key": assignedWithin(0, 40, isB64Value)},
+	"django-secret-key": {"secret_key": assignedWithin(0, 30, not('\''))},
 	"cloudflare-legacy-api-token": {
 		"cloudflare": assignedWithin(40, 40, isWordDash), "cf_api": assignedWithin(40, 40, isWordDash),
 		"cf_token": assignedWithin(40, 40, isWordDash), "cf-api": assignedWithin(40, 40, isWordDash), "cfapi": assignedWithin(40, 40, isWordDash),
@@ -266,7 +274,99 @@ var nhiValidators = map[string]map[string]validator{
 		}
 		return m
 	}(),
+	"config-password":            {"pass": passwordAssignment, "pwd": passwordAssignment},
+	"twilio-auth-token-with-sid": {"sid": sidWithin(64), "client(": sidWithin(8), "twilio": sidWithin(64)},
+	"netrc-entry-password":       {"login": loginThenPassword},
+	"connection-string-password": {"password=": followedBy(3, func(c byte) bool { return c != ';' && c != ',' && !isSpace(c) }), "pwd=": followedBy(3, func(c byte) bool { return c != ';' && !isSpace(c) })},
+	"jenkins-credential-secret":  {"{aqaaab": followedBy(40, isB64Value)},
+	"django-secret-key-default":  {"secret_key": envLookupAfter},
 	"php-db-password": {
+
 		"db_password": assignedWithin(12, 4, not('\'')), "db_pass": assignedWithin(12, 4, not('\'')), "dbpass": assignedWithin(12, 4, not('\'')),
 	},
+}
+
+// passwordAssignment accepts a password-named key ("pass" or "pwd" and the
+// rest of the name: "word", "wd", "phrase") followed, within a few bytes of
+// name, quotes and spaces (an XML name="…password" value="…" too), by an
+// assignment operator or a closing '>' and a value of at least 3 bytes.
+func passwordAssignment(low []byte, end int) bool {
+	i := end
+	for n := 0; i < len(low) && n < 24; n++ {
+		c := low[i]
+		if c == '=' || c == ':' || c == '>' {
+			break
+		}
+		if !(isAlnum(c) || c == '_' || c == '.' || c == '-' || c == '"' || c == '\'' || c == ' ' || c == '\t') {
+			return false
+		}
+		i++
+	}
+	if i >= len(low) || (low[i] != '=' && low[i] != ':' && low[i] != '>') {
+		return false
+	}
+	for n := 0; i < len(low) && n < 3 && (low[i] == '=' || low[i] == ':' || low[i] == '>'); n++ {
+		i++
+	}
+	for n := 0; i < len(low) && n < 4 && (low[i] == '"' || low[i] == '\'' || low[i] == ' ' || low[i] == '\t'); n++ {
+		i++
+	}
+	return runOf(low, i, func(c byte) bool { return !isSpace(c) && c != '"' && c != '\'' && c != '<' }) >= 3
+}
+
+// sidWithin accepts a Twilio account SID (ac and 32 hex, lower-cased) that
+// starts within reach bytes after the keyword.
+func sidWithin(reach int) validator {
+	return func(low []byte, end int) bool {
+		for i := end; i+34 <= len(low) && i <= end+reach; i++ {
+			if low[i] == 'a' && low[i+1] == 'c' && runOf(low, i+2, isHexLower) >= 32 {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// loginThenPassword accepts "login", blanks, a login, blanks or a line
+// break, then "password".
+func loginThenPassword(low []byte, end int) bool {
+	i := end
+	if i >= len(low) || (low[i] != ' ' && low[i] != '\t') {
+		return false
+	}
+	for i < len(low) && (low[i] == ' ' || low[i] == '\t') {
+		i++
+	}
+	n := runOf(low, i, func(c byte) bool { return !isSpace(c) })
+	if n == 0 {
+		return false
+	}
+	i += n
+	for k := 0; i < len(low) && k < 64 && isSpace(low[i]); k++ {
+		i++
+	}
+	return i+8 <= len(low) && string(low[i:i+8]) == "password"
+}
+
+// envLookupAfter accepts "secret_key", an '=' and an environment lookup
+// (os.environ.get, os.getenv, env(, config(, getenv).
+func envLookupAfter(low []byte, end int) bool {
+	i := end
+	for i < len(low) && (low[i] == ' ' || low[i] == '\t') {
+		i++
+	}
+	if i >= len(low) || low[i] != '=' {
+		return false
+	}
+	i++
+	for i < len(low) && (low[i] == ' ' || low[i] == '\t') {
+		i++
+	}
+	rest := low[i:min(i+16, len(low))]
+	for _, p := range []string{"os.environ.get(", "os.getenv(", "env(", "env.str(", "config(", "getenv("} {
+		if bytes.HasPrefix(rest, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }

@@ -51,7 +51,7 @@ func ReadStaged(ctx context.Context, dir string) (*StagedDiff, error) {
 func (s *Scanner) ScanStagedDiff(ctx context.Context, d *StagedDiff) (*finding.Result, error) {
 	files := d.files
 	cfg := &s.Engine.rules.Config
-	b := newBuilder(s.Engine, s.Ignore)
+	b := s.newBuilder()
 	var stats finding.Stats
 	for _, f := range files {
 		for _, r := range pathOnlyRules(cfg) {

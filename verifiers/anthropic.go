@@ -45,3 +45,14 @@ func (v *Anthropic) Verify(ctx context.Context, c *Client, cred Credential) (Res
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// anthropicShapes are the forms of Anthropic credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var anthropicShapes = [2]*lazyRE{lazyRegexp(`^sk-ant-(?:api|admin|oat|ort)\d{2}-[A-Za-z0-9_-]{40,200}$`), nil}
+
+// Owns implements Shaper.
+func (*Anthropic) Owns(secret string) Shape {
+	return shapeOf(secret, anthropicShapes[0], anthropicShapes[1])
+}
+
+var _ Shaper = (*Anthropic)(nil)

@@ -261,3 +261,12 @@ func awsErrorCode(body []byte) string {
 	_ = json.Unmarshal(body, &j)
 	return j.Error.Code
 }
+
+// awsShapes are the forms of AWS credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var awsShapes = [2]*lazyRE{lazyRegexp(`^(?:(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}|ABSK[A-Za-z0-9+/=]{40,400}|bedrock-api-key-[A-Za-z0-9+/=._-]{20,1000})$`), lazyRegexp(`^(?:[A-Za-z0-9/+]{40}|[A-Za-z0-9/+=]{100,1000})$`)}
+
+// Owns implements Shaper.
+func (*AWS) Owns(secret string) Shape { return shapeOf(secret, awsShapes[0], awsShapes[1]) }
+
+var _ Shaper = (*AWS)(nil)

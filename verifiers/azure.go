@@ -136,3 +136,12 @@ func jwtClaims(tok string) map[string]any {
 	}
 	return m
 }
+
+// azureShapes are the forms of Azure credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var azureShapes = [2]*lazyRE{lazyRegexp(`^[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}$`), nil}
+
+// Owns implements Shaper.
+func (*Azure) Owns(secret string) Shape { return shapeOf(secret, azureShapes[0], azureShapes[1]) }
+
+var _ Shaper = (*Azure)(nil)

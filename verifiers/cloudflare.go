@@ -72,3 +72,14 @@ func (v *Cloudflare) Verify(ctx context.Context, c *Client, cred Credential) (Re
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// cloudflareShapes are the forms of Cloudflare credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var cloudflareShapes = [2]*lazyRE{lazyRegexp(`^(?:cf(?:ut|at|k)_[A-Za-z0-9]{40,60}|v1\.0-[A-Za-z0-9-]{100,250})$`), lazyRegexp(`^(?:[A-Za-z0-9_-]{40}|[a-f0-9]{37,45})$`)}
+
+// Owns implements Shaper.
+func (*Cloudflare) Owns(secret string) Shape {
+	return shapeOf(secret, cloudflareShapes[0], cloudflareShapes[1])
+}
+
+var _ Shaper = (*Cloudflare)(nil)

@@ -69,3 +69,14 @@ func privateHost(h string) bool {
 	}
 	return h == "localhost" || strings.HasSuffix(h, ".local") || strings.HasSuffix(h, ".internal") || strings.HasSuffix(h, ".localhost") || !strings.Contains(h, ".")
 }
+
+// databaseShapes are the forms of Database credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var databaseShapes = [2]*lazyRE{nil, lazyRegexp(`^[^\s]{1,256}$`)}
+
+// Owns implements Shaper.
+func (*Database) Owns(secret string) Shape {
+	return shapeOf(secret, databaseShapes[0], databaseShapes[1])
+}
+
+var _ Shaper = (*Database)(nil)

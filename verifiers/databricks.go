@@ -68,3 +68,14 @@ func (v *Databricks) Verify(ctx context.Context, c *Client, cred Credential) (Re
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// databricksShapes are the forms of Databricks credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var databricksShapes = [2]*lazyRE{lazyRegexp(`^dapi[a-f0-9]{32}(?:-\d)?$`), nil}
+
+// Owns implements Shaper.
+func (*Databricks) Owns(secret string) Shape {
+	return shapeOf(secret, databricksShapes[0], databricksShapes[1])
+}
+
+var _ Shaper = (*Databricks)(nil)

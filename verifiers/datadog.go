@@ -123,3 +123,12 @@ func (v *Datadog) live(ctx context.Context, c *Client, cred Credential, site, ep
 	}
 	return live(ep, id, p)
 }
+
+// datadogShapes are the forms of Datadog credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var datadogShapes = [2]*lazyRE{nil, lazyRegexp(`^(?:[a-f0-9]{32}|[a-f0-9]{40})$`)}
+
+// Owns implements Shaper.
+func (*Datadog) Owns(secret string) Shape { return shapeOf(secret, datadogShapes[0], datadogShapes[1]) }
+
+var _ Shaper = (*Datadog)(nil)

@@ -58,3 +58,14 @@ func splitScopes(h string) []string {
 	}
 	return out
 }
+
+// digitaloceanShapes are the forms of DigitalOcean credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var digitaloceanShapes = [2]*lazyRE{lazyRegexp(`^do[opr]_v1_[a-f0-9]{64}$`), nil}
+
+// Owns implements Shaper.
+func (*DigitalOcean) Owns(secret string) Shape {
+	return shapeOf(secret, digitaloceanShapes[0], digitaloceanShapes[1])
+}
+
+var _ Shaper = (*DigitalOcean)(nil)

@@ -89,3 +89,11 @@ func (v *Discord) bot(ctx context.Context, c *Client, secret string) (Result, er
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// Owns: Discord bot tokens and webhook URLs (see Shaper).
+func (*Discord) Owns(secret string) Shape {
+	if discordBotToken.MatchString(secret) || discordWebhook.MatchString(secret) {
+		return ShapeStrong
+	}
+	return ShapeNone
+}

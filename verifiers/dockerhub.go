@@ -88,3 +88,14 @@ func dockerLevel(scopes []string) string {
 	}
 	return level
 }
+
+// dockerhubShapes are the forms of DockerHub credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var dockerhubShapes = [2]*lazyRE{lazyRegexp(`^dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,32}$`), nil}
+
+// Owns implements Shaper.
+func (*DockerHub) Owns(secret string) Shape {
+	return shapeOf(secret, dockerhubShapes[0], dockerhubShapes[1])
+}
+
+var _ Shaper = (*DockerHub)(nil)

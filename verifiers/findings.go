@@ -89,3 +89,38 @@ func ToFinding(r Result) *finding.Verification {
 		Endpoint: r.Endpoint,
 	}
 }
+
+// CredentialParts finds the parts of the credential f belongs to with its
+// provider's Pairer (scanner.PartFinder): the primary secret (an AWS
+// secret key when f is its key id) and the other named parts, secret or
+// not. ok is false when f's provider has no Pairer.
+func (r *Registry) CredentialParts(f *finding.Finding, siblings []*finding.Finding) (string, map[string]string, bool) {
+	v, ok := r.Lookup(f.Provider)
+	if !ok || f.Secret == "" {
+		return "", nil, false
+	}
+	p, ok := v.(Pairer)
+	if !ok {
+		return "", nil, false
+	}
+	s := Sighting{RuleID: f.RuleID, Secret: f.Secret, Context: f.Context}
+	for _, sb := range siblings {
+		s.Siblings = append(s.Siblings, Sibling{RuleID: sb.RuleID, Provider: sb.Provider, Secret: sb.Secret})
+		for _, o := range sb.OtherRules { // a sibling merged from several rules answers to each
+			s.Siblings = append(s.Siblings, Sibling{RuleID: o, Provider: sb.Provider, Secret: sb.Secret})
+		}
+	}
+	cred := p.Pair(s)
+	parts := map[string]string{}
+	for k, v := range cred.Companions {
+		if v != "" && k != "host" { // a host is operator configuration, not a part
+			parts[k] = v
+		}
+	}
+	for k, v := range cred.SecretCompanions {
+		if v != "" {
+			parts[k] = v
+		}
+	}
+	return cred.Secret, parts, true
+}

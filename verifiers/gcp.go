@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"nhiscan/finding"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -75,7 +76,7 @@ func (*GCP) Pair(s Sighting) Credential {
 func (v *GCP) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
 	ep := "POST " + gcpTokenURL
 	email, keyID := cred.Companions["client_email"], cred.Companions["private_key_id"]
-	ident := companions("client_email", email, "project_id", cred.Companions["project_id"], "private_key_id", keyID)
+	ident := companions("client_email", email, "project_id", cred.Companions["project_id"], "private_key_id", finding.Redact(keyID)) // half of a key file: shown redacted
 	switch {
 	case cred.Companions["kind"] == "api-key":
 		return unknown("gcp: API keys are not verified (no free identity call)"), nil
@@ -164,3 +165,12 @@ func parseRSAKey(p string) (*rsa.PrivateKey, error) {
 	}
 	return x509.ParsePKCS1PrivateKey(blk.Bytes)
 }
+
+// gcpShapes are the forms of GCP credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var gcpShapes = [2]*lazyRE{lazyRegexp(`^AIza[0-9A-Za-z_-]{35}$`), lazyRegexp(`(?s)^(?:[a-f0-9]{40}|-----BEGIN [A-Z ]*PRIVATE KEY-----.*)$`)}
+
+// Owns implements Shaper.
+func (*GCP) Owns(secret string) Shape { return shapeOf(secret, gcpShapes[0], gcpShapes[1]) }
+
+var _ Shaper = (*GCP)(nil)

@@ -171,3 +171,12 @@ func githubLevel(scopes []string, siteAdmin bool) string {
 	}
 	return level
 }
+
+// githubShapes are the forms of GitHub credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var githubShapes = [2]*lazyRE{lazyRegexp(`^(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,255})$`), nil}
+
+// Owns implements Shaper.
+func (*GitHub) Owns(secret string) Shape { return shapeOf(secret, githubShapes[0], githubShapes[1]) }
+
+var _ Shaper = (*GitHub)(nil)

@@ -114,3 +114,12 @@ func gitlabPrivileges(scopes []string) Privileges {
 	}
 	return p
 }
+
+// gitlabShapes are the forms of GitLab credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var gitlabShapes = [2]*lazyRE{lazyRegexp(`^(?:[A-Za-z0-9_-]{0,20}gl[a-z]{1,8}-[A-Za-z0-9_.-]{20,320}|GR1348941[A-Za-z0-9_-]{20,60})$`), nil}
+
+// Owns implements Shaper.
+func (*GitLab) Owns(secret string) Shape { return shapeOf(secret, gitlabShapes[0], gitlabShapes[1]) }
+
+var _ Shaper = (*GitLab)(nil)

@@ -61,3 +61,12 @@ func (v *Grafana) Verify(ctx context.Context, c *Client, cred Credential) (Resul
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// grafanaShapes are the forms of Grafana credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var grafanaShapes = [2]*lazyRE{lazyRegexp(`^(?:glsa_[A-Za-z0-9]{32}_[a-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2}|eyJrIjoi[A-Za-z0-9+/]{40,400}={0,2})$`), nil}
+
+// Owns implements Shaper.
+func (*Grafana) Owns(secret string) Shape { return shapeOf(secret, grafanaShapes[0], grafanaShapes[1]) }
+
+var _ Shaper = (*Grafana)(nil)

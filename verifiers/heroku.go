@@ -39,3 +39,12 @@ func (v *Heroku) Verify(ctx context.Context, c *Client, cred Credential) (Result
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// herokuShapes are the forms of Heroku credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var herokuShapes = [2]*lazyRE{lazyRegexp(`^HRKU-[A-Za-z0-9_-]{58,64}$`), lazyRegexp(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)}
+
+// Owns implements Shaper.
+func (*Heroku) Owns(secret string) Shape { return shapeOf(secret, herokuShapes[0], herokuShapes[1]) }
+
+var _ Shaper = (*Heroku)(nil)

@@ -64,3 +64,14 @@ func (v *HuggingFace) Verify(ctx context.Context, c *Client, cred Credential) (R
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// huggingfaceShapes are the forms of HuggingFace credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var huggingfaceShapes = [2]*lazyRE{lazyRegexp(`^(?:hf_|api_org_)[A-Za-z0-9]{30,40}$`), nil}
+
+// Owns implements Shaper.
+func (*HuggingFace) Owns(secret string) Shape {
+	return shapeOf(secret, huggingfaceShapes[0], huggingfaceShapes[1])
+}
+
+var _ Shaper = (*HuggingFace)(nil)

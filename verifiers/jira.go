@@ -76,3 +76,12 @@ func (v *Jira) Verify(ctx context.Context, c *Client, cred Credential) (Result, 
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// jiraShapes are the forms of Jira credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var jiraShapes = [2]*lazyRE{lazyRegexp(`^ATATT[A-Za-z0-9_=-]{100,300}$`), lazyRegexp(`^[A-Za-z0-9]{24}$`)}
+
+// Owns implements Shaper.
+func (*Jira) Owns(secret string) Shape { return shapeOf(secret, jiraShapes[0], jiraShapes[1]) }
+
+var _ Shaper = (*Jira)(nil)

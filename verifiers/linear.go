@@ -84,3 +84,12 @@ func (v *Linear) Verify(ctx context.Context, c *Client, cred Credential) (Result
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// linearShapes are the forms of Linear credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var linearShapes = [2]*lazyRE{lazyRegexp(`^lin_(?:api|oauth)_[A-Za-z0-9]{32,64}$`), lazyRegexp(`^[a-f0-9]{32}$`)}
+
+// Owns implements Shaper.
+func (*Linear) Owns(secret string) Shape { return shapeOf(secret, linearShapes[0], linearShapes[1]) }
+
+var _ Shaper = (*Linear)(nil)

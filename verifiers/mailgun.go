@@ -67,3 +67,12 @@ func (v *Mailgun) Verify(ctx context.Context, c *Client, cred Credential) (Resul
 	}
 	return last, nil
 }
+
+// mailgunShapes are the forms of Mailgun credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var mailgunShapes = [2]*lazyRE{lazyRegexp(`^(?:(?:pub)?key-[a-f0-9]{32}|[a-f0-9]{32}-[a-f0-9]{8}-[a-f0-9]{8})$`), lazyRegexp(`^[a-z0-9-]{32,80}$`)}
+
+// Owns implements Shaper.
+func (*Mailgun) Owns(secret string) Shape { return shapeOf(secret, mailgunShapes[0], mailgunShapes[1]) }
+
+var _ Shaper = (*Mailgun)(nil)

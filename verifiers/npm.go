@@ -36,3 +36,12 @@ func (v *NPM) Verify(ctx context.Context, c *Client, cred Credential) (Result, e
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// npmShapes are the forms of NPM credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var npmShapes = [2]*lazyRE{lazyRegexp(`^npm_[A-Za-z0-9]{36}$`), lazyRegexp(`^[A-Za-z0-9+/_.:=-]{8,512}$`)}
+
+// Owns implements Shaper.
+func (*NPM) Owns(secret string) Shape { return shapeOf(secret, npmShapes[0], npmShapes[1]) }
+
+var _ Shaper = (*NPM)(nil)

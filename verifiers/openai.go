@@ -68,3 +68,12 @@ func (v *OpenAI) Verify(ctx context.Context, c *Client, cred Credential) (Result
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// openaiShapes are the forms of OpenAI credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var openaiShapes = [2]*lazyRE{lazyRegexp(`^sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{8,150}T3BlbkFJ[A-Za-z0-9_-]{8,150}$`), lazyRegexp(`^sk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,300}|[A-Za-z0-9]{48})$`)}
+
+// Owns implements Shaper.
+func (*OpenAI) Owns(secret string) Shape { return shapeOf(secret, openaiShapes[0], openaiShapes[1]) }
+
+var _ Shaper = (*OpenAI)(nil)

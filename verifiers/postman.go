@@ -41,3 +41,12 @@ func (v *Postman) Verify(ctx context.Context, c *Client, cred Credential) (Resul
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// postmanShapes are the forms of Postman credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var postmanShapes = [2]*lazyRE{lazyRegexp(`^PMAK-[a-f0-9]{24}-[a-f0-9]{34}$`), nil}
+
+// Owns implements Shaper.
+func (*Postman) Owns(secret string) Shape { return shapeOf(secret, postmanShapes[0], postmanShapes[1]) }
+
+var _ Shaper = (*Postman)(nil)

@@ -108,3 +108,14 @@ func keyTypeFromPEM(t string) string {
 	}
 	return "unknown"
 }
+
+// privatekeyShapes are the forms of PrivateKey credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var privatekeyShapes = [2]*lazyRE{lazyRegexp(`(?s)^(?:-----BEGIN [A-Z0-9 _-]*PRIVATE KEY(?: BLOCK)?-----|PuTTY-User-Key-File-\d).*`), nil}
+
+// Owns implements Shaper.
+func (*PrivateKey) Owns(secret string) Shape {
+	return shapeOf(secret, privatekeyShapes[0], privatekeyShapes[1])
+}
+
+var _ Shaper = (*PrivateKey)(nil)

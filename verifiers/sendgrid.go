@@ -44,3 +44,14 @@ func (v *SendGrid) Verify(ctx context.Context, c *Client, cred Credential) (Resu
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// sendgridShapes are the forms of SendGrid credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var sendgridShapes = [2]*lazyRE{lazyRegexp(`^SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,50}$`), nil}
+
+// Owns implements Shaper.
+func (*SendGrid) Owns(secret string) Shape {
+	return shapeOf(secret, sendgridShapes[0], sendgridShapes[1])
+}
+
+var _ Shaper = (*SendGrid)(nil)

@@ -103,3 +103,12 @@ func (v *Slack) webhook(ctx context.Context, c *Client, url string) (Result, err
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// slackShapes are the forms of Slack credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var slackShapes = [2]*lazyRE{lazyRegexp(`^(?:xox[a-z](?:\.xox[a-z])?-[A-Za-z0-9-]{8,400}|xapp-\d-[A-Za-z0-9-]{10,300}|(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{20,250})$`), nil}
+
+// Owns implements Shaper.
+func (*Slack) Owns(secret string) Shape { return shapeOf(secret, slackShapes[0], slackShapes[1]) }
+
+var _ Shaper = (*Slack)(nil)

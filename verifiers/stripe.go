@@ -59,3 +59,12 @@ func stripeKeyType(secret string) string {
 	}
 	return "unknown"
 }
+
+// stripeShapes are the forms of Stripe credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var stripeShapes = [2]*lazyRE{lazyRegexp(`^(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,250}$`), nil}
+
+// Owns implements Shaper.
+func (*Stripe) Owns(secret string) Shape { return shapeOf(secret, stripeShapes[0], stripeShapes[1]) }
+
+var _ Shaper = (*Stripe)(nil)

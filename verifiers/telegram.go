@@ -59,3 +59,14 @@ func (v *Telegram) Verify(ctx context.Context, c *Client, cred Credential) (Resu
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// telegramShapes are the forms of Telegram credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var telegramShapes = [2]*lazyRE{lazyRegexp(`^\d{5,12}:AA[A-Za-z0-9_-]{30,40}$`), lazyRegexp(`^\d{5,12}:[A-Za-z0-9_-]{30,40}$`)}
+
+// Owns implements Shaper.
+func (*Telegram) Owns(secret string) Shape {
+	return shapeOf(secret, telegramShapes[0], telegramShapes[1])
+}
+
+var _ Shaper = (*Telegram)(nil)

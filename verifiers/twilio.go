@@ -80,3 +80,12 @@ func (v *Twilio) Verify(ctx context.Context, c *Client, cred Credential) (Result
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// twilioShapes are the forms of Twilio credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var twilioShapes = [2]*lazyRE{lazyRegexp(`^(?:AC|SK)[0-9a-fA-F]{32}$`), lazyRegexp(`^[0-9a-f]{32}$`)}
+
+// Owns implements Shaper.
+func (*Twilio) Owns(secret string) Shape { return shapeOf(secret, twilioShapes[0], twilioShapes[1]) }
+
+var _ Shaper = (*Twilio)(nil)

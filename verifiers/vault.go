@@ -63,3 +63,12 @@ func (v *Vault) Verify(ctx context.Context, c *Client, cred Credential) (Result,
 	}
 	return Result{Endpoint: ep}, unexpected(resp, ep)
 }
+
+// vaultShapes are the forms of Vault credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var vaultShapes = [2]*lazyRE{lazyRegexp(`^(?:hv[sbr]\.[A-Za-z0-9_-]{24,400}|[sb]\.[A-Za-z0-9]{24,})$`), nil}
+
+// Owns implements Shaper.
+func (*Vault) Owns(secret string) Shape { return shapeOf(secret, vaultShapes[0], vaultShapes[1]) }
+
+var _ Shaper = (*Vault)(nil)

@@ -36,6 +36,12 @@ const pathOnlyMark = "file:"
 // reported is one unique secret a tool reported.
 type reported struct {
 	secret, provider, rule, path string
+	// parts are the credential's other parts (nhiscan reports a multi-part
+	// credential once): a planted value equal to one is found, but a part
+	// that matches nothing planted is no false positive.
+	parts    []string
+	severity string
+	tags     []string
 }
 
 type tool struct {
@@ -48,6 +54,8 @@ type tool struct {
 // score is a tool's result on the corpus.
 type score struct {
 	hit      []bool // per planted positive
+	hitBy    []reported
+	tpCat    []string // per reported secret that matched: the category it counts for
 	fp       []reported
 	fpWhy    []string // the planted negative an FP matched, or ""
 	tpRep    int      // reported secrets that matched a positive
@@ -89,6 +97,7 @@ func main() {
 		printTool(truth, t, s)
 	}
 	printSideBySide(truth, tools, scores)
+	printCategories(truth, tools, scores)
 	if *keep != "" {
 		fmt.Printf("\nkept corpus and reports in %s\n", work)
 	}
@@ -110,9 +119,12 @@ func runNhiscan(work, repo string) *tool {
 	out, err := cmd.CombinedOutput()
 	var rep struct {
 		Findings []struct {
-			RuleID    string `json:"rule_id"`
-			Provider  string `json:"provider"`
-			Secret    string `json:"secret"`
+			RuleID    string            `json:"rule_id"`
+			Provider  string            `json:"provider"`
+			Secret    string            `json:"secret"`
+			Severity  string            `json:"severity"`
+			Tags      []string          `json:"tags"`
+			Parts     map[string]string `json:"parts"`
 			Locations []struct {
 				Path string `json:"path"`
 			} `json:"locations"`
@@ -133,7 +145,10 @@ func runNhiscan(work, repo string) *tool {
 			continue
 		}
 		seen[f.Secret] = true
-		r := reported{secret: f.Secret, provider: f.Provider, rule: f.RuleID}
+		r := reported{secret: f.Secret, provider: f.Provider, rule: f.RuleID, severity: f.Severity, tags: f.Tags}
+		for _, v := range f.Parts { // one credential, several planted values (an AWS key id and its secret)
+			r.parts = append(r.parts, v)
+		}
 		if r.provider == "" {
 			r.provider = "(" + f.RuleID + ")"
 		}
@@ -214,7 +229,7 @@ func matches(r, v string) bool {
 }
 
 func scoreTool(truth *corpus.Truth, t *tool) *score {
-	s := &score{hit: make([]bool, len(truth.Positives)), byProvFP: map[string]int{}}
+	s := &score{hit: make([]bool, len(truth.Positives)), hitBy: make([]reported, len(truth.Positives)), byProvFP: map[string]int{}}
 	type planted struct{ secret, literal, alias string }
 	pos := make([]planted, len(truth.Positives))
 	for i, p := range truth.Positives {
@@ -233,6 +248,7 @@ func scoreTool(truth *corpus.Truth, t *tool) *score {
 			}
 			if matched {
 				s.tpRep++
+				s.tpCat = append(s.tpCat, pathCategory(truth, r.path))
 			} else {
 				s.fp = append(s.fp, r)
 				s.fpWhy = append(s.fpWhy, "")
@@ -241,15 +257,28 @@ func scoreTool(truth *corpus.Truth, t *tool) *score {
 			continue
 		}
 		nr := norm(r.secret)
-		matched := false
+		matched, cat := false, ""
 		for i, p := range pos {
-			if matches(nr, p.secret) || matches(nr, p.literal) || (p.alias != "" && nr == p.alias) {
+			partHit := false
+			for _, v := range r.parts {
+				if nv := norm(v); len(nv) >= 8 && (nv == p.secret || nv == p.literal || (p.alias != "" && nv == p.alias)) {
+					partHit = true
+				}
+			}
+			if partHit || matches(nr, p.secret) || matches(nr, p.literal) || (p.alias != "" && nr == p.alias) {
+				if !s.hit[i] {
+					s.hitBy[i] = r
+				}
 				s.hit[i] = true
+				if !matched {
+					cat = category(truth.Positives[i])
+				}
 				matched = true
 			}
 		}
 		if matched {
 			s.tpRep++
+			s.tpCat = append(s.tpCat, cat)
 			continue
 		}
 		why := ""
@@ -441,4 +470,143 @@ func must(err error) {
 		fmt.Fprintln(os.Stderr, "accuracy:", err)
 		os.Exit(2)
 	}
+}
+
+// category is the group a positive is scored in: its Category, or "core:"
+// and how it was planted for the provider-format positives.
+func category(p corpus.Positive) string {
+	if p.Category != "" {
+		return p.Category
+	}
+	return "core:" + p.How
+}
+
+// fpCategory is the category a false positive counts against: the planted
+// negative it matched, else the category of what was planted at its path.
+func fpCategory(truth *corpus.Truth, r reported, why string) string {
+	if why != "" {
+		for _, n := range truth.Negatives {
+			if n.Why == why && n.Path == r.path && n.Category != "" {
+				return n.Category
+			}
+		}
+	}
+	return pathCategory(truth, r.path)
+}
+
+func pathCategory(truth *corpus.Truth, path string) string {
+	for _, n := range truth.Negatives {
+		if n.Path == path {
+			if n.Category != "" {
+				return n.Category
+			}
+			return "core:negatives"
+		}
+	}
+	for _, p := range truth.Positives {
+		if p.Path == path {
+			return category(p)
+		}
+	}
+	return "other"
+}
+
+// printCategories prints recall and precision per category for every tool,
+// and for nhiscan how many vendored positives were reported as vendored
+// (tagged, severity lowered).
+func printCategories(truth *corpus.Truth, tools []*tool, scores []*score) {
+	type cnt struct{ planted, tp, tpRep, fp int }
+	var cats []string
+	per := make([]map[string]*cnt, len(tools))
+	get := func(ti int, c string) *cnt {
+		if per[ti] == nil {
+			per[ti] = map[string]*cnt{}
+		}
+		x := per[ti][c]
+		if x == nil {
+			x = &cnt{}
+			per[ti][c] = x
+			if ti == 0 {
+				cats = append(cats, c)
+			}
+		}
+		return x
+	}
+	for ti, s := range scores {
+		for i, p := range truth.Positives {
+			c := get(ti, category(p))
+			c.planted++
+			if s.hit[i] {
+				c.tp++
+			}
+		}
+		for _, n := range truth.Negatives {
+			if n.Category != "" {
+				get(ti, n.Category)
+			}
+		}
+		for _, c := range s.tpCat {
+			get(ti, c).tpRep++
+		}
+		for i, r := range s.fp {
+			get(ti, fpCategory(truth, r, s.fpWhy[i])).fp++
+		}
+	}
+	for ti := range tools {
+		for _, c := range cats {
+			get(ti, c)
+		}
+	}
+	fmt.Println("\n== per category (recall over planted positives; precision over reported unique secrets) ==")
+	fmt.Printf("%-28s %7s", "category", "planted")
+	for _, t := range tools {
+		fmt.Printf(" | %-8s %6s %6s %3s", t.name, "recall", "prec", "FP")
+	}
+	fmt.Println()
+	for _, c := range cats {
+		fmt.Printf("%-28s %7d", c, get(0, c).planted)
+		for ti, t := range tools {
+			if !t.ran {
+				fmt.Printf(" | %-8s %6s %6s %3s", "", "-", "-", "-")
+				continue
+			}
+			x := get(ti, c)
+			fmt.Printf(" | %-8s %6s %6s %3d", "", ratio(x.tp, x.planted), ratio(x.tpRep, x.tpRep+x.fp), x.fp)
+		}
+		fmt.Println()
+	}
+	fmt.Printf("%-28s %7d", "TOTAL", len(truth.Positives))
+	for ti, t := range tools {
+		if !t.ran {
+			fmt.Printf(" | %-8s %6s %6s %3s", "", "-", "-", "-")
+			continue
+		}
+		tp, n := scores[ti].recall()
+		fmt.Printf(" | %-8s %6s %6s %3d", "", ratio(tp, n), ratio(scores[ti].tpRep, len(t.found)), len(scores[ti].fp))
+	}
+	fmt.Println()
+	if len(tools) > 0 && tools[0].ran {
+		s := scores[0]
+		n, tagged := 0, 0
+		for i, p := range truth.Positives {
+			if !p.Vendored || !s.hit[i] {
+				continue
+			}
+			n++
+			for _, tg := range s.hitBy[i].tags {
+				if tg == "vendored" {
+					tagged++
+					break
+				}
+			}
+		}
+		fmt.Printf("%s: %d of %d found vendored positives tagged \"vendored\" (severity one level lower)\n", tools[0].name, tagged, n)
+	}
+}
+
+func ratio(a, b int) string {
+	if b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.3f", float64(a)/float64(b))
 }

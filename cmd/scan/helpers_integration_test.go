@@ -1,6 +1,7 @@
 package main
 
 import (
+	"nhiscan/finding"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,17 @@ var (
 	binErr  error
 )
 
+// testFingerprintKey is the fingerprint key of every run in these tests
+// (the CLI's and the built binary's, through the environment).
+const testFingerprintKey = "nhiscan-test-fingerprint-key"
+
+// testFP is the fingerprint the CLI gives a credential in these tests.
+func testFP(secret string) string {
+	return finding.NewFingerprinter([]byte(testFingerprintKey)).Of(secret)
+}
+
 func TestMain(m *testing.M) {
+	os.Setenv(envFingerprintKey, testFingerprintKey)
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)

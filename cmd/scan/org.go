@@ -182,6 +182,14 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		return err
 	}
 	defer st.Close()
+	// The store's fingerprint key, shared by every shard that uses it
+	// (unless NHISCAN_FINGERPRINT_KEY says otherwise).
+	key, err := fingerprintKey(ctx, st)
+	if err != nil {
+		return err
+	}
+	s.Fingerprints = finding.NewFingerprinter(key)
+	g.fp, g.fpSet = s.Fingerprints, true
 
 	apiHost := "api.github.com"
 	apiBase := "https://api.github.com/"

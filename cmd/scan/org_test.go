@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakeapi"
 	"nhiscan/fixtures/fakegithub"
@@ -39,7 +38,7 @@ func TestRunOrg(t *testing.T) {
 		return append([]string{"org", "acme", "--api-url", gh.APIURL(), "--state", filepath.Join(dir, "state.db"),
 			"--cache-dir", filepath.Join(dir, "cache"), "--progress", "lines", "--format", "json"}, extra...)
 	}
-	fp := func(secret string) string { return finding.Fingerprint("github-pat", secret) }
+	fp := func(secret string) string { return testFP(secret) }
 
 	code, out, errOut := cli(t, args("--verbose")...) // logs too: never a secret in them
 	if code != 1 {
@@ -191,7 +190,7 @@ func TestRunOrgVerifyReverify(t *testing.T) {
 		return append([]string{"org", "acme", "--api-url", gh.APIURL(), "--state", state, "--cache-dir", filepath.Join(dir, "cache"),
 			"--progress", "none", "--format", "json", "--verify"}, extra...)
 	}
-	fp := finding.Fingerprint("github-pat", leaked)
+	fp := testFP(leaked)
 	status := func() string {
 		st, err := store.Open(context.Background(), state)
 		if err != nil {

@@ -30,18 +30,12 @@ const maxRecoverBytes = 50 << 20
 
 var hexID = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 
-// recover returns f's secret: a value read at one of f's locations whose
-// fingerprint is f's. The error says why none was found; it never holds
-// repository content.
-func (s *secretSource) recover(ctx context.Context, rs *rules.Ruleset, f *finding.Finding) (string, error) {
-	secret, _, err := s.recoverWithContext(ctx, rs, f)
-	return secret, err
-}
-
-// recoverWithContext is recover that also returns the text around the
-// secret (as Finding.Context, for verifiers that pair a secret with a value
-// beside it).
-func (s *secretSource) recoverWithContext(ctx context.Context, rs *rules.Ruleset, f *finding.Finding) (secret, around string, err error) {
+// recoverWithContext returns f's secret, a value read at one of f's
+// locations for which match (f's fingerprint) holds, and the text around it
+// (as Finding.Context, for verifiers that pair a secret with a value beside
+// it). The error says why none was found; it never holds repository
+// content.
+func (s *secretSource) recoverWithContext(ctx context.Context, rs *rules.Ruleset, f *finding.Finding, match func(string) bool) (secret, around string, err error) {
 	var tried []string
 	for i, l := range f.Locations {
 		if i == maxRecoverLocations {
@@ -52,7 +46,7 @@ func (s *secretSource) recoverWithContext(ctx context.Context, rs *rules.Ruleset
 			tried = append(tried, err.Error())
 			continue
 		}
-		if secret, ok := findSecret(data, l, rs, f.RuleID, f.Fingerprint); ok {
+		if secret, ok := findSecret(data, l, rs, append([]string{f.RuleID}, f.OtherRules...), match); ok {
 			return secret, contextAround(data, l), nil
 		}
 		tried = append(tried, where+": no value with the finding's fingerprint at line "+fmt.Sprint(l.Line))
@@ -134,10 +128,10 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// findSecret looks at the lines a location spans for a value whose
-// fingerprint (rule + value) is fingerprint: the exact column span, then
-// every group of every match of the rule's regular expression there.
-func findSecret(data []byte, l finding.Location, rs *rules.Ruleset, ruleID, fingerprint string) (string, bool) {
+// findSecret looks at the lines a location spans for a value for which
+// match holds: the exact column span, then every group of every match of
+// the rules' regular expressions there.
+func findSecret(data []byte, l finding.Location, rs *rules.Ruleset, ruleIDs []string, match func(string) bool) (string, bool) {
 	lines := strings.Split(string(data), "\n")
 	first, last := l.Line-1, l.EndLine-1
 	if last < first {
@@ -148,7 +142,6 @@ func findSecret(data []byte, l finding.Location, rs *rules.Ruleset, ruleID, fing
 	}
 	last = min(last, len(lines)-1)
 	region := strings.Join(lines[first:last+1], "\n")
-	match := func(s string) bool { return s != "" && finding.Fingerprint(ruleID, s) == fingerprint }
 	if first == last {
 		line := lines[first]
 		// columns are 1-based; the end is inclusive or exclusive by source
@@ -160,11 +153,13 @@ func findSecret(data []byte, l finding.Location, rs *rules.Ruleset, ruleID, fing
 			}
 		}
 	}
-	if r, ok := rs.Config.Rules[ruleID]; ok && r.Regex != nil {
-		for _, m := range r.Regex.FindAllStringSubmatch(region, -1) {
-			for _, s := range m {
-				if match(s) {
-					return s, true
+	for _, id := range ruleIDs {
+		if r, ok := rs.Config.Rules[id]; ok && r.Regex != nil {
+			for _, m := range r.Regex.FindAllStringSubmatch(region, -1) {
+				for _, s := range m {
+					if s != "" && match(s) {
+						return s, true
+					}
 				}
 			}
 		}
@@ -173,7 +168,7 @@ func findSecret(data []byte, l finding.Location, rs *rules.Ruleset, ruleID, fing
 	for _, field := range strings.FieldsFunc(region, func(r rune) bool {
 		return r == ' ' || r == '\t' || r == '"' || r == '\'' || r == '=' || r == ':' || r == ',' || r == '`'
 	}) {
-		if match(field) {
+		if field != "" && match(field) {
 			return field, true
 		}
 	}

@@ -74,22 +74,24 @@ Exit codes: 0 planned or applied, 1 a step failed, 2 error.`,
 			if repo != "" {
 				src = &secretSource{dir: repo}
 			}
-			for i := range fs {
-				f := &fs[i]
-				if _, ok := rs.Config.Rules[f.RuleID]; ok {
-					if p := rs.Meta(f.RuleID).Provider; p != "" {
-						f.Provider = p
-					}
-				}
-				if f.Secret != "" && finding.Fingerprint(f.RuleID, f.Secret) != f.Fingerprint {
-					f.Secret = ""
-				}
-				if f.Secret == "" && src != nil && f.Fingerprint != "" {
-					if secret, err := src.recover(cmd.Context(), rs, f); err == nil {
-						f.Secret, f.Redacted = secret, finding.Redact(secret)
-					}
-				}
+			reg := g.registry
+			if reg == nil {
+				reg = verifiers.Default()
 			}
+			refused, _, err := g.takeIn(cmd.Context(), rs, reg, src, fs)
+			if err != nil {
+				return err
+			}
+			// A refused finding is left out: no call, no ticket, no record.
+			kept := fs[:0]
+			for i := range fs {
+				if why, ok := refused[i]; ok {
+					fmt.Fprintf(cmd.ErrOrStderr(), "scan remediate: finding %d (rule %q) left out: %s\n", i+1, fs[i].RuleID, why)
+					continue
+				}
+				kept = append(kept, fs[i])
+			}
+			fs = kept
 			return g.remediateRun(cmd, fs, remediateOpts{apply: apply, policy: policyPath, audit: auditPath, repo: repo, format: format, state: state}, cmd.OutOrStdout())
 		},
 	}

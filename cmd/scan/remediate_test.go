@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"nhiscan/finding"
 	"nhiscan/fixtures"
 	"nhiscan/fixtures/fakeapi"
 	"nhiscan/fixtures/faketracker"
@@ -112,7 +111,7 @@ token_env = "NHISCAN_DEMO_TRACKER_TOKEN"
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if tk, err := st.Ticket(context.Background(), finding.Fingerprint("github-pat", gh), "github"); err != nil || tk.State != "closed" {
+	if tk, err := st.Ticket(context.Background(), testFP(gh), "github"); err != nil || tk.State != "closed" {
 		t.Fatalf("store ticket %+v %v", tk, err)
 	}
 	out = step("verify again: dead", 0, "verify", raw, "--fail-on", "live")

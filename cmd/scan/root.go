@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -78,6 +79,9 @@ type globalOpts struct {
 	registry      *verifiers.Registry // built by checkVerifyFlags
 	verifyMu      sync.Mutex          // guards the lazy checker (org verifies repositories in parallel)
 	checkerOnce   *verifiers.Checker  // one per run: its cache and request budget span the run
+
+	fp    finding.Fingerprinter // the run's credential fingerprints (fpkey.go)
+	fpSet bool
 
 	log *slog.Logger // set by setup
 }
@@ -188,7 +192,17 @@ func (g *globalOpts) setup(cmd *cobra.Command, target string) (*scanner.Scanner,
 	if err != nil {
 		return nil, err
 	}
+	fp, err := g.fingerprinter(cmd.Context(), nil)
+	if err != nil {
+		return nil, err
+	}
+	parts := g.registry
+	if parts == nil {
+		parts = verifiers.Default()
+	}
 	return &scanner.Scanner{
+		Parts:        parts,
+		Fingerprints: fp,
 		Engine:       scanner.NewEngine(rs, g.maxDecode),
 		Workers:      g.workers,
 		MaxBlobBytes: int64(g.maxTargetMB) * 1_000_000,
@@ -263,7 +277,7 @@ func (g *globalOpts) applyBaseline(res *finding.Result) error {
 		}
 		kept := res.Findings[:0]
 		for _, f := range res.Findings {
-			if known[f.Fingerprint] {
+			if known[f.Fingerprint] || slices.ContainsFunc(f.Aliases, func(a string) bool { return known[a] }) {
 				continue
 			}
 			// A redacted gitleaks baseline names locations, not secrets.
@@ -343,6 +357,9 @@ func loadBaseline(path string) (map[string]bool, *scanner.IgnoreList, error) {
 	for _, x := range fs {
 		if x.Fingerprint != "" {
 			known[x.Fingerprint] = true
+			for _, a := range x.Aliases {
+				known[a] = true
+			}
 			continue
 		}
 		for _, l := range x.Locations {

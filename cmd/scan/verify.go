@@ -350,45 +350,32 @@ func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secre
 		g.registry = reg
 	}
 	reg := g.registry
-	missing := map[int]string{} // finding index -> why its secret is unknown
 	before := map[int]*finding.Verification{}
 	for i := range res.Findings {
+		before[i] = res.Findings[i].Verification
+		res.Findings[i].Verification = nil // the old answer is replaced
+	}
+	refused, missing, err := g.takeIn(ctx, rs, reg, src, res.Findings)
+	if err != nil {
+		return err
+	}
+	for i, why := range refused {
+		missing[i] = why
+		g.log.Warn("finding refused", "rule", res.Findings[i].RuleID, "reason", why)
+	}
+	for i := range res.Findings {
 		f := &res.Findings[i]
-		before[i] = f.Verification
-		f.Verification = nil // the old answer is replaced
-		if _, ok := rs.Config.Rules[f.RuleID]; ok {
-			// the rule's own provider, not the report's say-so
-			if p := rs.Meta(f.RuleID).Provider; p != "" {
-				f.Provider = p
-			}
-		}
 		if _, ok := reg.Lookup(f.Provider); !ok {
 			f.Secret = "" // no verifier: reported as not verified
-			continue
-		}
-		if f.Secret != "" {
-			if f.Fingerprint != "" && finding.Fingerprint(f.RuleID, f.Secret) != f.Fingerprint {
-				f.Secret = ""
-				missing[i] = "the report's secret does not match the finding's fingerprint"
+			if _, ok := refused[i]; !ok {
+				delete(missing, i)
 			}
-			continue
 		}
-		if f.Fingerprint == "" {
-			missing[i] = "the report has neither the secret nor its fingerprint (a redacted gitleaks report?)"
-			continue
+	}
+	for i, why := range missing {
+		if _, refusedToo := refused[i]; !refusedToo {
+			g.log.Warn("secret not recovered", "rule", res.Findings[i].RuleID, "fingerprint", res.Findings[i].Fingerprint, "reason", why)
 		}
-		if src == nil {
-			missing[i] = "the report holds no secret (redacted): pass --repo PATH to re-read it from the repository, or verify a report written with --show-secrets"
-			continue
-		}
-		secret, around, err := src.recoverWithContext(ctx, rs, f)
-		if err != nil {
-			missing[i] = err.Error()
-			g.log.Warn("secret not recovered", "rule", f.RuleID, "fingerprint", f.Fingerprint, "reason", err.Error())
-			continue
-		}
-		f.Secret, f.Context = secret, around
-		f.Redacted = finding.Redact(secret)
 	}
 	if err := g.verifyFindings(ctx, res); err != nil {
 		return err
@@ -396,6 +383,9 @@ func (g *globalOpts) reverify(ctx context.Context, rs *rules.Ruleset, src *secre
 	now := time.Now().UTC()
 	for i, why := range missing {
 		reason := "secret not available: " + why
+		if _, ok := refused[i]; ok {
+			reason = why + "; nothing was sent"
+		}
 		if old := before[i]; old != nil && old.Status != "" {
 			reason += "; the report said " + string(old.Status)
 			if !old.CheckedAt.IsZero() {

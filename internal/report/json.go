@@ -26,16 +26,28 @@ type JSONLocation struct {
 // the redacted form otherwise. When read back by ReadJSON, Secret holds a raw
 // secret or is empty: a redacted value never lands in Secret.
 type JSONFinding struct {
-	Fingerprint string   `json:"fingerprint"`
-	RuleID      string   `json:"rule_id"`
-	Description string   `json:"description"`
-	Provider    string   `json:"provider"`
-	Severity    string   `json:"severity"`
-	Tags        []string `json:"tags"`
-	Secret      string   `json:"secret"`
-	Redacted    string   `json:"redacted"`
-	Entropy     float32  `json:"entropy"`
-	InHead      bool     `json:"in_head"`
+	Fingerprint string `json:"fingerprint"`
+	RuleID      string `json:"rule_id"`
+	// OtherRules are the other rules that matched the same credential.
+	OtherRules []string `json:"other_rules,omitempty"`
+	// Aliases are earlier fingerprints of the same credential (per-rule
+	// forms), accepted by baselines and ignore files.
+	Aliases []string `json:"aliases,omitempty"`
+	// Kind is the credential kind (its provider, and the provider's own
+	// kind when it has several).
+	Kind string `json:"kind,omitempty"`
+	// Parts are the other named parts of a multi-part credential (an AWS
+	// key id, a key file's client_email): raw with --show-secrets,
+	// redacted otherwise. They are never read back from a report.
+	Parts       map[string]string `json:"parts,omitempty"`
+	Description string            `json:"description"`
+	Provider    string            `json:"provider"`
+	Severity    string            `json:"severity"`
+	Tags        []string          `json:"tags"`
+	Secret      string            `json:"secret"`
+	Redacted    string            `json:"redacted"`
+	Entropy     float32           `json:"entropy"`
+	InHead      bool              `json:"in_head"`
 	// FirstCommit and FirstSeenDate come from Finding.FirstLocation: the
 	// commit that first leaked the secret, and when. Omitted when unknown.
 	FirstCommit   string         `json:"first_commit,omitempty"`
@@ -60,6 +72,9 @@ func (j *JSONFinding) Finding() finding.Finding {
 	f := finding.Finding{
 		Fingerprint: j.Fingerprint,
 		RuleID:      j.RuleID,
+		OtherRules:  append([]string(nil), j.OtherRules...),
+		Aliases:     append([]string(nil), j.Aliases...),
+		Kind:        j.Kind,
 		Description: j.Description,
 		Provider:    j.Provider,
 		Severity:    j.Severity,
@@ -92,6 +107,10 @@ func toJSONFinding(f *finding.Finding, opts Options) JSONFinding {
 	j := JSONFinding{
 		Fingerprint: f.Fingerprint,
 		RuleID:      f.RuleID,
+		OtherRules:  f.OtherRules,
+		Aliases:     f.Aliases,
+		Kind:        f.Kind,
+		Parts:       shownParts(f, opts),
 		Description: ri.Description,
 		Provider:    ri.Provider,
 		Severity:    ri.Severity,
@@ -368,4 +387,24 @@ func readGitleaksFinding(obj map[string]json.RawMessage) (JSONFinding, error) {
 		f.FirstSeenDate = loc.Date
 	}
 	return f, nil
+}
+
+// shownParts are f's parts as a report shows them: raw with --show-secrets,
+// redacted otherwise; "kind" is a marker, not a part.
+func shownParts(f *finding.Finding, opts Options) map[string]string {
+	var out map[string]string
+	for k, v := range f.Parts {
+		if k == "kind" || v == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		if opts.ShowSecrets {
+			out[k] = v
+		} else {
+			out[k] = finding.Redact(v)
+		}
+	}
+	return out
 }

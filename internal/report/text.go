@@ -96,8 +96,18 @@ func writeText(w io.Writer, res finding.Result, opts Options) error {
 			}
 		}
 	} else {
-		for i := range res.Findings {
-			order = append(order, &res.Findings[i])
+		// The team's own findings first, then those only in vendored
+		// trees and dependency caches (tagged "vendored"), under a header,
+		// so a committed cache cannot bury a real finding.
+		for _, vend := range []bool{false, true} {
+			for i := range res.Findings {
+				if f := &res.Findings[i]; isVendored(f) == vend {
+					order = append(order, f)
+					if vend {
+						counts[vendoredGroup]++
+					}
+				}
+			}
 		}
 	}
 	group := ""
@@ -105,6 +115,10 @@ func writeText(w io.Writer, res finding.Result, opts Options) error {
 		if g := statusGroup(f); verified && g != group {
 			group = g
 			t.groupHeader(g, counts[g])
+		}
+		if !verified && isVendored(f) && group != vendoredGroup {
+			group = vendoredGroup
+			fmt.Fprintf(t.w, "== %s (%d) ==\n\n", t.paint(ansiBold, "VENDORED OR CACHED: only in dependency caches, vendored trees or bundles (severity lowered one level)"), counts[vendoredGroup])
 		}
 		t.finding(f, opts)
 		locations += len(f.Locations)
@@ -281,4 +295,17 @@ func (t *textWriter) verification(v *finding.Verification) {
 		}
 		fmt.Fprintln(t.w, line)
 	}
+}
+
+// vendoredGroup groups findings tagged "vendored" (every location in a
+// vendored tree, dependency cache or generated bundle).
+const vendoredGroup = "vendored"
+
+func isVendored(f *finding.Finding) bool {
+	for _, tg := range f.Tags {
+		if tg == vendoredGroup {
+			return true
+		}
+	}
+	return false
 }

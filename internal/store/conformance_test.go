@@ -347,6 +347,62 @@ func runConformance(t *testing.T, open opener) {
 		}
 	})
 
+	t.Run("older fingerprints adopted", func(t *testing.T) {
+		// A store written by an earlier version holds a credential under
+		// its per-rule fingerprints; the credential fingerprint takes over
+		// its history, actions and ticket, and it is not new.
+		s := open(t)
+		run, _ := s.BeginRun(ctx, "org:alias", t0)
+		tok := gen.GitHubToken("ghp_")
+		old := sampleFinding(tok, "github-pat", "github", true, loc("c1", "a.env", 1))
+		repo := store.Repo{URL: "https://git.example/o/alias.git", Name: "o/alias", DefaultBranch: "main"}
+		if _, err := s.CommitRepoScan(ctx, store.RepoScan{RunID: run.ID, Repo: repo, Findings: []finding.Finding{old}, At: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RecordAction(ctx, store.Action{Fingerprint: old.Fingerprint, Kind: "ticket", PlannedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutTicket(ctx, store.Ticket{Fingerprint: old.Fingerprint, System: "github", Key: "#7", State: "open", UpdatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		cur := old
+		cur.Fingerprint = finding.NewFingerprinter([]byte("store-test-key!!")).Of(tok)
+		cur.Aliases = []string{old.Fingerprint, finding.Fingerprint("generic-api-key", tok)}
+		cur.Locations = append(cur.Locations, loc("c2", "b.env", 4))
+		run2, _ := s.BeginRun(ctx, "org:alias", t0.Add(time.Hour))
+		d, err := s.CommitRepoScan(ctx, store.RepoScan{RunID: run2.ID, Repo: repo, Findings: []finding.Finding{cur}, At: t0.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.New) != 0 || d.Locations != 1 {
+			t.Fatalf("adopted credential counted as new: %+v", d)
+		}
+		if _, err := s.Secret(ctx, old.Fingerprint); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the old fingerprint's row is still there: %v", err)
+		}
+		if sec, err := s.Secret(ctx, cur.Fingerprint); err != nil || !sec.FirstSeen.Equal(t0) {
+			t.Fatalf("credential row %+v, %v", sec, err)
+		}
+		if tk, err := s.Ticket(ctx, cur.Fingerprint, "github"); err != nil || tk.Key != "#7" {
+			t.Fatalf("ticket not carried over: %+v, %v", tk, err)
+		}
+		if acts, err := s.Actions(ctx, cur.Fingerprint); err != nil || len(acts) != 1 {
+			t.Fatalf("actions not carried over: %+v, %v", acts, err)
+		}
+	})
+
+	t.Run("fingerprint key created once", func(t *testing.T) {
+		s := open(t)
+		k1, err := s.FingerprintKey(ctx)
+		if err != nil || len(k1) < 16 {
+			t.Fatalf("key %d bytes, %v", len(k1), err)
+		}
+		k2, err := s.FingerprintKey(ctx)
+		if err != nil || string(k1) != string(k2) {
+			t.Fatalf("a second call gave another key (%v)", err)
+		}
+	})
+
 	t.Run("concurrent commits", func(t *testing.T) {
 		s := open(t)
 		run, _ := s.BeginRun(ctx, "org:a", t0)

@@ -111,6 +111,12 @@ var migrations = []string{
 		updated_at BIGINT NOT NULL DEFAULT 0,
 		PRIMARY KEY (fingerprint, system)
 	)`,
+	// 2: installation settings (the fingerprint key shared by a crawl's
+	// shards).
+	`CREATE TABLE settings (
+		name TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	)`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -351,6 +352,9 @@ func (s *sqlStore) CommitRepoScan(ctx context.Context, rs RepoScan) (Delta, erro
 		d = Delta{}
 		for _, i := range order {
 			f := &rs.Findings[i]
+			if err := s.adoptAliases(ctx, tx, f.Fingerprint, f.Aliases); err != nil {
+				return err
+			}
 			var firstRun int64
 			existed := true
 			err := tx.QueryRowContext(ctx, s.q(`SELECT first_run FROM secrets WHERE fingerprint = ?`), f.Fingerprint).Scan(&firstRun)
@@ -924,4 +928,88 @@ func (s *sqlStore) Trend(ctx context.Context, scope string, limit int) ([]TrendP
 		out[i], out[j] = out[j], out[i]
 	}
 	return out, nil
+}
+
+// FingerprintKey implements Store: 32 random bytes, stored hex encoded in
+// settings on first use; concurrent first uses agree on the one inserted
+// first.
+func (s *sqlStore) FingerprintKey(ctx context.Context) ([]byte, error) {
+	var v string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`),
+			"fingerprint_key", hex.EncodeToString(b)); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, s.q(`SELECT value FROM settings WHERE name = ?`), "fingerprint_key").Scan(&v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: fingerprint key: %w", err)
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil || len(key) < 16 {
+		return nil, errors.New("store: fingerprint key: the stored value is not a key")
+	}
+	return key, nil
+}
+
+// adoptAliases moves what the store holds under a credential's older
+// fingerprints (per-rule forms written by earlier versions, or the
+// fingerprints of parts now assembled into one credential) to its
+// fingerprint fp, so its history, actions and tickets carry over and it is
+// not reported as new.
+func (s *sqlStore) adoptAliases(ctx context.Context, tx *sql.Tx, fp string, aliases []string) error {
+	for _, a := range aliases {
+		if a == fp || a == "" {
+			continue
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM secrets WHERE fingerprint = ?`), a).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			continue
+		}
+		var have int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM secrets WHERE fingerprint = ?`), fp).Scan(&have); err != nil {
+			return err
+		}
+		stmts := []string{
+			`UPDATE verifications SET fingerprint = ? WHERE fingerprint = ?`,
+			`UPDATE actions SET fingerprint = ? WHERE fingerprint = ?`,
+			`UPDATE tickets SET fingerprint = ? WHERE fingerprint = ? AND system NOT IN (SELECT system FROM tickets WHERE fingerprint = ?)`,
+		}
+		// The first alias found becomes the credential's row (a copy under
+		// fp: rows of other tables refer to it); the locations of every
+		// alias join it.
+		pre := []string{}
+		if have == 0 {
+			pre = append(pre, `INSERT INTO secrets (fingerprint, rule_id, provider, severity, redacted, secret_hash, first_seen, last_seen,
+				first_run, last_run, status, verified_at, dead_at, identity, privilege, in_head)
+				SELECT ?, rule_id, provider, severity, redacted, secret_hash, first_seen, last_seen,
+				first_run, last_run, status, verified_at, dead_at, identity, privilege, in_head FROM secrets WHERE fingerprint = ?`)
+		}
+		pre = append(pre, `INSERT INTO locations (fingerprint, repo, commit_sha, path, line, col, author, email, authored_at, in_head, run_id)
+				SELECT ?, repo, commit_sha, path, line, col, author, email, authored_at, in_head, run_id FROM locations WHERE fingerprint = ?
+				ON CONFLICT (fingerprint, repo, commit_sha, path, line, col) DO NOTHING`)
+		stmts = append(pre, stmts...)
+		for _, q := range stmts {
+			args := []any{fp, a}
+			if strings.Count(q, "?") == 3 {
+				args = append(args, fp)
+			}
+			if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+				return fmt.Errorf("adopting an older fingerprint: %w", err)
+			}
+		}
+		for _, q := range []string{`DELETE FROM locations WHERE fingerprint = ?`, `DELETE FROM tickets WHERE fingerprint = ?`, `DELETE FROM secrets WHERE fingerprint = ?`} {
+			if _, err := tx.ExecContext(ctx, s.q(q), a); err != nil {
+				return fmt.Errorf("adopting an older fingerprint: %w", err)
+			}
+		}
+	}
+	return nil
 }

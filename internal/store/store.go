@@ -123,6 +123,11 @@ type Store interface {
 	// oldest first, at most limit (<= 0: all) of the newest.
 	Trend(ctx context.Context, scope string, limit int) ([]TrendPoint, error)
 
+	// FingerprintKey returns the installation's fingerprint key (see
+	// finding.Fingerprinter), creating a random one on first use; every
+	// shard of a crawl that shares the store gets the same key.
+	FingerprintKey(ctx context.Context) ([]byte, error)
+
 	// Close releases the store.
 	Close() error
 }
