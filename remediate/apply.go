@@ -287,13 +287,13 @@ func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before, f
 		r.After = before
 		return r
 	}
-	act, _ := actionFor(s.Provider, s.Kind)
-	if act == nil {
+	action, _ := actionFor(s.Provider, s.Kind)
+	if action == nil {
 		r.Outcome, r.Detail = Skipped, fmt.Sprintf("%s has no %s API", providerName(s.Provider), s.Kind)
 		r.Step.Blocked = r.Detail
 		return r
 	}
-	if why := proofMissing(act, fresh); why != "" {
+	if why := proofMissing(action, fresh); why != "" {
 		r.Outcome, r.Detail = Skipped, why
 		r.Step.Blocked = why // falls back like a step blocked at plan time
 		return r
@@ -319,7 +319,7 @@ func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before, f
 	if br, ok := batch[batchKey{f.Fingerprint, s.Kind}]; ok {
 		evidence, err = br.Evidence, br.Err
 	} else {
-		evidence, err = act.Apply(ctx, a.Planner.Env, f)
+		evidence, err = action.Apply(ctx, a.Planner.Env, f)
 	}
 	r.Evidence = evidence
 	if s.Kind == Rotate { // attempted: the destination may hold its new secret
@@ -346,7 +346,10 @@ func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before, f
 		r.Outcome, r.Detail = Denied, err.Error()
 		return r
 	case errors.As(err, &be):
+		// Blocked while applying (the object to act on could not be
+		// identified): like a plan-time block, the fallback applies.
 		r.Outcome, r.Detail = Skipped, be.Reason
+		r.Step.Blocked = be.Reason
 		return r
 	default:
 		r.Outcome, r.Detail = Failed, err.Error()
@@ -355,6 +358,9 @@ func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before, f
 		}
 	}
 	after := a.verify(ctx, f)
+	if st, ok := action.(Settler); ok && s.Kind == Revoke && r.Outcome == Done {
+		after = a.settle(ctx, f, after, st)
+	}
 	r.After = after
 	if after != nil {
 		f.Verification = after
@@ -430,4 +436,35 @@ func scrubRecord(r Record, secrets ...string) Record {
 		r.Calls[i].URL, r.Calls[i].Why = clean(r.Calls[i].URL), clean(r.Calls[i].Why)
 	}
 	return r
+}
+
+// Settler is an Action whose provider accepts a revocation before it takes
+// effect (GitHub answers 202 Accepted): a credential still live right after
+// it is checked again after SettleDelay, a few times, before the step says
+// "still answers live".
+type Settler interface {
+	SettleDelay() time.Duration
+}
+
+// settleTries is how many times a settling revocation is re-verified.
+const settleTries = 3
+
+// settle re-verifies f while it still answers live, waiting st's delay (or
+// Env.SettleWait) between checks.
+func (a *Applier) settle(ctx context.Context, f *finding.Finding, after *finding.Verification, st Settler) *finding.Verification {
+	wait := st.SettleDelay()
+	if a.Planner.Env.SettleWait > 0 {
+		wait = a.Planner.Env.SettleWait
+	}
+	for i := 0; i < settleTries && after != nil && after.Status == finding.StatusLive; i++ {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return after
+		case <-t.C:
+		}
+		after = a.verify(ctx, f)
+	}
+	return after
 }

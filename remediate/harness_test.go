@@ -30,6 +30,7 @@ type harness struct {
 	auditP  string
 	tracker remediate.Tracker
 	ver     remediate.Verifier
+	vc      *verifiers.Client
 	now     time.Time
 	secrets []string
 }
@@ -66,6 +67,7 @@ func newHarness(t *testing.T, policy string) *harness {
 		return map[string]string{"GITHUB_TOKEN": "operator-gh-token", "JIRA_TOKEN": "operator-jira-token", "JIRA_EMAIL": "sec@example.com", "VAULT_TOKEN": "hvs.operator-vault-token"}[k]
 	}
 	env.Now = func() time.Time { return h.now }
+	env.SettleWait = 20 * time.Millisecond
 	env.AWS = &remediate.AWSClients{Admin: credentials.NewStaticCredentialsProvider(adminID, adminSecret, ""), Propagation: time.Millisecond}
 	api.AddAWSAdmin(adminID, adminSecret)
 	api.AddLive("vault", "hvs.operator-vault-token", fakeapi.Account{})
@@ -86,8 +88,19 @@ func newHarness(t *testing.T, policy string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.vc = vc
 	h.ver = remediate.FreshVerifier(verifiers.Default(), vc)
 	return h
+}
+
+// verifyWith re-verifies with verifiers configured by cfg (self-hosted hosts).
+func (h *harness) verifyWith(cfg verifiers.Config) {
+	h.t.Helper()
+	reg, err := verifiers.New(cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.ver = remediate.FreshVerifier(reg, h.vc)
 }
 
 // reopen re-reads the audit file, as a new run does.

@@ -63,6 +63,15 @@ type Rule struct {
 // admin credentials are not in the leaked credential. Values named *_env
 // are names of environment variables holding operator secrets.
 type Config struct {
+	GitHub struct {
+		// Enterprise are GitHub Enterprise Server hosts ("ghe.example.com"):
+		// their tokens are revoked at the server's own, authenticated
+		// https://HOST/api/v3/credentials/revoke, never at github.com.
+		Enterprise []string `toml:"enterprise_hosts"`
+		// EnterpriseTokenEnv names the environment variable holding a token
+		// of that server allowed to call credentials/revoke.
+		EnterpriseTokenEnv string `toml:"enterprise_token_env"`
+	} `toml:"github"`
 	GitLab struct {
 		URL string `toml:"url"` // default https://gitlab.com
 	} `toml:"gitlab"`

@@ -142,6 +142,9 @@ type Env struct {
 	DestinationErr error
 	// AWS builds AWS clients (tests replace endpoints). Nil: defaults.
 	AWS *AWSClients
+	// SettleWait replaces a Settler's delay before re-verifying a
+	// revocation the provider only accepted (tests). 0: the provider's.
+	SettleWait time.Duration
 }
 
 // Budget is a persistent rate budget.

@@ -42,7 +42,7 @@ func TestRevokeSuccess(t *testing.T) {
 		{"gitlab", "gitlab-pat", g.GitLabPAT(), fakeapi.Account{}},
 		{"vault", "vault-service-token", g.VaultToken(), fakeapi.Account{}},
 		{"sendgrid", "sendgrid-api-token", g.SendGridKey(), fakeapi.Account{Scopes: []string{"api_keys", "mail.send"}}},
-		{"cloudflare", "cloudflare-api-token", g.CloudflareToken(), fakeapi.Account{}},
+		{"cloudflare", "cloudflare-api-token", g.CloudflareScannableToken(), fakeapi.Account{}},
 		{"github ghs_", "github-app-token", g.GitHubToken("ghs_"), fakeapi.Account{}},
 	}
 	for _, tc := range cases {

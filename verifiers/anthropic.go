@@ -4,10 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
-// Anthropic verifies Anthropic API keys with GET https://api.anthropic.com/v1/models
-// (free). It never calls POST /v1/messages, which bills tokens.
+// Anthropic verifies Anthropic API keys with GET
+// https://api.anthropic.com/v1/models (free; Claude API reference "List
+// Models", read 2026-12: 200, or 401 authentication_error for a bad key).
+// It never calls POST /v1/messages, which bills tokens.
+//
+// Admin API keys (sk-ant-admin01-…) work only on the Admin API, not on the
+// model endpoints, so they are checked with GET /v1/organizations/me
+// (Admin API "Get Current Organization", read 2026-12): 200 with the
+// organization, 401 for a bad key.
+//
+// Unknown by design: OAuth access and refresh tokens (sk-ant-oat01-,
+// sk-ant-ort01-), which only Anthropic's own clients use.
 type Anthropic struct{}
 
 var _ Verifier = (*Anthropic)(nil)
@@ -17,14 +28,22 @@ func (*Anthropic) Hosts() []string  { return []string{"api.anthropic.com"} }
 
 func (v *Anthropic) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
 	secret := cred.Secret
-	resp, ep, err := call(ctx, c, v, "GET", "https://api.anthropic.com/v1/models", map[string]string{
-		"x-api-key": secret, "anthropic-version": "2023-06-01",
-	})
+	if strings.HasPrefix(secret, "sk-ant-oat") || strings.HasPrefix(secret, "sk-ant-ort") {
+		return unknown("anthropic: OAuth tokens are not verified"), nil
+	}
+	admin := strings.HasPrefix(secret, "sk-ant-admin")
+	u := "https://api.anthropic.com/v1/models"
+	if admin {
+		u = "https://api.anthropic.com/v1/organizations/me"
+	}
+	resp, ep, err := call(ctx, c, v, "GET", u, map[string]string{"x-api-key": secret, "anthropic-version": "2023-06-01"})
 	if err != nil {
 		return Result{Endpoint: ep}, err
 	}
 	var b struct {
 		Data  []struct{ ID string } `json:"data"`
+		ID    string                `json:"id"`
+		Name  string                `json:"name"`
 		Error struct {
 			Type string `json:"type"`
 		} `json:"error"`
@@ -33,6 +52,10 @@ func (v *Anthropic) Verify(ctx context.Context, c *Client, cred Credential) (Res
 	case 200:
 		if err := decode(resp, ep, &b); err != nil {
 			return Result{Endpoint: ep}, err
+		}
+		if admin {
+			return live(ep, map[string]string{"organization_id": b.ID, "organization": b.Name, "key_type": "admin"},
+				Privileges{Level: "admin", Flags: []string{"can-manage-keys"}}), nil
 		}
 		// No whoami endpoint: the identity is what the key can see.
 		return live(ep, map[string]string{"models": strconv.Itoa(len(b.Data))}, Privileges{}), nil

@@ -19,11 +19,25 @@ import (
 )
 
 // AWS verifies access key pairs with STS GetCallerIdentity, signed with
-// SigV4 (aws-sdk-go-v2's signer) for us-east-1 / sts. The call needs no
-// permission and cannot be denied, so 200 means the pair works. Key ids
-// whose account (decoded from the id itself, offline) is a known canary
-// (honeytoken) account are flagged "canary" and never called: calling
-// them would alert their owner and tell nothing.
+// SigV4 (aws-sdk-go-v2's signer). The call needs no permission and cannot
+// be denied, so 200 means the pair works (AWS STS API reference
+// "GetCallerIdentity", read 2026-12). Key ids whose account (decoded from
+// the id itself, offline) is a known canary (honeytoken) account are
+// flagged "canary" and never called: calling them would alert their owner
+// and tell nothing.
+//
+// Partitions: an access key belongs to one AWS partition, and another
+// partition's STS answers InvalidClientTokenId for it ("does not exist in
+// our records"). The commercial partition (sts.amazonaws.com, us-east-1),
+// GovCloud (sts.us-gov-west-1.amazonaws.com) and China
+// (sts.cn-north-1.amazonaws.com.cn) are tried, the partition the context
+// names (a us-gov-/cn- region or endpoint) first; a key is dead only when
+// every partition says InvalidClientTokenId (or ExpiredToken), so a
+// GovCloud or China key is never called dead by the commercial endpoint.
+//
+// Unknown by design: SignatureDoesNotMatch (the secret found is not the key
+// id's), an ASIA key without its session token, Bedrock API keys, canary
+// accounts.
 type AWS struct {
 	// Canaries are extra canary account ids (operator config).
 	Canaries []string
@@ -33,7 +47,39 @@ var _ Verifier = (*AWS)(nil)
 var _ Pairer = (*AWS)(nil)
 
 func (*AWS) Provider() string { return "aws" }
-func (*AWS) Hosts() []string  { return []string{"sts.amazonaws.com"} }
+func (*AWS) Hosts() []string {
+	hs := make([]string, len(awsPartitions))
+	for i, p := range awsPartitions {
+		hs[i] = p.host
+	}
+	return hs
+}
+
+// awsPartition is one partition's STS endpoint and signing region.
+type awsPartition struct{ name, host, region string }
+
+// awsPartitions are tried in this order unless the context names one.
+var awsPartitions = []awsPartition{
+	{"aws", "sts.amazonaws.com", "us-east-1"},
+	{"aws-us-gov", "sts.us-gov-west-1.amazonaws.com", "us-gov-west-1"},
+	{"aws-cn", "sts.cn-north-1.amazonaws.com.cn", "cn-north-1"},
+}
+
+var (
+	awsGovHint = lazyRegexp(`\bus-gov-(?:west|east)-1\b|amazonaws-us-gov`)
+	awsCNHint  = lazyRegexp(`\bcn-(?:north|northwest)-1\b|amazonaws\.com\.cn\b`)
+)
+
+// awsPartitionHint names the partition the context points at ("" when none).
+func awsPartitionHint(text string) string {
+	switch {
+	case awsGovHint.MatchString(text):
+		return "aws-us-gov"
+	case awsCNHint.MatchString(text):
+		return "aws-cn"
+	}
+	return ""
+}
 
 // canaryAWSAccounts are accounts known to issue honeytoken keys: Thinkst's
 // canarytokens.org and look-alike services (public lists).
@@ -93,7 +139,7 @@ func (*AWS) Pair(s Sighting) Credential {
 			id = sibling(s, func(sb Sibling) bool { return sb.Provider == "aws" && awsKeyIDExact.MatchString(sb.Secret) })
 		}
 	}
-	cred := Credential{Secret: secret, Companions: companions("key_id", id)}
+	cred := Credential{Secret: secret, Companions: companions("key_id", id, "partition", awsPartitionHint(s.Context))}
 	if strings.HasPrefix(id, "ASIA") {
 		tok := nearest(s.Context, s.Secret, awsSession)
 		if tok == "" {
@@ -141,8 +187,6 @@ func (v *AWS) canary(account string) bool {
 	return account != "" && (slices.Contains(canaryAWSAccounts, account) || slices.Contains(v.Canaries, account))
 }
 
-const awsSTS = "https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"
-
 func (v *AWS) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
 	id := cred.Companions["key_id"]
 	if cred.Companions["kind"] == "bedrock" {
@@ -166,53 +210,84 @@ func (v *AWS) Verify(ctx context.Context, c *Client, cred Credential) (Result, e
 		r.Identity = ident
 		return r, nil
 	}
-	req, err := c.NewRequest(ctx, v, "GET", awsSTS, nil)
+	parts := slices.Clone(awsPartitions)
+	if hint := cred.Companions["partition"]; hint != "" {
+		slices.SortStableFunc(parts, func(a, b awsPartition) int {
+			switch {
+			case a.name == hint && b.name != hint:
+				return -1
+			case b.name == hint && a.name != hint:
+				return 1
+			}
+			return 0
+		})
+	}
+	var last Result
+	for _, p := range parts {
+		r, invalid, err := v.verifyAt(ctx, c, cred, id, p)
+		if err != nil || !invalid {
+			if r.Status == Live {
+				r.Identity["partition"] = p.name
+			}
+			return r, err
+		}
+		last = r
+	}
+	last.Reason += " in every partition (aws, aws-us-gov, aws-cn)"
+	return last, nil
+}
+
+// verifyAt asks one partition's STS; invalid is its documented answer for
+// a key that partition does not know.
+func (v *AWS) verifyAt(ctx context.Context, c *Client, cred Credential, id string, p awsPartition) (Result, bool, error) {
+	u := "https://" + p.host + "/?Action=GetCallerIdentity&Version=2011-06-15"
+	req, err := c.NewRequest(ctx, v, "GET", u, nil)
 	if err != nil {
-		return Result{}, err
+		return Result{}, false, err
 	}
 	ep := Endpoint(req)
 	req.Header.Set("Accept", "application/json")
 	empty := sha256.Sum256(nil)
 	creds := aws.Credentials{AccessKeyID: id, SecretAccessKey: cred.Secret, SessionToken: cred.SecretCompanions["session_token"]}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(empty[:]), "sts", "us-east-1", time.Now().UTC()); err != nil {
-		return Result{Endpoint: ep}, fmt.Errorf("%s: signing failed", ep)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(empty[:]), "sts", p.region, time.Now().UTC()); err != nil {
+		return Result{Endpoint: ep}, false, fmt.Errorf("%s: signing failed", ep)
 	}
 	resp, err := c.Do(v, req)
 	if err != nil {
-		return Result{Endpoint: ep}, err
+		return Result{Endpoint: ep}, false, err
 	}
 	switch resp.StatusCode {
 	case 200:
 		who, err := parseCallerIdentity(resp.Body)
 		if err != nil || who.Arn == "" {
-			return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 without a caller identity", ep)
+			return Result{Endpoint: ep}, false, fmt.Errorf("%s: HTTP 200 without a caller identity", ep)
 		}
-		p := Privileges{Level: "unknown"}
+		pr := Privileges{Level: "unknown"}
 		if strings.HasSuffix(who.Arn, ":root") {
-			p.Level = "admin"
-			p.Flags = append(p.Flags, "root-account")
+			pr.Level = "admin"
+			pr.Flags = append(pr.Flags, "root-account")
 		}
 		if v.canary(who.Account) {
-			p.Flags = append(p.Flags, "canary")
+			pr.Flags = append(pr.Flags, "canary")
 		}
-		return live(ep, map[string]string{"account": who.Account, "arn": who.Arn, "user_id": who.UserID}, p), nil
+		return live(ep, map[string]string{"account": who.Account, "arn": who.Arn, "user_id": who.UserID}, pr), false, nil
 	case 400, 403:
 		switch code := awsErrorCode(resp.Body); code {
 		case "InvalidClientTokenId":
-			return dead(ep, "aws: InvalidClientTokenId (no such active key id)"), nil
+			return dead(ep, "aws: InvalidClientTokenId (no such active key id)"), true, nil
 		case "SignatureDoesNotMatch":
 			// The key id exists; the secret found beside it is not its
 			// secret. Which one is wrong (or whether they were paired by
 			// mistake) STS does not say: no verdict on either.
-			return Result{Status: Unknown, Reason: "aws: SignatureDoesNotMatch: the secret found does not belong to the key id", Endpoint: ep}, nil
+			return Result{Status: Unknown, Reason: "aws: SignatureDoesNotMatch: the secret found does not belong to the key id", Endpoint: ep}, false, nil
 		case "ExpiredToken":
-			return dead(ep, "aws: ExpiredToken"), nil
+			return dead(ep, "aws: ExpiredToken"), true, nil
 		case "":
 		default:
-			return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP %d %s", ep, resp.StatusCode, code)
+			return Result{Endpoint: ep}, false, fmt.Errorf("%s: HTTP %d %s", ep, resp.StatusCode, code)
 		}
 	}
-	return Result{Endpoint: ep}, unexpected(resp, ep)
+	return Result{Endpoint: ep}, false, unexpected(resp, ep)
 }
 
 type callerIdentity struct{ Account, Arn, UserID string }

@@ -15,6 +15,12 @@ import (
 // https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token. The tenant
 // and client (application) ids must be found beside the secret; without
 // them nothing is sent. The tenant only ever goes into the path as a GUID.
+//
+// Dead only on AADSTS7000215 (invalid secret) and 7000222 (expired
+// secret); 700016, 90002, 700023 and 7000216 speak of the paired ids or
+// the request and are Unknown. Covers the public cloud
+// (login.microsoftonline.com); national clouds (Azure Government, China)
+// are not called: Unknown by design for their apps.
 type Azure struct{}
 
 var _ Verifier = (*Azure)(nil)
@@ -42,14 +48,21 @@ func (*Azure) Pair(s Sighting) Credential {
 	return Credential{Secret: s.Secret, Companions: companions("tenant_id", strings.ToLower(tenant), "client_id", strings.ToLower(client))}
 }
 
-// azureDead are the AADSTS codes that reject the secret, the app or the tenant.
+// azureDead are the AADSTS codes that reject the secret itself (Microsoft
+// Entra "Authentication and authorization error codes", read 2026-12).
 var azureDead = map[int]string{
 	7000215: "invalid client secret",
 	7000222: "client secret expired",
-	700016:  "application not found in the tenant",
-	90002:   "tenant not found",
-	700023:  "invalid tenant",
-	7000216: "client assertion or secret required",
+}
+
+// azureNotTheSecret are AADSTS codes about the request or the ids paired
+// with the secret, not about the secret: a mis-paired tenant or client id
+// must not make a working secret dead (same page).
+var azureNotTheSecret = map[int]string{
+	700016:  "application not found in the tenant (the client id found beside the secret may not be its app)",
+	90002:   "tenant not found (the tenant id found beside the secret may be wrong)",
+	700023:  "invalid audience or tenant for the request",
+	7000216: "no client secret or assertion in the request",
 }
 
 // azureAdminRoles are Graph application roles that can change credentials
@@ -114,6 +127,9 @@ func (v *Azure) Verify(ctx context.Context, c *Client, cred Credential) (Result,
 		for _, code := range b.Codes {
 			if why, ok := azureDead[code]; ok {
 				return dead(ep, fmt.Sprintf("azure: AADSTS%d %s", code, why)), nil
+			}
+			if why, ok := azureNotTheSecret[code]; ok {
+				return Result{Status: Unknown, Endpoint: ep, Reason: fmt.Sprintf("azure: AADSTS%d %s", code, why)}, nil
 			}
 		}
 	}

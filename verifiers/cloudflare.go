@@ -7,9 +7,23 @@ import (
 	"strings"
 )
 
-// Cloudflare verifies API tokens with GET
-// https://api.cloudflare.com/client/v4/user/tokens/verify (Bearer). Global
-// API keys and Origin CA keys are not verified.
+// Cloudflare verifies API tokens with the verify endpoint of the token's
+// owner kind (Cloudflare API reference "Verify Token", user and account
+// variants, read 2026-12):
+//
+//   - user tokens (cfut_…): GET /client/v4/user/tokens/verify;
+//   - account-owned tokens (cfat_…): GET /client/v4/accounts/{account_id}/tokens/verify,
+//     with the account id found beside the token; the user endpoint
+//     answers 401 / code 1000 for them even when they work, so that answer
+//     never makes an account token dead;
+//   - legacy 40-character tokens, whose kind the format does not tell:
+//     the user endpoint first, then, when an account id is beside it, the
+//     account endpoint; dead only when every endpoint tried says invalid.
+//
+// Unknown by design: an account token without its account id, a legacy
+// token the user endpoint refuses when no account id is beside it (it may
+// be account-owned), global API keys (cfk_, legacy hex keys: they need the
+// account email) and Origin CA keys.
 type Cloudflare struct{}
 
 var _ Verifier = (*Cloudflare)(nil)
@@ -18,7 +32,14 @@ var _ Pairer = (*Cloudflare)(nil)
 func (*Cloudflare) Provider() string { return "cloudflare" }
 func (*Cloudflare) Hosts() []string  { return []string{"api.cloudflare.com"} }
 
-// Pair marks the kinds that are not API tokens.
+var (
+	cfAccountLabelled = labelled(`account_?id|accountid|account`, `[a-f0-9]{32}`)
+	cfAccountURL      = lazyRegexp(`/accounts/([a-f0-9]{32})\b`)
+	cfAccountExact    = lazyRegexp(`^[a-f0-9]{32}$`)
+)
+
+// Pair marks the kinds that are not API tokens, the token's owner kind
+// (user, account or unknown for legacy tokens) and the account id beside it.
 func (*Cloudflare) Pair(s Sighting) Credential {
 	kind := ""
 	switch {
@@ -26,17 +47,77 @@ func (*Cloudflare) Pair(s Sighting) Credential {
 		kind = "global-key"
 	case s.RuleID == "cloudflare-origin-ca-key" || strings.HasPrefix(s.Secret, "v1.0-"):
 		kind = "origin-ca-key"
+	case strings.HasPrefix(s.Secret, "cfat_"):
+		kind = "account-token"
+	case strings.HasPrefix(s.Secret, "cfut_"):
+		kind = "user-token"
 	}
-	return Credential{Secret: s.Secret, Companions: companions("kind", kind)}
+	account := nearest(s.Context, s.Secret, cfAccountLabelled)
+	if account == "" {
+		account = nearest(s.Context, s.Secret, cfAccountURL)
+	}
+	return Credential{Secret: s.Secret, Companions: companions("kind", kind, "account_id", account)}
+}
+
+// cloudflareVerdict is one endpoint's answer.
+type cloudflareVerdict struct {
+	res     Result
+	invalid bool // the documented invalid-token answer
 }
 
 func (v *Cloudflare) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
-	if k := cred.Companions["kind"]; k != "" {
-		return unknown("cloudflare: " + k + "s are not verified"), nil
+	kind, account := cred.Companions["kind"], cred.Companions["account_id"]
+	if account != "" && !cfAccountExact.MatchString(account) {
+		account = "" // only a 32-hex id ever goes into the path
 	}
-	resp, ep, err := call(ctx, c, v, "GET", "https://api.cloudflare.com/client/v4/user/tokens/verify", map[string]string{"Authorization": "Bearer " + cred.Secret})
+	switch kind {
+	case "global-key", "origin-ca-key":
+		return unknown("cloudflare: " + kind + "s are not verified"), nil
+	case "account-token":
+		if account == "" {
+			return unknown("cloudflare: account token (cfat_) without its account id beside it"), nil
+		}
+	}
+	var urls []string
+	if kind != "account-token" {
+		urls = append(urls, "https://api.cloudflare.com/client/v4/user/tokens/verify")
+	}
+	if account != "" && kind != "user-token" {
+		urls = append(urls, "https://api.cloudflare.com/client/v4/accounts/"+account+"/tokens/verify")
+	}
+	var last Result
+	for _, u := range urls {
+		vd, err := v.verifyAt(ctx, c, u, cred.Secret)
+		if err != nil {
+			return vd.res, err
+		}
+		if !vd.invalid {
+			if vd.res.Status == Live && strings.Contains(u, "/accounts/") {
+				vd.res.Identity["account_id"] = account
+				vd.res.Identity["owner"] = "account"
+			} else if vd.res.Status == Live {
+				vd.res.Identity["owner"] = "user"
+			}
+			return vd.res, nil
+		}
+		last = vd.res
+	}
+	if kind == "" && account == "" {
+		// A legacy token the user endpoint refuses may be account-owned.
+		return Result{Status: Unknown, Endpoint: last.Endpoint,
+			Reason: "cloudflare: not a valid user token; it may be an account-owned token, whose account id is not beside it"}, nil
+	}
+	if len(urls) > 1 {
+		last.Reason = "cloudflare: invalid at the user and the account verify endpoints"
+	}
+	return last, nil
+}
+
+// verifyAt asks one verify endpoint.
+func (v *Cloudflare) verifyAt(ctx context.Context, c *Client, u, secret string) (cloudflareVerdict, error) {
+	resp, ep, err := call(ctx, c, v, "GET", u, map[string]string{"Authorization": "Bearer " + secret})
 	if err != nil {
-		return Result{Endpoint: ep}, err
+		return cloudflareVerdict{res: Result{Endpoint: ep}}, err
 	}
 	var b struct {
 		Success bool `json:"success"`
@@ -52,25 +133,26 @@ func (v *Cloudflare) Verify(ctx context.Context, c *Client, cred Credential) (Re
 	switch resp.StatusCode {
 	case 200:
 		if err := decode(resp, ep, &b); err != nil {
-			return Result{Endpoint: ep}, err
+			return cloudflareVerdict{res: Result{Endpoint: ep}}, err
 		}
 		switch b.Result.Status {
 		case "active":
-			return live(ep, map[string]string{"token_id": b.Result.ID, "expires_on": b.Result.ExpiresOn}, Privileges{}), nil
+			return cloudflareVerdict{res: live(ep, map[string]string{"token_id": b.Result.ID, "expires_on": b.Result.ExpiresOn}, Privileges{})}, nil
 		case "disabled", "expired":
-			return dead(ep, "cloudflare: token "+b.Result.Status), nil
+			// The token exists and is switched off or past its date.
+			return cloudflareVerdict{res: dead(ep, "cloudflare: token "+b.Result.Status)}, nil
 		}
-		return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 with token status %q", ep, b.Result.Status)
+		return cloudflareVerdict{res: Result{Endpoint: ep}}, fmt.Errorf("%s: HTTP 200 with token status %q", ep, b.Result.Status)
 	case 400, 401, 403:
 		if json.Unmarshal(resp.Body, &b) == nil && !b.Success {
 			for _, e := range b.Errors {
 				if e.Code == 1000 || e.Code == 6003 || e.Code == 9109 || e.Code == 10000 {
-					return dead(ep, fmt.Sprintf("cloudflare: invalid token (error %d)", e.Code)), nil
+					return cloudflareVerdict{res: dead(ep, fmt.Sprintf("cloudflare: invalid token (error %d)", e.Code)), invalid: true}, nil
 				}
 			}
 		}
 	}
-	return Result{Endpoint: ep}, unexpected(resp, ep)
+	return cloudflareVerdict{res: Result{Endpoint: ep}}, unexpected(resp, ep)
 }
 
 // cloudflareShapes are the forms of Cloudflare credentials (see Shaper): strong

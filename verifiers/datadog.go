@@ -11,8 +11,17 @@ import (
 // Datadog verifies API keys with GET https://api.{site}/api/v1/validate
 // (header DD-API-KEY) on every Datadog site, starting with the one the
 // key's context names: a key is live on the first site that accepts it
-// and dead only when every site rejects it. With an application key beside
-// it, the owner is read from GET /api/v2/current_user on that site.
+// and dead only when every site answers 403 (Datadog API reference
+// "Validate API key", read 2026-12). With an application key beside it,
+// the owner is read from GET /api/v2/current_user on that site.
+//
+// Sites covered (docs.datadoghq.com "Getting Started with Datadog Sites",
+// read 2026-12): US1 datadoghq.com, US3 us3.datadoghq.com, US5
+// us5.datadoghq.com, EU1 datadoghq.eu, AP1 ap1.datadoghq.com, AP2
+// ap2.datadoghq.com, UK1 uk1.datadoghq.com, US1-FED ddog-gov.com and
+// US2-FED us2.ddog-gov.com. Keys are site-scoped, so a key is sent to
+// each site in turn; a site that gives no answer makes the result Unknown,
+// never Dead. Unknown by design: an application key alone.
 type Datadog struct{}
 
 var _ Verifier = (*Datadog)(nil)
@@ -23,7 +32,7 @@ func (*Datadog) Provider() string { return "datadog" }
 // datadogSites are the API hosts of every Datadog site.
 var datadogSites = []string{
 	"api.datadoghq.com", "api.datadoghq.eu", "api.us3.datadoghq.com", "api.us5.datadoghq.com",
-	"api.ap1.datadoghq.com", "api.ap2.datadoghq.com", "api.ddog-gov.com",
+	"api.ap1.datadoghq.com", "api.ap2.datadoghq.com", "api.uk1.datadoghq.com", "api.ddog-gov.com", "api.us2.ddog-gov.com",
 }
 
 func (*Datadog) Hosts() []string { return slices.Clone(datadogSites) }
@@ -33,7 +42,7 @@ var (
 	ddAppKeyExact = lazyRegexp(`^[a-f0-9]{40}$`)
 	ddAPIKey      = labelled(`api_?key|apikey|dd_api|datadog`, `[a-f0-9]{32}`)
 	ddAppKey      = labelled(`app(?:lication)?_?key|appkey|dd_app`, `[a-f0-9]{40}`)
-	ddSite        = lazyRegexp(`\b((?:us3\.|us5\.|ap1\.|ap2\.)?datadoghq\.(?:com|eu)|ddog-gov\.com)\b`)
+	ddSite        = lazyRegexp(`\b((?:us3\.|us5\.|ap1\.|ap2\.|uk1\.)?datadoghq\.(?:com|eu)|(?:us2\.)?ddog-gov\.com)\b`)
 )
 
 // Pair makes the API key the secret and the application key a secret
@@ -81,8 +90,8 @@ func (v *Datadog) Verify(ctx context.Context, c *Client, cred Credential) (Resul
 		switch {
 		case resp.StatusCode == 200 && json.Unmarshal(resp.Body, &b) == nil && b.Valid:
 			return v.live(ctx, c, cred, site, ep), nil
-		case resp.StatusCode == 403 || resp.StatusCode == 401:
-			continue
+		case resp.StatusCode == 403:
+			continue // the documented answer for a key this site does not know
 		default:
 			unknownErr = unexpected(resp, ep)
 		}

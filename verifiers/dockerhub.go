@@ -9,7 +9,16 @@ import (
 // DockerHub verifies personal and organisation access tokens by
 // exchanging them, with their username, at
 // POST https://hub.docker.com/v2/auth/token (the token the answer carries
-// is dropped unused). The username must be found beside the token.
+// is dropped unused; Docker Hub API reference "Create access token", read
+// 2026-12: 200 with access_token, 401 for a wrong identifier or secret).
+// The username must be found beside the token.
+//
+// A second factor is never asked for an access token: login_2fa_token
+// belongs to the deprecated password login POST /v2/users/login ("Create
+// an authentication token"), not to /v2/auth/token, so a 401 carrying it
+// is not a documented answer here and is Unknown.
+//
+// Unknown by design: a token without its username.
 type DockerHub struct{}
 
 var _ Verifier = (*DockerHub)(nil)
@@ -68,8 +77,8 @@ func (v *DockerHub) Verify(ctx context.Context, c *Client, cred Credential) (Res
 		return live(ep, map[string]string{"username": user}, p), nil
 	case 401:
 		if json.Unmarshal(resp.Body, &b) == nil && b.TwoFA != "" {
-			// The secret was accepted; a second factor is asked for.
-			return live(ep, map[string]string{"username": user}, Privileges{Level: "unknown", Flags: []string{"2fa-required"}}), nil
+			// The password-login answer, undocumented for access tokens.
+			return Result{Status: Unknown, Endpoint: ep, Reason: "dockerhub: HTTP 401 asking for a second factor, which /v2/auth/token does not document"}, nil
 		}
 		return dead(ep, "dockerhub: incorrect username or token (HTTP 401)"), nil
 	}

@@ -15,9 +15,18 @@ import (
 
 // GitHub verifies GitHub tokens through go-github: installation tokens
 // (ghs_) with GET /installation/repositories, every other kind with
-// GET /user; classic scopes come from the X-OAuth-Scopes header. The host is
-// api.github.com, or a GitHub Enterprise Server named in the operator's
-// config (verify.hosts.github) when the token's context names that server.
+// GET /user (GitHub REST "Get the authenticated user", read 2026-12: 200,
+// or 401 "Bad credentials"); classic scopes come from the X-OAuth-Scopes
+// header. The host is api.github.com, or a GitHub Enterprise Server named
+// in the operator's config (verify.hosts.github) when the token's context
+// names that server (Identity "host" then names it, for the revoker).
+//
+// A token whose context names no configured server is tried at
+// github.com, then at each configured server (their tokens look the same):
+// dead only when every one answers 401.
+//
+// Unknown by design: refresh tokens (ghr_), installation tokens'
+// permissions (level "unknown").
 type GitHub struct {
 	// Enterprise are the GitHub Enterprise Server hosts of the operator's
 	// config; their API is https://HOST/api/v3/.
@@ -43,27 +52,56 @@ func (v *GitHub) Pair(s Sighting) Credential {
 }
 
 func (v *GitHub) Verify(ctx context.Context, c *Client, cred Credential) (Result, error) {
-	secret := cred.Secret
-	base := "https://api.github.com/"
+	if strings.HasPrefix(cred.Secret, "ghr_") {
+		// A refresh token is only usable with its app's client secret.
+		return unknown("github: refresh tokens (ghr_) are not verified"), nil
+	}
+	hosts := []string{""} // "" is github.com
 	if h := cred.Companions["host"]; h != "" {
 		if !slices.Contains(v.Enterprise, h) {
 			return unknown("github: host " + quote(h) + " is not configured"), nil
 		}
-		base = "https://" + h + "/api/v3/"
+		hosts = []string{h}
+	} else {
+		// The context names no server: github.com first, then each
+		// configured Enterprise Server, whose tokens look the same. Dead
+		// only when every one says 401.
+		hosts = append(hosts, v.Enterprise...)
+	}
+	var last Result
+	for _, h := range hosts {
+		r, err := v.verifyAt(ctx, c, cred.Secret, h)
+		if err != nil || r.Status != Dead {
+			return r, err
+		}
+		last = r
+	}
+	if len(hosts) > 1 {
+		last.Reason = "bad credentials (HTTP 401) at github.com and every configured Enterprise Server"
+	}
+	return last, nil
+}
+
+// verifyAt checks secret at github.com (host "") or a configured GitHub
+// Enterprise Server.
+func (v *GitHub) verifyAt(ctx context.Context, c *Client, secret, host string) (Result, error) {
+	base := "https://api.github.com/"
+	if host != "" {
+		base = "https://" + host + "/api/v3/"
 	}
 	gh := github.NewClient(c.HTTPClient(v)).WithAuthToken(secret)
-	if base != "https://api.github.com/" {
+	if host != "" {
 		var err error
 		if gh, err = gh.WithEnterpriseURLs(base, base); err != nil {
 			return Result{}, fmt.Errorf("github: enterprise URL: %w", err)
 		}
 	}
-	if strings.HasPrefix(secret, "ghr_") {
-		// A refresh token is only usable with its app's client secret.
-		return unknown("github: refresh tokens (ghr_) are not verified"), nil
-	}
 	if strings.HasPrefix(secret, "ghs_") {
-		return v.installation(ctx, gh, base)
+		r, err := v.installation(ctx, gh, base)
+		if err == nil && r.Status == Live && host != "" {
+			r.Identity["host"] = host
+		}
+		return r, err
 	}
 	ep := "GET " + base + "user"
 	u, resp, err := gh.Users.Get(ctx, "")
@@ -91,8 +129,8 @@ func (v *GitHub) Verify(ctx context.Context, c *Client, cred Credential) (Result
 	if exp := resp.Header.Get("GitHub-Authentication-Token-Expiration"); exp != "" {
 		id["expires"] = exp
 	}
-	if base != "https://api.github.com/" {
-		id["host"] = cred.Companions["host"]
+	if host != "" {
+		id["host"] = host
 	}
 	return live(ep, id, p), nil
 }
@@ -108,11 +146,10 @@ func (v *GitHub) installation(ctx context.Context, gh *github.Client, base strin
 	if len(repos.Repositories) > 0 {
 		id["owner"] = repos.Repositories[0].GetOwner().GetLogin()
 	}
-	p := Privileges{Level: "unknown"}
-	if perms := resp.Header.Get("X-Accepted-GitHub-Permissions"); perms != "" {
-		p.Scopes = splitScopes(perms)
-	}
-	return live(ep, id, p), nil
+	// X-Accepted-GitHub-Permissions lists what this endpoint requires, not
+	// what the token holds (GitHub REST docs "Troubleshooting the REST API",
+	// read 2026-12); an installation token cannot read its own permissions.
+	return live(ep, id, Privileges{Level: "unknown"}), nil
 }
 
 // githubOutcome maps go-github's answer: done is true when the result is

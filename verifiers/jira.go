@@ -4,14 +4,31 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
 
-// Jira verifies Atlassian API tokens (ATATT…, Basic email:token, GET
-// /rest/api/3/myself) and Jira Data Center personal access tokens (Bearer,
-// GET /rest/api/2/myself), only on sites named in the operator's config
-// (verify.hosts.jira). A cloud token needs its account email beside it.
+// Jira verifies Atlassian API tokens (ATATT…, Basic email:token) and Jira
+// Data Center personal access tokens (Bearer, GET /rest/api/2/myself), only
+// for sites named in the operator's config (verify.hosts.jira). A cloud
+// token needs its account email beside it.
+//
+// Atlassian has two kinds of cloud API tokens that look the same
+// (support.atlassian.com "Manage API tokens for your Atlassian account" and
+// "401 Unauthorized error when service account accesses Jira or Confluence
+// API", read 2026-12): classic tokens work on the site
+// (https://SITE/rest/api/3/myself); scoped tokens — the only kind service
+// accounts get — work only through the gateway
+// https://api.atlassian.com/ex/jira/{cloudId}/rest/api/3/myself, and the
+// site answers 401 for them. So an ATATT token is tried on the site, then
+// on the gateway with the site's cloud id (read without any credential
+// from https://SITE/_edge/tenant_info), and is dead only when both answer
+// 401.
+//
+// Unknown by design: a cloud token without its email, a site that is not
+// configured, a cloud id that cannot be read (the gateway is then not
+// tried, so a refusal by the site alone is not a verdict).
 type Jira struct {
 	// Sites are the Jira hosts ("example.atlassian.net") of the operator's config.
 	Sites []string
@@ -20,10 +37,21 @@ type Jira struct {
 var _ Verifier = (*Jira)(nil)
 var _ Pairer = (*Jira)(nil)
 
-func (*Jira) Provider() string  { return "atlassian" }
-func (v *Jira) Hosts() []string { return slices.Clone(v.Sites) }
+// atlassianGateway is the API gateway for scoped tokens.
+const atlassianGateway = "api.atlassian.com"
 
-var jiraEmail = labelled(`email|user(?:name)?|login|account`, `[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}`)
+func (*Jira) Provider() string { return "atlassian" }
+func (v *Jira) Hosts() []string {
+	if len(v.Sites) == 0 {
+		return nil
+	}
+	return append(slices.Clone(v.Sites), atlassianGateway)
+}
+
+var (
+	jiraEmail   = labelled(`email|user(?:name)?|login|account`, `[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}`)
+	jiraCloudID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+)
 
 // Pair adds the configured site the context names and the account email.
 func (v *Jira) Pair(s Sighting) Credential {
@@ -42,15 +70,35 @@ func (v *Jira) Verify(ctx context.Context, c *Client, cred Credential) (Result, 
 	if r != nil {
 		return *r, nil
 	}
-	email := cred.Companions["email"]
-	path, auth := "/rest/api/2/myself", "Bearer "+cred.Secret
-	if strings.HasPrefix(cred.Secret, "ATATT") {
-		if email == "" {
-			return unknown("jira: no account email beside the API token"), nil
-		}
-		path, auth = "/rest/api/3/myself", "Basic "+base64.StdEncoding.EncodeToString([]byte(email+":"+cred.Secret))
+	if !strings.HasPrefix(cred.Secret, "ATATT") {
+		// Data Center personal access token: the site is the only route.
+		return v.myself(ctx, c, "https://"+host+"/rest/api/2/myself", "Bearer "+cred.Secret, host, "site")
 	}
-	resp, ep, err := call(ctx, c, v, "GET", "https://"+host+path, map[string]string{"Authorization": auth})
+	email := cred.Companions["email"]
+	if email == "" {
+		return unknown("jira: no account email beside the API token"), nil
+	}
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+cred.Secret))
+	site, err := v.myself(ctx, c, "https://"+host+"/rest/api/3/myself", auth, host, "site")
+	if err != nil || site.Status != Dead {
+		return site, err
+	}
+	// The site refused it: a scoped token works only through the gateway.
+	cloudID, err := v.cloudID(ctx, c, host)
+	if err != nil {
+		return Result{Status: Unknown, Endpoint: site.Endpoint, Reason: "jira: the site refused the token and its cloud id could not be read for the scoped-token gateway: " + err.Error()}, nil
+	}
+	gw, err := v.myself(ctx, c, "https://"+atlassianGateway+"/ex/jira/"+cloudID+"/rest/api/3/myself", auth, host, "gateway")
+	if err != nil || gw.Status != Dead {
+		return gw, err
+	}
+	gw.Reason = "jira: unauthorized on the site and on the scoped-token gateway (HTTP 401)"
+	return gw, nil
+}
+
+// myself asks one /myself route.
+func (v *Jira) myself(ctx context.Context, c *Client, u, auth, host, route string) (Result, error) {
+	resp, ep, err := call(ctx, c, v, "GET", u, map[string]string{"Authorization": auth})
 	if err != nil {
 		return Result{Endpoint: ep}, err
 	}
@@ -61,7 +109,6 @@ func (v *Jira) Verify(ctx context.Context, c *Client, cred Credential) (Result, 
 			Name        string `json:"name"`
 			Email       string `json:"emailAddress"`
 			DisplayName string `json:"displayName"`
-			Active      *bool  `json:"active"`
 		}
 		if err := decode(resp, ep, &b); err != nil {
 			return Result{Endpoint: ep}, err
@@ -69,7 +116,11 @@ func (v *Jira) Verify(ctx context.Context, c *Client, cred Credential) (Result, 
 		if b.AccountID == "" && b.Name == "" {
 			return Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 without a user", ep)
 		}
-		return live(ep, map[string]string{"host": host, "account_id": b.AccountID, "name": b.Name, "email": b.Email, "display_name": b.DisplayName},
+		kind := "classic"
+		if route == "gateway" {
+			kind = "scoped"
+		}
+		return live(ep, map[string]string{"host": host, "account_id": b.AccountID, "name": b.Name, "email": b.Email, "display_name": b.DisplayName, "token_kind": kind},
 			Privileges{Level: "write"}), nil
 	case 401:
 		return dead(ep, "jira: unauthorized (HTTP 401)"), nil
@@ -85,3 +136,25 @@ var jiraShapes = [2]*lazyRE{lazyRegexp(`^ATATT[A-Za-z0-9_=-]{100,300}$`), lazyRe
 func (*Jira) Owns(secret string) Shape { return shapeOf(secret, jiraShapes[0], jiraShapes[1]) }
 
 var _ Shaper = (*Jira)(nil)
+
+// cloudID reads the site's cloud id from its public tenant_info (no
+// credential is sent).
+func (v *Jira) cloudID(ctx context.Context, c *Client, host string) (string, error) {
+	resp, ep, err := call(ctx, c, v, "GET", "https://"+host+"/_edge/tenant_info", nil)
+	if err != nil {
+		return "", err
+	}
+	var b struct {
+		CloudID string `json:"cloudId"`
+	}
+	if resp.StatusCode != 200 {
+		return "", unexpected(resp, ep)
+	}
+	if err := decode(resp, ep, &b); err != nil {
+		return "", err
+	}
+	if !jiraCloudID.MatchString(b.CloudID) {
+		return "", fmt.Errorf("%s: no cloud id in the answer", ep)
+	}
+	return b.CloudID, nil
+}

@@ -3,16 +3,25 @@ package verifiers
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"strconv"
 	"strings"
 )
 
-// Mailgun verifies private API keys with GET /v3/domains (Basic api:KEY),
-// first on api.mailgun.net (US), then, if the US region rejects the key,
-// on api.eu.mailgun.net: a key is dead only when both regions reject it.
-// Public validation keys (pubkey-) and webhook signing keys are not
-// verified.
+// Mailgun verifies private API keys with GET /v4/domains?limit=1 (Basic
+// api:KEY; Mailgun API reference "Domains › Get domains", read 2026-12: the
+// domains list moved from /v3 to /v4), first on api.mailgun.net (US), then
+// on api.eu.mailgun.net (EU): keys are region-scoped.
+//
+// Mailgun also issues keys that may not list domains: domain sending keys
+// (only POST /v3/{domain}/messages) and API keys with a sending-only role.
+// They get the same 401 on /domains as a wrong key, and there is no free
+// read-only call that tells them apart. So a 401 in both regions is Dead
+// only for the legacy account key format ("key-" + 32 hex), which was
+// always a full account key; any other key refused in both regions is
+// Unknown ("invalid, or a sending-only key").
+//
+// Unknown by design: sending-only keys, public validation keys (pubkey-)
+// and webhook signing keys.
 type Mailgun struct{}
 
 var _ Verifier = (*Mailgun)(nil)
@@ -20,6 +29,8 @@ var _ Pairer = (*Mailgun)(nil)
 
 func (*Mailgun) Provider() string { return "mailgun" }
 func (*Mailgun) Hosts() []string  { return []string{"api.mailgun.net", "api.eu.mailgun.net"} }
+
+var mailgunLegacyKey = lazyRegexp(`^key-[0-9a-f]{32}$`)
 
 // Pair marks the key kinds that are not private API keys.
 func (*Mailgun) Pair(s Sighting) Credential {
@@ -34,9 +45,9 @@ func (v *Mailgun) Verify(ctx context.Context, c *Client, cred Credential) (Resul
 		return unknown("mailgun: only private API keys are verified"), nil
 	}
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("api:"+cred.Secret))
-	var last Result
+	var lastEP string
 	for _, host := range v.Hosts() {
-		resp, ep, err := call(ctx, c, v, "GET", "https://"+host+"/v3/domains?limit=1", map[string]string{"Authorization": auth})
+		resp, ep, err := call(ctx, c, v, "GET", "https://"+host+"/v4/domains?limit=1", map[string]string{"Authorization": auth})
 		if err != nil {
 			return Result{Endpoint: ep}, err
 		}
@@ -55,17 +66,18 @@ func (v *Mailgun) Verify(ctx context.Context, c *Client, cred Credential) (Resul
 			if len(b.Items) > 0 {
 				id["domain"] = b.Items[0].Name
 			}
-			return live(ep, id, Privileges{Level: "write", Flags: []string{"can-send"}}), nil
+			return live(ep, id, Privileges{Level: "admin", Flags: []string{"can-send", "can-manage-domains"}}), nil
 		case 401, 403:
-			last = dead(ep, "mailgun: rejected by the US and EU regions (HTTP "+itoa(resp.StatusCode)+")")
+			lastEP = ep
 			continue
 		}
 		return Result{Endpoint: ep}, unexpected(resp, ep)
 	}
-	if last.Status != Dead {
-		return Result{}, fmt.Errorf("mailgun: no answer")
+	if mailgunLegacyKey.MatchString(cred.Secret) {
+		return dead(lastEP, "mailgun: account key refused by the US and EU regions (HTTP 401)"), nil
 	}
-	return last, nil
+	return Result{Status: Unknown, Endpoint: lastEP,
+		Reason: "mailgun: refused on /v4/domains by the US and EU regions: an invalid key, or a sending-only key (domain sending key or sending role) that may not list domains"}, nil
 }
 
 // mailgunShapes are the forms of Mailgun credentials (see Shaper): strong

@@ -224,7 +224,6 @@ func TestPrivilegesOfNewProviders(t *testing.T) {
 		{spec: "gitlab", acct: fakeapi.Account{Scopes: []string{"read_api"}}, level: "read"},
 		{spec: "gitlab", acct: fakeapi.Account{Scopes: []string{"api", "sudo"}}, level: "admin", flag: "can-manage-keys"},
 		{spec: "dockerhub", acct: fakeapi.Account{Scopes: []string{"repo:admin"}}, level: "admin"},
-		{spec: "dockerhub", parts: map[string]string{"2fa": "true"}, flag: "2fa-required"},
 		{spec: "databricks", acct: fakeapi.Account{Role: "admin"}, level: "admin", flag: "workspace-admin"},
 		{spec: "grafana", acct: fakeapi.Account{Scopes: []string{"serviceaccounts:write"}}, level: "admin", flag: "can-manage-keys"},
 		{spec: "linear", acct: fakeapi.Account{Role: "admin"}, level: "admin", flag: "org-admin"},

@@ -5,11 +5,29 @@ import (
 	"strings"
 )
 
-// Slack verifies Slack tokens with POST https://slack.com/api/auth.test,
-// and incoming-webhook URLs with an empty message that Slack refuses
-// before posting anything: POST https://hooks.slack.com/services/… with
-// {"text":""} answers 400 no_text for a live webhook. Workflow and trigger
-// URLs are not called (a request would start the workflow).
+// Slack verifies Slack tokens with POST https://slack.com/api/auth.test
+// (Slack method reference "auth.test", read 2026-12: HTTP 200 with ok:true,
+// or ok:false with invalid_auth, token_revoked, account_inactive… for a
+// token that does not work), and incoming-webhook URLs with an empty
+// message that Slack refuses before posting anything: POST
+// https://hooks.slack.com/services/… with {"text":""}.
+//
+// Webhook answers (Slack "Sending messages using incoming webhooks",
+// Handling errors, read 2026-12; Slack changelog 2016-05-17 "incoming
+// webhooks errors"):
+//   - 400 no_text / missing_text_or_fallback_or_attachments /
+//     invalid_payload: the webhook exists and validated the (empty) body:
+//     Live. The empty-body check is what TruffleHog's slackwebhook
+//     detector relies on too; Slack posts nothing for it.
+//   - 403 invalid_token, 404 no_service, 404 no_team: the webhook or its
+//     workspace is gone: Dead.
+//   - 403 action_prohibited: a workspace restriction on a working webhook:
+//     Live (restricted).
+//   - 404 channel_not_found, 410 channel_is_archived, and any other body:
+//     the webhook exists but its channel does not take posts now: Unknown.
+//
+// Workflow and trigger URLs are not called (a request would start the
+// workflow): Unknown by design.
 type Slack struct{}
 
 var _ Verifier = (*Slack)(nil)
@@ -95,8 +113,12 @@ func (v *Slack) webhook(ctx context.Context, c *Client, url string) (Result, err
 	switch {
 	case resp.StatusCode == 400 && (body == "no_text" || body == "missing_text_or_fallback_or_attachments" || body == "invalid_payload"):
 		return live(ep, map[string]string{"team_id": m[1], "webhook": m[2]}, Privileges{Level: "write", Flags: []string{"can-post"}}), nil
-	case resp.StatusCode == 403 || resp.StatusCode == 404 || resp.StatusCode == 410:
+	case (resp.StatusCode == 403 && body == "invalid_token") || (resp.StatusCode == 404 && (body == "no_service" || body == "no_team")):
 		return dead(ep, "slack: webhook "+quote(body)+" (HTTP "+itoa(resp.StatusCode)+")"), nil
+	case resp.StatusCode == 403 && body == "action_prohibited":
+		return live(ep, map[string]string{"team_id": m[1], "webhook": m[2]}, Privileges{Level: "unknown", Flags: []string{"restricted"}}), nil
+	case resp.StatusCode == 403 || resp.StatusCode == 404 || resp.StatusCode == 410:
+		return Result{Status: Unknown, Endpoint: ep, Reason: "slack: webhook answered " + quote(body) + " (HTTP " + itoa(resp.StatusCode) + "): not a dead webhook's answer"}, nil
 	case resp.StatusCode == 200:
 		// It posted: the fake never does, Slack never does for "".
 		return Result{Endpoint: ep}, unexpected(resp, ep)

@@ -75,7 +75,7 @@ token_env = "GCP_OPERATOR"
 	}
 	trail, _ := os.ReadFile(audit)
 	for what, text := range map[string]string{"output": out, "audit trail": string(trail), "report": string(data)} {
-		if strings.Contains(text, key.PrivateKeyID) {
+		if what != "report" && strings.Contains(text, key.PrivateKeyID) {
 			t.Errorf("the key id is in the %s unredacted", what)
 		}
 		if what != "report" && strings.Contains(text, strings.Split(key.PrivateKey, "\n")[1]) { // the report was written with --show-secrets

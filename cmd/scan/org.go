@@ -236,7 +236,7 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		log.Warn("waiting for the GitHub API", "reason", reason, "for", d.Round(time.Second))
 	}}
 	c := &github.Crawler{
-		Lister:           &github.Lister{Client: client, Wait: waiter},
+		Lister:           &github.Lister{Client: client, Wait: waiter, Log: log},
 		Cache:            &github.Cache{Dir: cacheDir, Tokens: tokens, TokenHosts: gitHosts},
 		Store:            st,
 		Scanner:          s,

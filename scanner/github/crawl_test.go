@@ -1,6 +1,7 @@
 package github_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -8,6 +9,7 @@ import (
 	"database/sql"
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -290,7 +292,7 @@ func TestCrawlForcePushedBranch(t *testing.T) {
 		t.Fatalf("changes = %+v", rep.Changes)
 	}
 	// The rewritten-away secret stays known.
-	if _, err := e.st.Secret(context.Background(), finding.Fingerprint("stripe-access-token", first)); err != nil {
+	if _, err := e.st.Secret(context.Background(), (finding.Fingerprinter{}).Of(first)); err != nil {
 		t.Fatalf("old secret lost: %v", err)
 	}
 }
@@ -653,7 +655,7 @@ func TestCrawlVerifyLifecycle(t *testing.T) {
 	}
 	ctx := context.Background()
 	seeded := o.secrets["api"]
-	fp := finding.Fingerprint("github-pat", seeded)
+	fp := (finding.Fingerprinter{}).Of(seeded)
 	crawl(t, c)
 	if s, err := e.st.Secret(ctx, fp); err != nil || s.Status != store.StatusLive {
 		t.Fatalf("after first crawl: %+v, %v", s, err)
@@ -759,7 +761,7 @@ func TestCrawlRecheck(t *testing.T) {
 	e := newEnv(t)
 	status := map[string]string{}
 	for _, s := range o.secrets {
-		status[finding.Fingerprint("github-pat", s)] = string(finding.StatusLive)
+		status[(finding.Fingerprinter{}).Of(s)] = string(finding.StatusLive)
 	}
 	c := e.crawler(t, o, github.Shard{})
 	verify := func(ctx context.Context, res *finding.Result) error {
@@ -786,7 +788,7 @@ func TestCrawlRecheck(t *testing.T) {
 	if len(rechecked) != 0 {
 		t.Fatalf("first crawl rechecked %v (everything was just verified)", rechecked)
 	}
-	apiFP := finding.Fingerprint("github-pat", o.secrets["api"])
+	apiFP := (finding.Fingerprinter{}).Of(o.secrets["api"])
 	status[apiFP] = string(finding.StatusDead)
 	rep := crawl(t, c)
 	if len(rechecked) != 2 || len(rep.Changes) != 0 {
@@ -847,5 +849,49 @@ func TestCrawlSkipUnpushed(t *testing.T) {
 	crawl(t, c)
 	if git := o.gh.Stats().Git - before.Git; git != 2 {
 		t.Fatalf("%d git requests after FullCheckEvery, want 2 ref listings", git)
+	}
+}
+
+// TestListUserPrivateRepos: with the user's own token, scan org --user
+// lists private repositories through GET /user/repos?affiliation=owner;
+// with another token only public ones, and a warning says so.
+func TestListUserPrivateRepos(t *testing.T) {
+	o := newOrg(t)
+	o.gh.AddListed(fakegithub.Repo{Owner: "octo", Name: "public-one"})
+	o.gh.AddListed(fakegithub.Repo{Owner: "octo", Name: "secret-one", Private: true})
+	o.gh.AddListed(fakegithub.Repo{Owner: "someone", Name: "theirs"})
+	tr := &github.Transport{Base: http.DefaultTransport, Tokens: github.StaticToken(token), Host: strings.TrimPrefix(o.gh.URL, "http://")}
+	client, err := github.NewClient(&http.Client{Transport: tr}, o.gh.APIURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(rs []github.Repo) string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.FullName)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		owner, want string
+		warned      bool
+	}{
+		{owner: "octo", want: "octo/public-one,octo/secret-one"},
+		{owner: "someone", want: "octo/public-one", warned: true},
+		{owner: "", want: "octo/public-one", warned: true}, // an installation token: GET /user is 403
+	} {
+		o.gh.SetTokenOwner(c.owner)
+		var logs bytes.Buffer
+		l := &github.Lister{Client: client, Wait: &github.Waiter{}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+		rs, err := l.List(context.Background(), github.Target{User: "octo"}, github.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(rs); got != c.want {
+			t.Errorf("token of %q: listed %s, want %s", c.owner, got, c.want)
+		}
+		if warned := strings.Contains(logs.String(), "only public repositories"); warned != c.warned {
+			t.Errorf("token of %q: warned %v, want %v (%s)", c.owner, warned, c.warned, logs.String())
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"path"
@@ -190,6 +191,9 @@ func NewClient(hc *http.Client, apiURL string) (*gh.Client, error) {
 type Lister struct {
 	Client *gh.Client
 	Wait   *Waiter
+	// Log receives a warning when a user's listing is limited to public
+	// repositories. Nil: discard.
+	Log *slog.Logger
 }
 
 // List returns the target's repositories that f keeps, sorted by full name,
@@ -229,24 +233,11 @@ func (l *Lister) List(ctx context.Context, t Target, f Filter) ([]Repo, error) {
 		}
 	}
 	if t.User != "" {
-		opt := &gh.RepositoryListByUserOptions{Type: "owner", Sort: "full_name", ListOptions: gh.ListOptions{PerPage: 100}}
-		for {
-			var page []*gh.Repository
-			var resp *gh.Response
-			err := l.Wait.Do(ctx, func() (*gh.Response, error) {
-				var err error
-				page, resp, err = l.Client.Repositories.ListByUser(ctx, t.User, opt)
-				return resp, err
-			})
-			if err != nil {
-				return nil, fmt.Errorf("list repositories of user %s: %w", t.User, err)
-			}
-			add(page)
-			if resp.NextPage == 0 {
-				break
-			}
-			opt.Page = resp.NextPage
+		rs, err := l.listUser(ctx, t.User)
+		if err != nil {
+			return nil, err
 		}
+		add(rs)
 	}
 	for _, full := range t.Repos {
 		owner, name, ok := strings.Cut(full, "/")
@@ -267,6 +258,74 @@ func (l *Lister) List(ctx context.Context, t Target, f Filter) ([]Repo, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].FullName < out[j].FullName })
 	return out, nil
+}
+
+// listUser lists user's repositories. GET /users/{user}/repos lists public
+// repositories only (GitHub REST "List repositories for a user", read
+// 2026-12), so when the token is user's own, the authenticated listing
+// GET /user/repos?affiliation=owner is used instead: it includes the
+// private ones ("List repositories for the authenticated user"). With any
+// other token only public repositories can be listed, and a warning says
+// so.
+func (l *Lister) listUser(ctx context.Context, user string) ([]*gh.Repository, error) {
+	var me *gh.User
+	err := l.Wait.Do(ctx, func() (*gh.Response, error) {
+		var resp *gh.Response
+		var err error
+		me, resp, err = l.Client.Users.Get(ctx, "")
+		return resp, err
+	})
+	own := err == nil && strings.EqualFold(me.GetLogin(), user)
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var all []*gh.Repository
+	if own {
+		opt := &gh.RepositoryListByAuthenticatedUserOptions{Affiliation: "owner", Visibility: "all", Sort: "full_name", ListOptions: gh.ListOptions{PerPage: 100}}
+		for {
+			var page []*gh.Repository
+			var resp *gh.Response
+			err := l.Wait.Do(ctx, func() (*gh.Response, error) {
+				var err error
+				page, resp, err = l.Client.Repositories.ListByAuthenticatedUser(ctx, opt)
+				return resp, err
+			})
+			if err != nil {
+				return nil, fmt.Errorf("list repositories of user %s (the token's own): %w", user, err)
+			}
+			all = append(all, page...)
+			if resp.NextPage == 0 {
+				return all, nil
+			}
+			opt.Page = resp.NextPage
+		}
+	}
+	l.log().Warn("only public repositories of the user are listed: the token is not the user's own (GitHub lists a user's private repositories to that user's token only)", "user", user)
+	opt := &gh.RepositoryListByUserOptions{Type: "owner", Sort: "full_name", ListOptions: gh.ListOptions{PerPage: 100}}
+	for {
+		var page []*gh.Repository
+		var resp *gh.Response
+		err := l.Wait.Do(ctx, func() (*gh.Response, error) {
+			var err error
+			page, resp, err = l.Client.Repositories.ListByUser(ctx, user, opt)
+			return resp, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list repositories of user %s: %w", user, err)
+		}
+		all = append(all, page...)
+		if resp.NextPage == 0 {
+			return all, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+func (l *Lister) log() *slog.Logger {
+	if l.Log != nil {
+		return l.Log
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 func fromAPI(r *gh.Repository) Repo {
