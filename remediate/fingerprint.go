@@ -7,22 +7,10 @@ import (
 )
 
 // ValidFingerprint says whether fp is what nhiscan writes as a credential's
-// fingerprint: 32 or 64 lowercase hex characters. Anything else — an
-// edited report, a tampered audit line, a tracker label — is refused
-// before it reaches a query, a marker, a label or a record, since it is
-// then written into JQL, markdown and file lines.
-func ValidFingerprint(fp string) bool {
-	if len(fp) != 32 && len(fp) != 64 {
-		return false
-	}
-	for i := 0; i < len(fp); i++ {
-		c := fp[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
+// fingerprint (finding.ValidFingerprint: 32 or 64 lowercase hex). Anything
+// else — an edited report, a tampered audit line, a tracker label — is
+// refused before it reaches a query, a marker, a label or a record.
+func ValidFingerprint(fp string) bool { return finding.ValidFingerprint(fp) }
 
 // checkFingerprint returns an error naming what is wrong with fp, quoted
 // and cut short so that a hostile value cannot fill a terminal.
@@ -42,20 +30,32 @@ func quoteShort(s string) string {
 
 // ticketFingerprints returns the fingerprints a ticket of f may carry: f's
 // own, then the aliases an earlier version wrote (one per rule that matched
-// the secret). An alias is used only when it is what that rule and f's
-// secret give, so a report cannot claim another credential's ticket by
-// listing its fingerprint as an alias; without the secret no alias is used.
+// the secret or one of its parts). An alias is used only when one of f's
+// rules and its secret (or a part) give it, so a report cannot claim
+// another credential's ticket by listing its fingerprint as an alias;
+// without the secret no alias is used.
 func ticketFingerprints(f *finding.Finding) []string {
 	out := []string{f.Fingerprint}
 	if f.Secret == "" {
 		return out
 	}
+	// the per-rule forms of the secret and of its assembled parts (an AWS
+	// key id found by its own rule had its own ticket)
 	rules := append([]string{f.RuleID}, f.OtherRules...)
-	for _, a := range f.Aliases {
-		if !ValidFingerprint(a) || slices.Contains(out, a) {
-			continue
+	values := []string{f.Secret}
+	for _, v := range f.Parts {
+		values = append(values, v)
+	}
+	known := map[string]bool{}
+	for _, r := range rules {
+		for _, v := range values {
+			if r != "" && v != "" {
+				known[finding.Fingerprint(r, v)] = true
+			}
 		}
-		if slices.ContainsFunc(rules, func(r string) bool { return r != "" && finding.Fingerprint(r, f.Secret) == a }) {
+	}
+	for _, a := range f.Aliases {
+		if known[a] && !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}

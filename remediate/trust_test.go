@@ -433,6 +433,28 @@ func TestTicketAdoption(t *testing.T) {
 			t.Fatalf("run 2: %s, %d issues", outcomes(res), len(h.tr.Issues()))
 		}
 	})
+	t.Run("aws pair: the key id's and the secret's tickets become one", func(t *testing.T) {
+		h := newHarness(t, fmt.Sprintf(ticketPolicy, "github", 3))
+		id, secret := fixtures.NewGen(251).AWSKeyPair()
+		h.api.AddLive("aws", secret, fakeapi.Account{Parts: map[string]string{"key_id": id}})
+		f := h.finding("aws", "s3cfg-secret-key", secret, true)
+		f.Fingerprint = keyed(secret)
+		f.Parts = map[string]string{"key_id": id}
+		f.OtherRules = []string{"aws-access-token", "generic-api-key"}
+		idFP, secretFP := finding.Fingerprint("aws-access-token", id), finding.Fingerprint("s3cfg-secret-key", secret)
+		f.Aliases = []string{idFP, secretFP}
+		h.tr.AddIssue(faketracker.Issue{Title: "key id", Body: oldBody(idFP), Labels: []string{"nhiscan"}})
+		h.tr.AddIssue(faketracker.Issue{Title: "secret", Body: oldBody(secretFP), Labels: []string{"nhiscan"}})
+		res := h.run([]finding.Finding{f})
+		is := h.tr.Issues()
+		if outcomes(res) != "ticket:done" || len(is) != 2 || is[0].State != "open" || is[1].State != "closed" {
+			t.Fatalf("%s %+v / %+v", outcomes(res), res, is)
+		}
+		if fp, _, ok := strings.Cut(strings.TrimPrefix(is[0].Body, "<!-- nhiscan:fingerprint="), " "); !ok || fp != f.Fingerprint {
+			t.Fatalf("kept ticket not adopted: %q", is[0].Body[:80])
+		}
+		h.noSecretsIn()
+	})
 	t.Run("jira", func(t *testing.T) {
 		h := newHarness(t, fmt.Sprintf(ticketPolicy, "jira", 3))
 		h.api.AddLive("slack", tok, fakeapi.Account{})
