@@ -60,6 +60,10 @@ func credentials(fs []*finding.Finding, legacy []string, rs *rules.Ruleset, part
 	// 2. Multi-part credentials.
 	if parts != nil {
 		sibs := siblingIndex(merged)
+		idx := map[*finding.Finding]int{}
+		for i, f := range merged {
+			idx[f] = i
+		}
 		gone := map[*finding.Finding]bool{}
 		for i, f := range merged {
 			if gone[f] || f.Secret == "" {
@@ -76,18 +80,18 @@ func credentials(fs []*finding.Finding, legacy []string, rs *rules.Ruleset, part
 				continue
 			}
 			if secret != "" && secretKey(secret) != secretKey(f.Secret) {
-				if g := bySecret[secretKey(secret)]; g != nil && g != f && !gone[g] {
+				if g := bySecret[secretKey(secret)]; g != nil && g != f && !gone[g] && mutual(parts, g, f, merged, sibs, idx) {
 					// f is a part of g's credential (a key id beside its
 					// secret): one finding, named by f's provider.
 					absorb(g, f, true)
 					gone[f] = true
 					f = g
 				} else {
-					// The secret was found beside f by its provider's
-					// knowledge only: the credential is the secret.
-					delete(bySecret, secretKey(f.Secret))
-					f.Secret, f.Redacted = secret, finding.Redact(secret)
-					bySecret[secretKey(secret)] = f
+					// The provider found a value beside f that no rule
+					// reported: a guess from the text around it, kept as a
+					// part (for verification and remediation), never as the
+					// finding's secret.
+					ps = mergeParts(ps, map[string]string{"secret": secret})
 				}
 			}
 			f.Parts = mergeParts(f.Parts, ps)
@@ -180,6 +184,28 @@ func absorb(into, from *finding.Finding, rename bool) {
 	if into.Context == "" {
 		into.Context = from.Context
 	}
+}
+
+// mutual reports whether g, which f's provider names as the rest of f's
+// credential, agrees: its own provider names f's secret among its parts
+// (an AWS secret's nearest key id is f), or has no parts to name (a
+// private key found inside a GCP key file). Two key pairs written side by
+// side are so never crossed.
+func mutual(parts PartFinder, g, f *finding.Finding, all []*finding.Finding, sibs func(int) []int, idx map[*finding.Finding]int) bool {
+	var others []*finding.Finding
+	for _, j := range sibs(idx[g]) {
+		others = append(others, all[j])
+	}
+	_, ps, ok := parts.CredentialParts(g, others)
+	if !ok {
+		return true
+	}
+	for _, v := range ps {
+		if secretKey(v) == secretKey(f.Secret) {
+			return true
+		}
+	}
+	return false
 }
 
 func mergeParts(into, from map[string]string) map[string]string {
