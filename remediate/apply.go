@@ -70,7 +70,7 @@ func (a *Applier) record(ctx context.Context, pl *Plan, s Step, r Record) error 
 	r.Run = a.run()
 	r.Policy, r.Mode = pl.Policy, pl.Mode
 	r.Fingerprint, r.Provider, r.Kind, r.Target = s.Fingerprint, s.Provider, s.Kind, s.Target
-	r.Rule, r.Why, r.Calls = s.Rule, s.Why, s.Calls
+	r.Rule, r.Why, r.Calls, r.Targets = s.Rule, s.Why, s.Calls, s.Targets
 	if r.Detail == "" && s.Blocked != "" {
 		r.Detail = s.Blocked
 	}
@@ -106,16 +106,20 @@ func (a *Applier) Apply(ctx context.Context, pl *Plan) ([]Result, error) {
 	}
 	// Before: a fresh verification of each finding with a revoke, rotate
 	// or ticket step (idempotence starts from the provider's current answer).
+	// Only these answers, never the report's, prove a credential live (for
+	// operator actions) or dead (to close its ticket).
 	before := map[string]*finding.Verification{}
+	fresh := map[string]*finding.Verification{}
 	for _, fp := range order {
 		f := pl.findings[fp]
 		before[fp] = f.Verification
 		if v := a.verify(ctx, f); v != nil {
-			before[fp] = v
+			before[fp], fresh[fp] = v, v
 			f.Verification = v
 		}
 	}
-	batch := a.applyBatches(ctx, pl, byFP, before)
+	batch := a.applyBatches(ctx, pl, byFP, before, fresh)
+	written := map[string]string{} // destination target -> fingerprint rotated into it in this run
 	for _, fp := range order {
 		if ctx.Err() != nil {
 			errs = append(errs, ctx.Err())
@@ -130,13 +134,16 @@ func (a *Applier) Apply(ctx context.Context, pl *Plan) ([]Result, error) {
 			s := steps[i]
 			var r Result
 			if s.Kind == Ticket {
-				r = a.ticket(ctx, f, s, rule, done, remediated)
+				r = a.ticket(ctx, f, s, rule, done, remediated, fresh[fp])
 			} else {
 				env.Progress = func(ctx context.Context, note string) {
 					_ = a.record(ctx, pl, s, Record{Phase: "progress", Detail: note})
 				}
-				r = a.act(ctx, f, s, before[fp], batch)
+				r = a.act(ctx, f, s, before[fp], fresh[fp], batch, written)
 				env.Progress = nil
+				if r.After != nil {
+					fresh[fp] = r.After
+				}
 			}
 			if r.Outcome == Done || r.Outcome == Already {
 				done = append(done, string(s.Kind))
@@ -198,7 +205,7 @@ type batchKey struct {
 
 // applyBatches runs batchable revocations (GitHub) in as few calls as the
 // provider allows, before the per-finding loop uses their results.
-func (a *Applier) applyBatches(ctx context.Context, pl *Plan, byFP map[string][]Step, before map[string]*finding.Verification) map[batchKey]BatchResult {
+func (a *Applier) applyBatches(ctx context.Context, pl *Plan, byFP map[string][]Step, before, fresh map[string]*finding.Verification) map[batchKey]BatchResult {
 	out := map[batchKey]BatchResult{}
 	groups := map[string][]*finding.Finding{}
 	var provs []string
@@ -211,7 +218,7 @@ func (a *Applier) applyBatches(ctx context.Context, pl *Plan, byFP map[string][]
 			if !ok {
 				continue
 			}
-			if _, ok := reg.Revoke.(BatchAction); !ok {
+			if _, ok := reg.Revoke.(BatchAction); !ok || proofMissing(reg.Revoke, fresh[fp]) != "" {
 				continue
 			}
 			if _, seen := groups[s.Provider]; !seen {
@@ -250,8 +257,26 @@ func (a *Applier) deferred(fp string, k Kind) (Record, bool) {
 	return r, ok && r.Outcome == Deferred
 }
 
+// proofMissing says why act may not run an action with an operator
+// credential on this credential; "" when it may. The one proof accepted
+// is this run's own verification of the leaked credential, with its
+// secret, answering live: a report's status, a key id, or an identity
+// lookup with the operator's credential prove nothing about a leak.
+func proofMissing(act Action, fresh *finding.Verification) string {
+	op := act.OperatorCredential()
+	switch {
+	case op == "":
+		return ""
+	case fresh == nil:
+		return fmt.Sprintf("not applied: this would use the %s, and this run could not verify the leaked credential itself (no secret, or no verifier for it); the report's word is not proof that it leaked", op)
+	case fresh.Status != finding.StatusLive:
+		return fmt.Sprintf("not applied: this would use the %s, and this run's verification of the leaked credential itself answered %s, not live (%s)", op, fresh.Status, orDash(fresh.Reason))
+	}
+	return ""
+}
+
 // act applies a revoke or rotate step.
-func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before *finding.Verification, batch map[batchKey]BatchResult) Result {
+func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before, fresh *finding.Verification, batch map[batchKey]BatchResult, written map[string]string) Result {
 	r := Result{Step: s, Before: before}
 	if s.Blocked != "" {
 		r.Outcome, r.Detail = Skipped, s.Blocked
@@ -262,24 +287,46 @@ func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before *f
 		r.After = before
 		return r
 	}
+	action, _ := actionFor(s.Provider, s.Kind)
+	if action == nil {
+		r.Outcome, r.Detail = Skipped, fmt.Sprintf("%s has no %s API", providerName(s.Provider), s.Kind)
+		r.Step.Blocked = r.Detail
+		return r
+	}
+	if why := proofMissing(action, fresh); why != "" {
+		r.Outcome, r.Detail = Skipped, why
+		r.Step.Blocked = why // falls back like a step blocked at plan time
+		return r
+	}
+	if s.Kind == Rotate {
+		// fallbacks are planned at apply time: the destination check again
+		for _, t := range s.Targets {
+			if other, ok := written[t]; ok && other != f.Fingerprint {
+				r.Outcome = Skipped
+				r.Detail = "rotation destination " + a.Planner.Env.destinationName() + " already received the credential rotated for " + shortFPs([]string{other}) + " in this run"
+				r.Step.Blocked = r.Detail
+				return r
+			}
+		}
+	}
 	if d, ok := a.deferred(f.Fingerprint, s.Kind); ok && a.Planner.Env.now().Before(d.RetryAt) {
 		r.Outcome, r.RetryAt = Deferred, d.RetryAt
 		r.Detail = "still deferred by an earlier run until " + d.RetryAt.UTC().Format(time.RFC3339) + " (" + d.Detail + ")"
 		return r
 	}
-	reg, _ := Lookup(s.Provider)
 	var evidence []string
 	var err error
 	if br, ok := batch[batchKey{f.Fingerprint, s.Kind}]; ok {
 		evidence, err = br.Evidence, br.Err
 	} else {
-		act := reg.Revoke
-		if s.Kind == Rotate {
-			act = reg.Rotate
-		}
-		evidence, err = act.Apply(ctx, a.Planner.Env, f)
+		evidence, err = action.Apply(ctx, a.Planner.Env, f)
 	}
 	r.Evidence = evidence
+	if s.Kind == Rotate { // attempted: the destination may hold its new secret
+		for _, t := range s.Targets {
+			written[t] = f.Fingerprint
+		}
+	}
 	var rl *RateLimitError
 	var be *BlockedError
 	switch {
@@ -311,7 +358,7 @@ func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before *f
 		}
 	}
 	after := a.verify(ctx, f)
-	if st, ok := act(reg, s.Kind).(Settler); ok && s.Kind == Revoke && r.Outcome == Done {
+	if st, ok := action.(Settler); ok && s.Kind == Revoke && r.Outcome == Done {
 		after = a.settle(ctx, f, after, st)
 	}
 	r.After = after
@@ -401,16 +448,6 @@ type Settler interface {
 
 // settleTries is how many times a settling revocation is re-verified.
 const settleTries = 3
-
-func act(reg *Registration, k Kind) Action {
-	if reg == nil {
-		return nil
-	}
-	if k == Rotate {
-		return reg.Rotate
-	}
-	return reg.Revoke
-}
 
 // settle re-verifies f while it still answers live, waiting st's delay (or
 // Env.SettleWait) between checks.

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"nhiscan/finding"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -24,15 +25,18 @@ type Record struct {
 	Policy string    `json:"policy,omitempty"` // source and hash of the policy
 	Mode   string    `json:"mode,omitempty"`
 
-	Fingerprint string  `json:"fingerprint,omitempty"`
-	Provider    string  `json:"provider,omitempty"`
-	Kind        Kind    `json:"kind,omitempty"`
-	Target      string  `json:"target,omitempty"` // redacted
-	Rule        string  `json:"rule,omitempty"`
-	Why         string  `json:"why,omitempty"`
-	Calls       []Call  `json:"calls,omitempty"`
-	Outcome     Outcome `json:"outcome,omitempty"`
-	Detail      string  `json:"detail,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Provider    string `json:"provider,omitempty"`
+	Kind        Kind   `json:"kind,omitempty"`
+	Target      string `json:"target,omitempty"` // redacted
+	Rule        string `json:"rule,omitempty"`
+	Why         string `json:"why,omitempty"`
+	Calls       []Call `json:"calls,omitempty"`
+	// Targets are the destination places a rotate step wrote (or would
+	// write): a later run refuses to rotate another credential into them.
+	Targets []string `json:"targets,omitempty"`
+	Outcome Outcome  `json:"outcome,omitempty"`
+	Detail  string   `json:"detail,omitempty"`
 
 	Evidence  []string  `json:"evidence,omitempty"`
 	RetryAt   time.Time `json:"retry_at,omitzero"`
@@ -94,6 +98,10 @@ func OpenAudit(path string) (*Audit, error) {
 			f.Close()
 			return nil, fmt.Errorf("audit %s:%d: %w", path, line, err)
 		}
+		if r.Fingerprint != "" && !ValidFingerprint(r.Fingerprint) {
+			f.Close()
+			return nil, fmt.Errorf("audit %s:%d: %w", path, line, checkFingerprint(r.Fingerprint))
+		}
 		a.records = append(a.records, r)
 	}
 	if err := sc.Err(); err != nil {
@@ -112,8 +120,12 @@ func (a *Audit) Close() error {
 	return a.f.Close()
 }
 
-// Record appends r as one JSON line and syncs the file.
+// Record appends r as one JSON line and syncs the file. A record whose
+// fingerprint is not a valid one is refused.
 func (a *Audit) Record(_ context.Context, r Record) error {
+	if r.Fingerprint != "" && !ValidFingerprint(r.Fingerprint) {
+		return fmt.Errorf("audit: %w", checkFingerprint(r.Fingerprint))
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
@@ -208,6 +220,21 @@ func (a *Audit) LastApplied(fp string, kind Kind) (Record, bool) {
 		}
 	}
 	return Record{}, false
+}
+
+// RotatedInto returns the fingerprint of a credential other than fp that
+// an earlier run rotated into target, if any.
+func (a *Audit) RotatedInto(target, fp string) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := len(a.records) - 1; i >= 0; i-- {
+		r := a.records[i]
+		if r.Phase == "apply" && r.Kind == Rotate && r.Outcome == Done && r.Fingerprint != fp &&
+			slices.ContainsFunc(r.Targets, func(t string) bool { return targetsOverlap(t, target) }) {
+			return r.Fingerprint, true
+		}
+	}
+	return "", false
 }
 
 // Recorders fans a record out to several recorders; every one is tried and

@@ -150,14 +150,35 @@ func asiaBlocked(id string) error {
 	return nil
 }
 
+// idOnly is the blocked error of a key id found without its secret: an id
+// proves nothing (it is not secret, and appears in logs and policies), so
+// the operator's admin profile never deactivates or rotates a key on it.
+func idOnly(id string) error {
+	return blocked("aws: only the access key id %s is known, not its secret: nothing proves this key leaked, so the operator's admin profile will not touch it; check where the id comes from and deactivate the key by hand if it did leak", keyRef(id))
+}
+
+// awsPair returns the key id and secret of f, or why they cannot be acted on.
+func awsPair(f *finding.Finding) (id, secret string, err error) {
+	id, secret = awsKey(f)
+	switch {
+	case id == "":
+		return "", "", blocked("aws: the access key id is not beside the secret: deactivate the key by hand")
+	case asiaBlocked(id) != nil:
+		return "", "", asiaBlocked(id)
+	case secret == "":
+		return "", "", idOnly(id)
+	}
+	return id, secret, nil
+}
+
 type awsRevoke struct{}
 
+// OperatorCredential implements Action.
+func (awsRevoke) OperatorCredential() string { return "AWS admin profile" }
+
 func (awsRevoke) Plan(env *Env, f *finding.Finding) ([]Call, error) {
-	id, secret := awsKey(f)
-	if id == "" {
-		return nil, blocked("aws: the access key id is not beside the secret: deactivate the key by hand")
-	}
-	if err := asiaBlocked(id); err != nil {
+	id, secret, err := awsPair(f)
+	if err != nil {
 		return nil, err
 	}
 	u := "https://" + iamHost + "/"
@@ -182,11 +203,8 @@ func (awsRevoke) Plan(env *Env, f *finding.Finding) ([]Call, error) {
 }
 
 func (awsRevoke) Apply(ctx context.Context, env *Env, f *finding.Finding) ([]string, error) {
-	id, secret := awsKey(f)
-	if id == "" {
-		return nil, blocked("aws: no access key id")
-	}
-	if err := asiaBlocked(id); err != nil {
+	id, secret, err := awsPair(f)
+	if err != nil {
 		return nil, err
 	}
 	var ev []string
@@ -252,12 +270,15 @@ func awsKeyState(ctx context.Context, c *iam.Client, id string) (user string, in
 
 type awsRotate struct{}
 
+// OperatorCredential implements Action.
+func (awsRotate) OperatorCredential() string { return "AWS admin profile" }
+
+// ValueNames implements valueNamer.
+func (awsRotate) ValueNames() []string { return []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} }
+
 func (awsRotate) Plan(env *Env, f *finding.Finding) ([]Call, error) {
-	id, _ := awsKey(f)
-	if id == "" {
-		return nil, blocked("aws: the access key id is not beside the secret")
-	}
-	if err := asiaBlocked(id); err != nil {
+	id, _, err := awsPair(f)
+	if err != nil {
 		return nil, err
 	}
 	if env.Config.AWS.AdminProfile == "" && env.awsClients().Admin == nil {
@@ -283,11 +304,8 @@ func (awsRotate) Plan(env *Env, f *finding.Finding) ([]Call, error) {
 }
 
 func (awsRotate) Apply(ctx context.Context, env *Env, f *finding.Finding) ([]string, error) {
-	id, _ := awsKey(f)
-	if id == "" {
-		return nil, blocked("aws: no access key id")
-	}
-	if err := asiaBlocked(id); err != nil {
+	id, _, err := awsPair(f)
+	if err != nil {
 		return nil, err
 	}
 	if env.Destination == nil {
@@ -379,7 +397,9 @@ func (awsCheck) Check(ctx context.Context, env *Env, f *finding.Finding) *findin
 	case IsAlreadyDone(err) || (err == nil && inactive):
 		return &finding.Verification{Status: finding.StatusDead, Reason: "key inactive or deleted (IAM)", CheckedAt: now, Endpoint: "POST https://" + iamHost + "/"}
 	case err == nil:
-		return &finding.Verification{Status: finding.StatusLive, Reason: "key active (IAM)", CheckedAt: now, Endpoint: "POST https://" + iamHost + "/"}
+		// An active key id says nothing about the secret that was found
+		// with it: only the pair itself proves a live credential.
+		return &finding.Verification{Status: finding.StatusUnknown, Reason: "key id active (IAM); its secret was not checked", CheckedAt: now, Endpoint: "POST https://" + iamHost + "/"}
 	}
 	return &finding.Verification{Status: finding.StatusUnknown, Reason: err.Error(), CheckedAt: now}
 }

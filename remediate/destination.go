@@ -28,7 +28,18 @@ type Destination interface {
 	// caller rolls the new credential back. Evidence and errors never hold
 	// a value.
 	Put(ctx context.Context, values map[string]string) ([]string, error)
+	// Targets names what Put(values with these names) overwrites, one id
+	// per independently written place: the whole secret (Secrets Manager,
+	// a Vault KV path, whose versions replace all keys) or one Actions
+	// secret per name. Two credentials whose rotations share a target
+	// would overwrite each other, and the plan refuses them.
+	Targets(names []string) []string
 }
+
+// valueNamer is a rotation that says which value names it stores
+// (AWS_ACCESS_KEY_ID…). A rotation without it is taken to overwrite the
+// whole destination.
+type valueNamer interface{ ValueNames() []string }
 
 // DestinationConfig is the [rotate] section of a policy.
 type DestinationConfig struct {
@@ -118,6 +129,11 @@ func (d *SecretsManagerDest) Calls() []Call {
 	return []Call{{Method: "POST", URL: "https://" + d.host() + "/ (PutSecretValue " + d.secretID + ")", Auth: "operator admin profile", Why: "store the new key before the old one is disabled"}}
 }
 
+// Targets implements Destination: PutSecretValue replaces the whole secret.
+func (d *SecretsManagerDest) Targets([]string) []string {
+	return []string{"secretsmanager:" + d.region + ":" + d.secretID}
+}
+
 // Put implements Destination.
 func (d *SecretsManagerDest) Put(ctx context.Context, values map[string]string) ([]string, error) {
 	cfg, err := d.env.awsClients().admin(ctx, d.env)
@@ -157,6 +173,19 @@ func (d *GitHubActionsDest) Calls() []Call {
 		{Method: "GET", URL: base + "/public-key", Auth: "operator token", Why: "the key to seal the new value with"},
 		{Method: "PUT", URL: base + "/{name}", Auth: "operator token", Why: "store each value, sealed"},
 	}
+}
+
+// Targets implements Destination: one repository secret per name.
+func (d *GitHubActionsDest) Targets(names []string) []string {
+	base := "github-actions:" + strings.ToLower(d.api+"/"+d.owner+"/"+d.repo) + ":"
+	if len(names) == 0 {
+		return []string{base + "*"}
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = base + n
+	}
+	return out
 }
 
 // Put implements Destination.
@@ -205,6 +234,11 @@ func (d *VaultKVDest) url() string { return d.addr + "/v1/" + d.mount + "/data/"
 // Calls implements Destination.
 func (d *VaultKVDest) Calls() []Call {
 	return []Call{{Method: "POST", URL: d.url(), Auth: "operator VAULT token", Why: "store a new version of the secret"}}
+}
+
+// Targets implements Destination: a KV v2 write replaces every key of the path.
+func (d *VaultKVDest) Targets([]string) []string {
+	return []string{"vault-kv:" + strings.ToLower(d.addr) + "/" + d.mount + "/" + d.path}
 }
 
 // Put implements Destination.

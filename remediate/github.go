@@ -47,6 +47,10 @@ const (
 
 type githubRevoke struct{}
 
+// OperatorCredential implements Action: the public revocation API takes
+// the token itself and no credential; ghs_ tokens revoke themselves.
+func (githubRevoke) OperatorCredential() string { return "" }
+
 // SettleDelay is how long GitHub may take to act on a 202 Accepted.
 func (githubRevoke) SettleDelay() time.Duration { return 3 * time.Second }
 

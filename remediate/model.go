@@ -54,6 +54,20 @@ type Step struct {
 	Blocked string `json:"blocked,omitempty"`
 	// Fallback are the actions to take when this one is denied or impossible.
 	Fallback []Kind `json:"fallback,omitempty"`
+	// Operator names the operator credential the action uses ("" when it
+	// signs only with the leaked credential): Apply runs it only after
+	// this run verified the leaked credential itself live.
+	Operator string `json:"operator,omitempty"`
+	// Targets are the rotation destination places a rotate step
+	// overwrites (see Destination.Targets).
+	Targets []string `json:"targets,omitempty"`
+}
+
+// Refusal is a finding the plan will not act on at all, and why (an
+// invalid fingerprint). Fingerprint is quoted and cut short.
+type Refusal struct {
+	Fingerprint string `json:"fingerprint"`
+	Reason      string `json:"reason"`
 }
 
 // Plan is what Apply would do, finding by finding, in order.
@@ -62,6 +76,8 @@ type Plan struct {
 	Policy    string    `json:"policy"` // policy source and SHA-256, e.g. "policy.toml sha256:ab12…"
 	Mode      string    `json:"mode"`   // the policy's mode: plan or apply
 	Steps     []Step    `json:"steps"`
+	// Refused are findings left out of the plan, with the reason.
+	Refused []Refusal `json:"refused,omitempty"`
 	// Findings are the findings the plan is about, by fingerprint (secrets
 	// included in memory only; never serialised).
 	findings map[string]*finding.Finding

@@ -32,7 +32,14 @@ func (p *Planner) Plan(fs []finding.Finding) *Plan {
 	pl := &Plan{CreatedAt: p.Env.now().UTC(), Policy: pol.Source, Mode: pol.Mode, findings: map[string]*finding.Finding{}}
 	for i := range fs {
 		f := &fs[i]
-		if f.Fingerprint == "" {
+		if !ValidFingerprint(f.Fingerprint) {
+			// an edited report: the value would reach JQL, markers, labels
+			pl.Refused = append(pl.Refused, Refusal{Fingerprint: quoteShort(f.Fingerprint),
+				Reason: "the fingerprint is not 32 or 64 lowercase hex characters (an edited report?): nothing is done for this finding"})
+			continue
+		}
+		if pl.findings[f.Fingerprint] != nil {
+			pl.Refused = append(pl.Refused, Refusal{Fingerprint: f.Fingerprint, Reason: "the same fingerprint twice in the input: only the first finding is acted on"})
 			continue
 		}
 		rule, why := pol.Match(f)
@@ -60,7 +67,116 @@ func (p *Planner) Plan(fs []finding.Finding) *Plan {
 			pl.Steps = append(pl.Steps, p.step(f, rule, why, k))
 		}
 	}
+	p.refuseSharedDestinations(pl)
 	return pl
+}
+
+// refuseSharedDestinations blocks every rotation whose destination place
+// another credential's rotation writes too (in this plan, or done by an
+// earlier run): one place holds one credential, and the second write
+// would silently replace the first one's new secret.
+func (p *Planner) refuseSharedDestinations(pl *Plan) {
+	users := map[int][]string{} // step index -> other fingerprints sharing a target
+	for i, s := range pl.Steps {
+		if s.Kind != Rotate || s.Blocked != "" {
+			continue
+		}
+		for j, o := range pl.Steps {
+			if j == i || o.Kind != Rotate || o.Blocked != "" || o.Fingerprint == s.Fingerprint {
+				continue
+			}
+			if overlapping(s.Targets, o.Targets) && !slices.Contains(users[i], o.Fingerprint) {
+				users[i] = append(users[i], o.Fingerprint)
+			}
+		}
+	}
+	for i := range pl.Steps {
+		s := &pl.Steps[i]
+		if s.Kind != Rotate || s.Blocked != "" {
+			continue
+		}
+		if others := users[i]; len(others) > 0 {
+			s.Blocked = fmt.Sprintf("rotation destination %s would receive the new credentials of %d leaked credentials (this one and %s): one destination holds one credential; give each its own [rotate] destination, or rotate by hand",
+				p.Env.destinationName(), len(others)+1, shortFPs(others))
+			continue
+		}
+		if p.Audit != nil {
+			for _, t := range s.Targets {
+				if other, ok := p.Audit.RotatedInto(t, s.Fingerprint); ok {
+					s.Blocked = fmt.Sprintf("rotation destination %s already holds the credential rotated for %s by an earlier run: rotating this one into it would replace that one; give it its own [rotate] destination, or rotate by hand",
+						p.Env.destinationName(), shortFPs([]string{other}))
+					break
+				}
+			}
+		}
+	}
+}
+
+func (e *Env) destinationName() string {
+	if e.Destination == nil {
+		return "(none)"
+	}
+	return e.Destination.Describe()
+}
+
+func shortFPs(fps []string) string {
+	out := make([]string, len(fps))
+	for i, fp := range fps {
+		out[i] = fp[:min(12, len(fp))]
+	}
+	return strings.Join(out, ", ")
+}
+
+// targetsOverlap: the same place, or a whole-repository wildcard.
+func targetsOverlap(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if pa, ok := strings.CutSuffix(a, ":*"); ok && strings.HasPrefix(b, pa+":") {
+		return true
+	}
+	if pb, ok := strings.CutSuffix(b, ":*"); ok && strings.HasPrefix(a, pb+":") {
+		return true
+	}
+	return false
+}
+
+func overlapping(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if targetsOverlap(x, y) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// actionFor returns the registered action of kind k for provider, or nil.
+func actionFor(provider string, k Kind) (Action, *Registration) {
+	reg, ok := Lookup(provider)
+	if !ok {
+		return nil, nil
+	}
+	switch k {
+	case Revoke:
+		return reg.Revoke, reg
+	case Rotate:
+		return reg.Rotate, reg
+	}
+	return nil, reg
+}
+
+// rotationTargets are the destination places a rotation by a writes.
+func (e *Env) rotationTargets(a Action) []string {
+	if e.Destination == nil {
+		return nil
+	}
+	var names []string
+	if vn, ok := a.(valueNamer); ok {
+		names = vn.ValueNames()
+	}
+	return e.Destination.Targets(names)
 }
 
 // step plans one action; it is also used for fallbacks at apply time.
@@ -69,18 +185,17 @@ func (p *Planner) step(f *finding.Finding, rule *Rule, why string, k Kind) Step 
 		Fallback: slices.DeleteFunc(slices.Clone(rule.Fallback), func(x Kind) bool { return x == k })}
 	switch k {
 	case Revoke, Rotate:
-		reg, ok := Lookup(f.Provider)
-		var a Action
-		if ok {
-			a = reg.Revoke
+		a, reg := actionFor(f.Provider, k)
+		if a != nil {
+			s.Operator = a.OperatorCredential()
 			if k == Rotate {
-				a = reg.Rotate
+				s.Targets = p.Env.rotationTargets(a)
 			}
 		}
 		switch {
 		case a == nil:
 			s.Blocked = fmt.Sprintf("%s has no %s API", providerName(f.Provider), k)
-			if ok && reg.Manual != "" {
+			if reg != nil && reg.Manual != "" {
 				s.Blocked += ": " + reg.Manual
 			}
 		case f.Secret == "":
@@ -177,9 +292,15 @@ func (pl *Plan) WriteText(w io.Writer) error {
 		for i, c := range s.Calls {
 			fmt.Fprintf(&b, "    %d. %s\n", i+1, c)
 		}
+		if s.Operator != "" {
+			fmt.Fprintf(&b, "    uses the %s: only if this run verifies the leaked credential itself live\n", s.Operator)
+		}
 		if len(s.Fallback) > 0 {
 			fmt.Fprintf(&b, "    if denied: %s\n", kinds(s.Fallback))
 		}
+	}
+	for _, r := range pl.Refused {
+		fmt.Fprintf(&b, "\nrefused %s: %s\n", r.Fingerprint, r.Reason)
 	}
 	if pl.Mode != ModeApply {
 		b.WriteString("\nmode plan: nothing will be applied; set mode = \"apply\" in the policy and run with --apply\n")

@@ -115,8 +115,12 @@ type TicketConfig struct {
 		URL        string `toml:"url"` // https://yoursite.atlassian.net
 		Project    string `toml:"project"`
 		IssueType  string `toml:"issue_type"`  // default Task
-		APIVersion int    `toml:"api_version"` // 2 (plain text) or 3 (ADF); default 3
-		EmailEnv   string `toml:"email_env"`   // Basic auth user (Cloud); empty: Bearer token (Data Center PAT)
+		APIVersion int    `toml:"api_version"` // 2 (wiki markup) or 3 (ADF, Cloud only); default 3
+		// Deployment is cloud or datacenter: which search API the site
+		// has (Cloud: /search/jql; Data Center: /rest/api/2/search).
+		// Default: cloud for *.atlassian.net and api_version 3.
+		Deployment string `toml:"deployment"`
+		EmailEnv   string `toml:"email_env"` // Basic auth user (Cloud); empty: Bearer token (Data Center PAT)
 		TokenEnv   string `toml:"token_env"`
 		WebURL     string `toml:"repo_web_url"` // for location links
 	} `toml:"jira"`

@@ -23,7 +23,13 @@ type simple struct {
 	calls func(env *Env, f *finding.Finding) ([]Request, []Call, error)
 	// interpret maps each answer: nil = go on, ErrAlreadyDone, ErrDenied…
 	interpret func(i int, resp *Response, req Request, carry map[string]string) error
+	// operator names the operator credential the calls sign with; "" when
+	// only the leaked credential itself signs them.
+	operator string
 }
+
+// OperatorCredential implements Action.
+func (s simple) OperatorCredential() string { return s.operator }
 
 func fixed(hs ...string) func(*Env) ([]string, error) {
 	return func(*Env) ([]string, error) { return hs, nil }
@@ -335,13 +341,17 @@ func init() {
 				return statusMap(map[int]error{200: nil, 401: ErrAlreadyDone, 404: ErrAlreadyDone, 403: ErrDenied})(i, resp, req, carry)
 			}}})
 
-	// Twilio API keys: DELETE with the operator's Main credentials.
+	// Twilio API keys: DELETE with the operator's Main credentials, only
+	// for a key whose secret was found with its SID (and verified live).
 	Register(&Registration{Provider: "twilio", Manual: "Twilio Console → Account → API keys & tokens → Delete",
-		Revoke: simple{provider: "twilio", hosts: fixed("iam.twilio.com"),
+		Revoke: simple{provider: "twilio", hosts: fixed("iam.twilio.com"), operator: "Twilio account Main auth token",
 			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
-				sid := f.Secret
-				if !strings.HasPrefix(sid, "SK") || len(sid) != 34 {
+				sid, secret := twilioKey(f)
+				switch {
+				case !strings.HasPrefix(sid, "SK") || len(sid) != 34:
 					return nil, nil, blocked("twilio: only API keys (SK…) can be deleted by API; rotate the auth token in the console")
+				case secret == "":
+					return nil, nil, blocked("twilio: only the API key SID %s… is known, not its secret: nothing proves this key leaked, so the operator's account will not delete it; check it and delete it by hand", sid[:8])
 				}
 				ac := env.Config.Twilio.AccountSID
 				if ac == "" {
@@ -365,7 +375,7 @@ func init() {
 
 	// GCP service account keys: :disable with operator credentials.
 	Register(&Registration{Provider: "gcp", Manual: "Cloud console → IAM → Service accounts → Keys → Disable or Delete (gcloud iam service-accounts keys disable)",
-		Revoke: simple{provider: "gcp", hosts: fixed("iam.googleapis.com"),
+		Revoke: simple{provider: "gcp", hosts: fixed("iam.googleapis.com"), operator: "GCP operator access token",
 			calls: func(env *Env, f *finding.Finding) ([]Request, []Call, error) {
 				// The scanner assembles the key file's parts (client_email,
 				// private_key_id, project_id) around the private key; a whole
@@ -427,6 +437,21 @@ func init() {
 	} {
 		Register(&Registration{Provider: p, Manual: manual})
 	}
+}
+
+// twilioKey returns the API key (or account) SID and its secret: from the
+// credential's parts when the scanner assembled them, else found beside
+// the finding as verification pairs them.
+func twilioKey(f *finding.Finding) (sid, secret string) {
+	if p := f.Parts["sid"]; p != "" && !twilioSID(f.Secret) {
+		return p, f.Secret
+	}
+	c := verifiers.PairSighting(&verifiers.Twilio{}, verifiers.Sighting{RuleID: f.RuleID, Secret: f.Secret, Context: f.Context})
+	return c.Companions["sid"], c.Secret
+}
+
+func twilioSID(s string) bool {
+	return len(s) == 34 && (strings.HasPrefix(s, "SK") || strings.HasPrefix(s, "AC"))
 }
 
 func prefixHTTPS(h string) string {
@@ -492,6 +517,13 @@ type gitlabRotate struct {
 	hosts func(env *Env) ([]string, error)
 	base  func(env *Env) string
 }
+
+// OperatorCredential implements Action: the new token is written to the
+// destination with the operator's token.
+func (g gitlabRotate) OperatorCredential() string { return "rotation destination's operator token" }
+
+// ValueNames implements valueNamer.
+func (g gitlabRotate) ValueNames() []string { return []string{"GITLAB_TOKEN"} }
 
 func (g gitlabRotate) Plan(env *Env, f *finding.Finding) ([]Call, error) {
 	if _, err := g.hosts(env); err != nil {
@@ -670,6 +702,9 @@ func sendgridTarget(f *finding.Finding) (string, bool, error) {
 	}
 	return "https://" + host + "/v3/api_keys/" + url.PathEscape(parts[1]), known, nil
 }
+
+// OperatorCredential implements Action: the key deletes itself.
+func (sendgridRevoke) OperatorCredential() string { return "" }
 
 func (sendgridRevoke) Plan(env *Env, f *finding.Finding) ([]Call, error) {
 	u, _, err := sendgridTarget(f)

@@ -28,6 +28,16 @@ type Action interface {
 	//   - *RateLimitError: nothing was done; retry later.
 	//   - Any other error: failed; its text names endpoints, never secrets.
 	Apply(ctx context.Context, env *Env, f *finding.Finding) ([]string, error)
+	// OperatorCredential names the operator credential the action signs
+	// with or writes with ("AWS admin profile", "Twilio Main auth token",
+	// a rotation destination's token), or "" when it acts only with the
+	// leaked credential itself (or with none, as GitHub's public
+	// revocation API). An operator credential can act on any key of its
+	// account, so the Applier runs such an action only for a credential
+	// this run verified live with its own secret — the whole credential,
+	// not an id a report names. Declaring it is not optional: every
+	// action says, and the engine enforces it in one place.
+	OperatorCredential() string
 }
 
 // BatchAction is an Action that can act on many credentials in one call

@@ -1,6 +1,7 @@
 package remediate_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -414,7 +415,7 @@ func TestTicketDedupeAndCloseAfterDead(t *testing.T) {
 				if len(is) == 0 {
 					return state{}
 				}
-				return state{len(is), !is[0].Done, is[0].Description, is[0].Comments}
+				return state{len(is), !is[0].Done, unwiki(is[0].Description), is[0].Comments}
 			}
 			if res := h.run(fs); outcomes(res) != "ticket:done" {
 				t.Fatalf("run 1: %s %+v", outcomes(res), res)
@@ -506,17 +507,21 @@ token_env = "GCP_OPERATOR"
 			}
 			return base(k)
 		}
-		sid := g.TwilioKeySID()
+		sid, keySecret := g.TwilioKeySID(), "Fk"+strings.Repeat("9a", 15)
 		h.api.AddTwilioKey("AC00000000000000000000000000000001", "main-auth-token-fake", sid)
-		res := h.run([]finding.Finding{h.finding("twilio", "twilio-api-key", sid, true)})
+		h.api.AddLive("twilio", keySecret, fakeapi.Account{Parts: map[string]string{"sid": sid}})
+		f := h.finding("twilio", "twilio-api-key", sid, true)
+		f.Context = "TWILIO_API_KEY=" + sid + "\nTWILIO_API_SECRET=" + keySecret + "\n"
+		h.secrets = append(h.secrets, keySecret)
+		res := h.run([]finding.Finding{f})
 		if outcomes(res) != "revoke:done" || h.api.TwilioKeyExists(sid) {
 			t.Fatalf("%s %+v", outcomes(res), res)
 		}
 		// the next run: the key is gone, nothing to do
-		f := h.finding("twilio", "twilio-api-key", sid, true)
 		if res := h.run([]finding.Finding{f}); outcomes(res) != "revoke:already" {
 			t.Fatalf("second run %s", outcomes(res))
 		}
+		h.noSecretsIn()
 	})
 	t.Run("gcp key disable", func(t *testing.T) {
 		h := newHarness(t, pol)
@@ -529,10 +534,32 @@ token_env = "GCP_OPERATOR"
 		}
 		h.api.AddGCPOperator("ya29.operator-fake")
 		sa := g.GCPServiceAccountJSON()
-		h.api.AddLive("gcp", sa, fakeapi.Account{})
-		res := h.run([]finding.Finding{h.finding("gcp", "gcp-service-account-key", sa, true)})
-		if outcomes(res) != "revoke:done" || h.api.IsLive(sa) {
+		var key struct {
+			ClientEmail  string `json:"client_email"`
+			PrivateKeyID string `json:"private_key_id"`
+			PrivateKey   string `json:"private_key"`
+		}
+		_ = json.Unmarshal([]byte(sa), &key)
+		// the fake's token endpoint verifies with the private key
+		h.api.AddLive("gcp", key.PrivateKey, fakeapi.Account{Parts: map[string]string{"client_email": key.ClientEmail, "private_key_id": key.PrivateKeyID}})
+		f := h.finding("gcp", "gcp-service-account-key", sa, true)
+		f.Context = sa // the key file around the finding, as the verifier pairs it
+		res := h.run([]finding.Finding{f})
+		if outcomes(res) != "revoke:done" || h.api.IsLive(key.PrivateKey) || res[0].After == nil || res[0].After.Status != finding.StatusDead {
 			t.Fatalf("%s %+v", outcomes(res), res)
 		}
 	})
+}
+
+// unwiki reads Jira wiki text as a person sees it: escapes and zero-width
+// spaces gone.
+func unwiki(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return strings.ReplaceAll(b.String(), "\u200b", "")
 }

@@ -30,6 +30,9 @@ func (s StoreRecorder) Record(ctx context.Context, r Record) error {
 	if r.Phase != "plan" && r.Phase != "apply" {
 		return nil
 	}
+	if err := checkFingerprint(r.Fingerprint); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
 	a := store.Action{Fingerprint: r.Fingerprint, Kind: string(r.Kind), Target: r.Target, PlannedAt: r.Time, Outcome: string(r.Outcome)}
 	if r.Phase == "apply" {
 		a.AppliedAt = r.Time

@@ -7,35 +7,42 @@ import (
 	"nhiscan/finding"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 	"time"
 )
 
-// Tracker opens and maintains one ticket per secret.
+// Tracker opens and maintains one ticket per credential.
 type Tracker interface {
 	// System is "github" or "jira".
 	System() string
 	// Plan describes the calls Sync may make for f (no network call).
 	Plan(f *finding.Finding) []Call
-	// Sync makes the ticket of in.Finding reflect in:
-	//   - no ticket carries the finding's fingerprint: create one (and, when
-	//     in.Remediated and the credential is verified dead, close it with a
-	//     comment);
-	//   - an open ticket exists: when the recorded status differs, update
-	//     it and comment; when the credential is verified dead, comment and
-	//     close it;
+	// Sync makes the ticket of in.Finding reflect in. The ticket is the one
+	// carrying any of in.Fingerprints (the credential's fingerprint first,
+	// then the per-rule ones earlier versions wrote):
+	//   - none: create one (and, when in.Remediated and this run verified
+	//     the credential dead, close it with a comment);
+	//   - found under an older fingerprint: adopt it (its marker or labels
+	//     now carry the credential's fingerprint);
+	//   - open and this run verified the credential dead: comment, close;
+	//   - the recorded status differs: update it and comment;
 	//   - otherwise change nothing and return ErrAlreadyDone.
-	// It is idempotent: a second Sync with the same input changes nothing.
-	// Bodies, titles and comments never hold the secret.
+	// Further open tickets of the same credential (one per rule, opened by
+	// earlier versions) are closed as duplicates of the one kept. Sync never
+	// closes a ticket on a report's word: only in.Verified counts. It is
+	// idempotent, and bodies, titles and comments never hold the secret.
 	Sync(ctx context.Context, in TicketInput) (TicketResult, error)
 }
 
-// TicketInput is what a ticket says about a secret.
+// TicketInput is what a ticket says about a credential.
 type TicketInput struct {
-	Finding    *finding.Finding
-	Status     string // live, dead, unknown, unverified
+	Finding *finding.Finding
+	// Fingerprints are the fingerprints the credential's ticket may carry:
+	// Finding.Fingerprint, then trusted aliases. Empty: the fingerprint only.
+	Fingerprints []string
+	Status       string // live, dead, unknown, unverified
+	// Verified: Status is this run's own verification, not the report's.
+	Verified   bool
 	Priority   string
 	Actions    []string // actions applied in this run (revoke, rotate)
 	Remediated bool     // revoked or rotated in this run
@@ -44,115 +51,50 @@ type TicketInput struct {
 	RepoWebURL string   // for location links
 }
 
+// verifiedDead: this run verified the credential dead, the only reason a
+// ticket is ever closed.
+func (in TicketInput) verifiedDead() bool {
+	return in.Verified && in.Status == string(finding.StatusDead)
+}
+
+// fingerprints returns the valid fingerprints to look the ticket up by.
+func (in TicketInput) fingerprints() ([]string, error) {
+	fps := in.Fingerprints
+	if len(fps) == 0 {
+		fps = []string{in.Finding.Fingerprint}
+	}
+	if len(fps) == 0 || fps[0] != in.Finding.Fingerprint {
+		fps = append([]string{in.Finding.Fingerprint}, fps...)
+	}
+	for _, fp := range fps {
+		if err := checkFingerprint(fp); err != nil {
+			return nil, err
+		}
+	}
+	return fps, nil
+}
+
 // TicketResult says what Sync did.
 type TicketResult struct {
 	Key, URL string
-	Action   string // created, updated, closed, created+closed
+	Action   string // created, updated, adopted, closed, created+closed
 	State    string // open or closed after Sync
 	Evidence []string
 }
 
-// Marker is the line every ticket body carries; it deduplicates tickets.
-func Marker(fp string) string { return "<!-- nhiscan:fingerprint=" + fp + " -->" }
-
-var statusMarker = regexp.MustCompile(`<!-- nhiscan:status=([a-z]+) -->`)
-
-// recordedStatus returns the status a body was last written with.
-func recordedStatus(body string) string {
-	if m := statusMarker.FindStringSubmatch(body); m != nil {
-		return m[1]
-	}
-	return ""
-}
-
-// Title of a secret's ticket.
+// Title of a credential's ticket: built from the tool's own values only
+// (a known provider id, a redaction, the fingerprint).
 func Title(in TicketInput) string {
 	f := in.Finding
-	red := f.Redacted
-	if red == "" {
-		red = finding.Redact(f.Secret)
+	prov := "unknown"
+	if providerShape.MatchString(f.Provider) {
+		prov = f.Provider
 	}
-	return fmt.Sprintf("Leaked %s credential %s (%s)", providerName(f.Provider), red, f.Fingerprint[:min(12, len(f.Fingerprint))])
-}
-
-// Body renders a ticket body in Markdown (GitHub, Jira v2 wiki text reads
-// it fine). It never includes the secret.
-func Body(in TicketInput) string {
-	f := in.Finding
-	var b strings.Builder
-	fmt.Fprintf(&b, "nhiscan found a leaked credential.\n\n")
-	fmt.Fprintf(&b, "| | |\n|---|---|\n")
-	fmt.Fprintf(&b, "| provider | %s |\n", providerName(f.Provider))
-	fmt.Fprintf(&b, "| rule | %s |\n", f.RuleID)
-	red := f.Redacted
-	if red == "" {
-		red = finding.Redact(f.Secret)
+	fp := f.Fingerprint
+	if !ValidFingerprint(fp) {
+		fp = "invalid"
 	}
-	fmt.Fprintf(&b, "| credential | `%s` |\n", red)
-	fmt.Fprintf(&b, "| status | **%s** |\n", in.Status)
-	if v := f.Verification; v != nil {
-		if !v.CheckedAt.IsZero() {
-			fmt.Fprintf(&b, "| verified at | %s |\n", v.CheckedAt.UTC().Format(time.RFC3339))
-		}
-		if len(v.Identity) > 0 {
-			var ids []string
-			for k, val := range v.Identity {
-				ids = append(ids, k+"="+val)
-			}
-			slices.Sort(ids)
-			fmt.Fprintf(&b, "| identity | %s |\n", strings.Join(ids, ", "))
-		}
-		p := v.Privileges
-		if p.Level != "" || len(p.Scopes) > 0 || len(p.Flags) > 0 {
-			fmt.Fprintf(&b, "| privileges | level %s; scopes %s; flags %s |\n", orDash(p.Level), orDash(strings.Join(p.Scopes, " ")), orDash(strings.Join(p.Flags, " ")))
-		}
-	}
-	fmt.Fprintf(&b, "| still in the tree | %v |\n", f.InHead)
-	first := f.FirstLocation()
-	if !first.Date.IsZero() {
-		fmt.Fprintf(&b, "| first seen | %s (commit %s) |\n", first.Date.UTC().Format(time.RFC3339), short(first.Commit))
-	}
-	if in.Priority != "" {
-		fmt.Fprintf(&b, "| priority | %s |\n", in.Priority)
-	}
-	if len(in.Actions) > 0 {
-		fmt.Fprintf(&b, "| done by nhiscan | %s |\n", strings.Join(in.Actions, ", "))
-	}
-	fmt.Fprintf(&b, "\n### Locations\n\n")
-	for i, l := range f.Locations {
-		if i == 20 {
-			fmt.Fprintf(&b, "- … and %d more\n", len(f.Locations)-20)
-			break
-		}
-		where := fmt.Sprintf("%s:%d", l.Path, l.Line)
-		if in.RepoWebURL != "" && l.Commit != "" && l.Path != "" {
-			where = fmt.Sprintf("[%s](%s/blob/%s/%s#L%d)", where, strings.TrimSuffix(in.RepoWebURL, "/"), l.Commit, escapePath(l.Path), l.Line)
-		}
-		fmt.Fprintf(&b, "- %s", where)
-		if l.Commit != "" {
-			fmt.Fprintf(&b, " in commit %s", short(l.Commit))
-		}
-		if l.Author != "" {
-			fmt.Fprintf(&b, " by %s", l.Author)
-		}
-		if !l.Date.IsZero() {
-			fmt.Fprintf(&b, " on %s", l.Date.UTC().Format("2006-01-02"))
-		}
-		b.WriteString("\n")
-	}
-	fmt.Fprintf(&b, "\n### Remediation\n\n")
-	switch {
-	case in.Status == string(finding.StatusDead):
-		b.WriteString("1. The credential is verified dead: nothing can use it any more.\n")
-	case in.Manual != "":
-		fmt.Fprintf(&b, "1. Revoke or rotate it: %s\n", in.Manual)
-	default:
-		b.WriteString("1. Revoke or rotate it at the provider (its console or API), and update every system that uses it.\n")
-	}
-	b.WriteString("2. Check the provider's audit log for use of the credential since it was first seen.\n")
-	b.WriteString("3. Remove it from the code and store it in a secret manager; history rewriting is optional once it is dead.\n")
-	fmt.Fprintf(&b, "\n%s\n<!-- nhiscan:status=%s -->\n", Marker(f.Fingerprint), in.Status)
-	return b.String()
+	return safeTitle(fmt.Sprintf("Leaked %s credential %s (%s)", prov, safeRedacted(f), fp[:min(12, len(fp))]))
 }
 
 func orDash(s string) string {
@@ -164,32 +106,42 @@ func orDash(s string) string {
 
 func short(c string) string { return c[:min(12, len(c))] }
 
-func escapePath(p string) string {
-	parts := strings.Split(p, "/")
-	for i, s := range parts {
-		parts[i] = strings.NewReplacer(" ", "%20", "#", "%23", "?", "%3F").Replace(s)
-	}
-	return strings.Join(parts, "/")
-}
-
 // CloseComment is the comment a ticket gets when the credential is dead.
 func CloseComment(in TicketInput, now time.Time) string {
-	how := "verified dead"
+	how := "verified dead by this run"
 	if in.Remediated {
 		how = "revoked by nhiscan (" + strings.Join(in.Actions, ", ") + ") and verified dead"
 	}
 	return fmt.Sprintf("The credential was %s at %s. Closing.", how, now.UTC().Format(time.RFC3339))
 }
 
+// statusComment says what changed on an existing ticket.
+func statusComment(old, now string, adoptedFrom string, fp string) string {
+	var parts []string
+	if adoptedFrom != "" {
+		parts = append(parts, fmt.Sprintf("nhiscan now tracks this credential as %s (one ticket per credential; this ticket was opened for %s).", fp, adoptedFrom))
+	}
+	if old != now {
+		parts = append(parts, fmt.Sprintf("Status changed from %s to %s.", orDash(old), now))
+	}
+	return strings.Join(parts, " ")
+}
+
+// duplicateComment is the comment on a further ticket of one credential.
+func duplicateComment(key string) string {
+	return "Duplicate of " + key + ": nhiscan keeps one ticket per credential, and tracks this one there. Closing."
+}
+
 // ticket applies a ticket step.
-func (a *Applier) ticket(ctx context.Context, f *finding.Finding, s Step, rule *Rule, done []string, remediated bool) Result {
+func (a *Applier) ticket(ctx context.Context, f *finding.Finding, s Step, rule *Rule, done []string, remediated bool, fresh *finding.Verification) Result {
 	r := Result{Step: s, Before: f.Verification, After: f.Verification}
 	if s.Blocked != "" {
 		r.Outcome, r.Detail = Skipped, s.Blocked
 		return r
 	}
 	t := a.Planner.Tracker
-	in := TicketInput{Finding: f, Status: statusOf(f), Actions: done, Remediated: remediated}
+	in := TicketInput{Finding: f, Fingerprints: ticketFingerprints(f), Status: statusOf(f), Verified: fresh != nil && fresh == f.Verification,
+		Actions: done, Remediated: remediated}
 	if rule != nil {
 		in.Priority = rule.Priority
 	}

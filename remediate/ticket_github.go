@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"nhiscan/finding"
+	"slices"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -62,47 +63,79 @@ func (t *GitHubTracker) Plan(f *finding.Finding) []Call {
 	base := fmt.Sprintf("%s/repos/%s/%s/issues", t.apiURL, t.owner, t.repo)
 	auth := "operator token"
 	return []Call{
-		{Method: "GET", URL: base + "?labels=nhiscan&state=all", Auth: auth, Why: "find the issue carrying fingerprint " + f.Fingerprint},
+		{Method: "GET", URL: base + "?labels=nhiscan&state=all", Auth: auth, Why: "find the issue whose marker carries the credential's fingerprint (or an older per-rule one)"},
 		{Method: "POST", URL: base, Auth: auth, Why: "open an issue when none exists"},
 		{Method: "PATCH", URL: base + "/{number}", Auth: auth, Why: "update it when the status changed; close it once verified dead"},
 		{Method: "POST", URL: base + "/{number}/comments", Auth: auth, Why: "say what changed"},
 	}
 }
 
-func (t *GitHubTracker) find(ctx context.Context, fp string) (*github.Issue, []string, error) {
+// ghTicket is an issue carrying the tool's marker.
+type ghTicket struct {
+	is         *github.Issue
+	fp, status string
+}
+
+// find lists the nhiscan issues and returns those whose marker (read only
+// from the tool's own position in the body) carries one of fps: the one to
+// keep first (the credential's own fingerprint, then an open one, then the
+// oldest), then the others.
+func (t *GitHubTracker) find(ctx context.Context, fps []string) ([]ghTicket, []string, error) {
 	var ev []string
+	var out []ghTicket
 	opt := &github.IssueListByRepoOptions{State: "all", Labels: []string{"nhiscan"}, ListOptions: github.ListOptions{PerPage: 100}}
-	marker := Marker(fp)
-	for {
+	for page := 0; page < 1000; page++ {
 		issues, resp, err := t.gh.Issues.ListByRepo(ctx, t.owner, t.repo, opt)
 		if err != nil {
 			return nil, ev, ghErr("list issues", err)
 		}
 		ev = append(ev, fmt.Sprintf("GET %s/repos/%s/%s/issues -> %d", t.apiURL, t.owner, t.repo, resp.StatusCode))
 		for _, is := range issues {
-			if strings.Contains(is.GetBody(), marker) {
-				return is, ev, nil
+			if is.IsPullRequest() {
+				continue
+			}
+			if fp, st, ok := parseMarker(is.GetBody()); ok && slices.Contains(fps, fp) {
+				out = append(out, ghTicket{is: is, fp: fp, status: st})
 			}
 		}
 		if resp.NextPage == 0 {
-			return nil, ev, nil
+			break
 		}
 		opt.Page = resp.NextPage
 	}
+	slices.SortStableFunc(out, func(a, b ghTicket) int {
+		if (a.fp == fps[0]) != (b.fp == fps[0]) {
+			if a.fp == fps[0] {
+				return -1
+			}
+			return 1
+		}
+		if ao, bo := a.is.GetState() == "open", b.is.GetState() == "open"; ao != bo {
+			if ao {
+				return -1
+			}
+			return 1
+		}
+		return a.is.GetNumber() - b.is.GetNumber()
+	})
+	return out, ev, nil
 }
 
 // Sync implements Tracker.
 func (t *GitHubTracker) Sync(ctx context.Context, in TicketInput) (TicketResult, error) {
-	fp := in.Finding.Fingerprint
-	is, ev, err := t.find(ctx, fp)
+	fps, err := in.fingerprints()
+	if err != nil {
+		return TicketResult{}, err
+	}
+	fp := fps[0]
+	found, ev, err := t.find(ctx, fps)
 	res := TicketResult{Evidence: ev}
 	if err != nil {
 		return res, err
 	}
 	body := Body(in)
-	dead := in.Status == string(finding.StatusDead)
 	issuesURL := fmt.Sprintf("%s/repos/%s/%s/issues", t.apiURL, t.owner, t.repo)
-	if is == nil {
+	if len(found) == 0 {
 		req := &github.IssueRequest{Title: github.String(Title(in)), Body: github.String(body), Labels: &t.labels}
 		if in.Assignee != "" {
 			req.Assignees = &[]string{in.Assignee}
@@ -117,63 +150,95 @@ func (t *GitHubTracker) Sync(ctx context.Context, in TicketInput) (TicketResult,
 		}
 		res.Evidence = append(res.Evidence, fmt.Sprintf("POST %s -> %d", issuesURL, resp.StatusCode))
 		res.Key, res.URL, res.Action, res.State = fmt.Sprintf("#%d", is.GetNumber()), is.GetHTMLURL(), "created", "open"
-		if dead && in.Remediated {
-			if err := t.close(ctx, is.GetNumber(), in, &res); err != nil {
+		if in.verifiedDead() && in.Remediated {
+			if err := t.close(ctx, is.GetNumber(), CloseComment(in, t.env.now()), "completed", &res); err != nil {
 				return res, err
 			}
 			res.Action, res.State = "created+closed", "closed"
 		}
 		return res, nil
 	}
-	res.Key, res.URL, res.State = fmt.Sprintf("#%d", is.GetNumber()), is.GetHTMLURL(), is.GetState()
-	old := recordedStatus(is.GetBody())
+	keep := found[0]
+	is := keep.is
+	n := is.GetNumber()
+	res.Key, res.URL, res.State = fmt.Sprintf("#%d", n), is.GetHTMLURL(), is.GetState()
 	open := is.GetState() == "open"
+	adoptedFrom := ""
+	if keep.fp != fp {
+		adoptedFrom = keep.fp
+	}
 	switch {
-	case open && dead:
-		if _, resp, err := t.gh.Issues.Edit(ctx, t.owner, t.repo, is.GetNumber(), &github.IssueRequest{Body: github.String(body)}); err != nil {
-			return res, ghErr("update issue", err)
-		} else {
-			res.Evidence = append(res.Evidence, fmt.Sprintf("PATCH %s/%d -> %d", issuesURL, is.GetNumber(), resp.StatusCode))
+	case open && in.verifiedDead():
+		if err := t.edit(ctx, n, &github.IssueRequest{Body: github.String(body)}, &res); err != nil {
+			return res, err
 		}
-		if err := t.close(ctx, is.GetNumber(), in, &res); err != nil {
+		if err := t.close(ctx, n, CloseComment(in, t.env.now()), "completed", &res); err != nil {
 			return res, err
 		}
 		res.Action, res.State = "closed", "closed"
-		return res, nil
-	case old != in.Status && (open || !dead):
+	case adoptedFrom != "" || (keep.status != in.Status && (open || in.Status != string(finding.StatusDead))):
 		req := &github.IssueRequest{Body: github.String(body)}
-		if !open {
+		if !open && keep.status != in.Status && in.Status != string(finding.StatusDead) {
 			req.State = github.String("open") // live again after it was closed
+			res.State = "open"
 		}
-		_, resp, err := t.gh.Issues.Edit(ctx, t.owner, t.repo, is.GetNumber(), req)
-		if err != nil {
-			return res, ghErr("update issue", err)
+		if err := t.edit(ctx, n, req, &res); err != nil {
+			return res, err
 		}
-		res.Evidence = append(res.Evidence, fmt.Sprintf("PATCH %s/%d -> %d", issuesURL, is.GetNumber(), resp.StatusCode))
-		c := fmt.Sprintf("Status changed from %s to %s.", orDash(old), in.Status)
-		_, resp, err = t.gh.Issues.CreateComment(ctx, t.owner, t.repo, is.GetNumber(), &github.IssueComment{Body: github.String(c)})
-		if err != nil {
-			return res, ghErr("comment", err)
+		c := statusComment(keep.status, in.Status, adoptedFrom, fp)
+		if err := t.comment(ctx, n, c, &res); err != nil {
+			return res, err
 		}
-		res.Evidence = append(res.Evidence, fmt.Sprintf("POST %s/%d/comments -> %d", issuesURL, is.GetNumber(), resp.StatusCode))
-		res.Action, res.State = "updated", "open"
-		return res, nil
+		res.Action = "updated"
+		if adoptedFrom != "" {
+			res.Action = "adopted"
+		}
 	}
-	return res, fmt.Errorf("issue %s: %w", res.Key, ErrAlreadyDone)
+	// further tickets of this credential, opened per rule by earlier versions
+	for _, d := range found[1:] {
+		if d.is.GetState() != "open" {
+			continue
+		}
+		if err := t.close(ctx, d.is.GetNumber(), duplicateComment(res.Key), "not_planned", &res); err != nil {
+			return res, err
+		}
+		if res.Action == "" {
+			res.Action = "duplicates closed"
+		}
+	}
+	if res.Action == "" {
+		return res, fmt.Errorf("issue %s: %w", res.Key, ErrAlreadyDone)
+	}
+	return res, nil
 }
 
-func (t *GitHubTracker) close(ctx context.Context, n int, in TicketInput, res *TicketResult) error {
-	issuesURL := fmt.Sprintf("%s/repos/%s/%s/issues", t.apiURL, t.owner, t.repo)
-	_, resp, err := t.gh.Issues.CreateComment(ctx, t.owner, t.repo, n, &github.IssueComment{Body: github.String(CloseComment(in, t.env.now()))})
+func (t *GitHubTracker) edit(ctx context.Context, n int, req *github.IssueRequest, res *TicketResult) error {
+	_, resp, err := t.gh.Issues.Edit(ctx, t.owner, t.repo, n, req)
+	if err != nil {
+		return ghErr("update issue", err)
+	}
+	res.Evidence = append(res.Evidence, fmt.Sprintf("PATCH %s/repos/%s/%s/issues/%d -> %d", t.apiURL, t.owner, t.repo, n, resp.StatusCode))
+	return nil
+}
+
+func (t *GitHubTracker) comment(ctx context.Context, n int, body string, res *TicketResult) error {
+	_, resp, err := t.gh.Issues.CreateComment(ctx, t.owner, t.repo, n, &github.IssueComment{Body: github.String(body)})
 	if err != nil {
 		return ghErr("comment", err)
 	}
-	res.Evidence = append(res.Evidence, fmt.Sprintf("POST %s/%d/comments -> %d", issuesURL, n, resp.StatusCode))
-	_, resp, err = t.gh.Issues.Edit(ctx, t.owner, t.repo, n, &github.IssueRequest{State: github.String("closed"), StateReason: github.String("completed")})
+	res.Evidence = append(res.Evidence, fmt.Sprintf("POST %s/repos/%s/%s/issues/%d/comments -> %d", t.apiURL, t.owner, t.repo, n, resp.StatusCode))
+	return nil
+}
+
+func (t *GitHubTracker) close(ctx context.Context, n int, comment, reason string, res *TicketResult) error {
+	if err := t.comment(ctx, n, comment, res); err != nil {
+		return err
+	}
+	_, resp, err := t.gh.Issues.Edit(ctx, t.owner, t.repo, n, &github.IssueRequest{State: github.String("closed"), StateReason: github.String(reason)})
 	if err != nil {
 		return ghErr("close issue", err)
 	}
-	res.Evidence = append(res.Evidence, fmt.Sprintf("PATCH %s/%d -> %d (closed)", issuesURL, n, resp.StatusCode))
+	res.Evidence = append(res.Evidence, fmt.Sprintf("PATCH %s/repos/%s/%s/issues/%d -> %d (closed)", t.apiURL, t.owner, t.repo, n, resp.StatusCode))
 	return nil
 }
 

@@ -4,17 +4,25 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"nhiscan/finding"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 )
 
-// JiraTracker keeps one Jira issue per secret, found again by the label
-// "nhiscan-<fingerprint>". API version 3 (Cloud) sends Atlassian Document
-// Format bodies; version 2 (Cloud and Data Center) plain text.
+// JiraTracker keeps one Jira issue per credential, found again by the
+// label "nhiscan-<fingerprint>" (or an older per-rule fingerprint's).
+// API version 3 (Cloud) sends Atlassian Document Format bodies; version 2
+// wiki markup. Jira Cloud searches with the enhanced JQL search
+// (/search/jql: token paging, eventually consistent, so the ids of the
+// issues this run created or changed are passed as reconcileIssues);
+// Jira Data Center with /rest/api/2/search (startAt paging).
 type JiraTracker struct {
 	env       *Env
 	base      string // https://site.atlassian.net
@@ -22,7 +30,12 @@ type JiraTracker struct {
 	project   string
 	issueType string
 	version   int
+	cloud     bool
+	auto      bool   // deployment inferred: a 410 on the old search switches to Cloud
 	auth      string // Authorization header value
+
+	mu      sync.Mutex
+	touched []int64 // ids of issues created or updated by this run
 }
 
 // NewJiraTracker builds the tracker from cfg; traffic goes to cfg's host only.
@@ -42,6 +55,21 @@ func NewJiraTracker(env *Env, cfg *TicketConfig) (*JiraTracker, error) {
 	if v != 2 && v != 3 {
 		return nil, fmt.Errorf("ticket.jira.api_version %d: want 2 or 3", v)
 	}
+	var cloud, auto bool
+	switch j.Deployment {
+	case "cloud":
+		cloud = true
+	case "datacenter", "server":
+		if v == 3 {
+			return nil, fmt.Errorf("ticket.jira: api_version 3 is Jira Cloud's; Data Center has REST v2")
+		}
+	case "":
+		h := strings.ToLower(u.Hostname())
+		cloud = v == 3 || strings.HasSuffix(h, ".atlassian.net") || strings.HasSuffix(h, ".jira.com")
+		auto = !cloud
+	default:
+		return nil, fmt.Errorf("ticket.jira.deployment %q: want cloud or datacenter", j.Deployment)
+	}
 	tok, err := env.operatorToken("Jira tickets", j.TokenEnv)
 	if err != nil {
 		return nil, err
@@ -58,7 +86,8 @@ func NewJiraTracker(env *Env, cfg *TicketConfig) (*JiraTracker, error) {
 	if it == "" {
 		it = "Task"
 	}
-	return &JiraTracker{env: env, base: u.Scheme + "://" + u.Host + u.Path, host: strings.ToLower(u.Host), project: j.Project, issueType: it, version: v, auth: auth}, nil
+	return &JiraTracker{env: env, base: u.Scheme + "://" + u.Host + u.Path, host: strings.ToLower(u.Host), project: j.Project, issueType: it,
+		version: v, cloud: cloud, auto: auto, auth: auth}, nil
 }
 
 // System implements Tracker.
@@ -68,15 +97,62 @@ func (t *JiraTracker) api(p string) string {
 	return fmt.Sprintf("%s/rest/api/%d/%s", t.base, t.version, p)
 }
 
+// jqlString quotes s as a JQL string literal: inside double quotes, a
+// backslash and a double quote are escaped with a backslash, and line
+// breaks are written as escapes, so s stays one literal whatever it holds.
+func jqlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 || r == 0x7f {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// jql is the query for the tickets of fps (validated fingerprints), bounded
+// by the project as the enhanced search requires.
+func (t *JiraTracker) jql(fps []string) string {
+	labels := make([]string, len(fps))
+	for i, fp := range fps {
+		labels[i] = jqlString("nhiscan-" + fp)
+	}
+	return "project = " + jqlString(t.project) + " AND labels in (" + strings.Join(labels, ", ") + ") ORDER BY created ASC"
+}
+
+func (t *JiraTracker) searchCall(fps []string) Call {
+	a := "operator token"
+	if t.cloud {
+		return Call{Method: "POST", URL: t.api("search/jql"), Auth: a, Why: "find the issue labelled with the credential's fingerprint (or an older per-rule one): " + t.jql(fps)}
+	}
+	return Call{Method: "GET", URL: t.api("search"), Auth: a, Why: "find the issue labelled with the credential's fingerprint (or an older per-rule one): " + t.jql(fps)}
+}
+
 // Plan implements Tracker.
 func (t *JiraTracker) Plan(f *finding.Finding) []Call {
 	a := "operator token"
 	return []Call{
-		{Method: "GET", URL: t.api("search") + "?jql=labels=nhiscan-" + f.Fingerprint, Auth: a, Why: "find the issue labelled with the fingerprint"},
+		t.searchCall(ticketFingerprints(f)),
 		{Method: "POST", URL: t.api("issue"), Auth: a, Why: "open an issue in " + t.project + " when none exists"},
 		{Method: "PUT", URL: t.api("issue/{key}"), Auth: a, Why: "update it when the status changed"},
 		{Method: "POST", URL: t.api("issue/{key}/comment"), Auth: a, Why: "say what changed"},
-		{Method: "POST", URL: t.api("issue/{key}/transitions"), Auth: a, Why: "close it once verified dead"},
+		{Method: "POST", URL: t.api("issue/{key}/transitions"), Auth: a, Why: "close it once this run verified the credential dead"},
 	}
 }
 
@@ -127,24 +203,24 @@ func jiraMessage(b []byte) string {
 	return "error"
 }
 
-// text is a body in this API version's format: a string (v2) or an ADF
-// document with one paragraph per line (v3).
+// text is a plain comment in this API version's format.
 func (t *JiraTracker) text(s string) any {
 	if t.version == 2 {
 		return s
 	}
-	var content []any
-	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
-		p := map[string]any{"type": "paragraph"}
-		if line != "" {
-			p["content"] = []any{map[string]any{"type": "text", "text": line}}
-		}
-		content = append(content, p)
+	return adfText(s)
+}
+
+// body is a ticket body in this API version's format.
+func (t *JiraTracker) body(in TicketInput) any {
+	if t.version == 2 {
+		return WikiBody(in)
 	}
-	return map[string]any{"type": "doc", "version": 1, "content": content}
+	return ADFBody(in)
 }
 
 type jiraIssue struct {
+	ID     string `json:"id"`
 	Key    string `json:"key"`
 	Fields struct {
 		Labels []string `json:"labels"`
@@ -157,32 +233,181 @@ type jiraIssue struct {
 	} `json:"fields"`
 }
 
-func (t *JiraTracker) labels(fp, status string) []string {
-	return []string{"nhiscan", "nhiscan-" + fp, "nhiscan-status-" + status}
+var jiraKey = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,254}-[1-9][0-9]{0,17}$`)
+
+// touch remembers an issue this run created or changed, for reconcileIssues.
+func (t *JiraTracker) touch(id string) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !slices.Contains(t.touched, n) {
+		t.touched = append(t.touched, n)
+	}
+}
+
+func (t *JiraTracker) reconcile() []int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// the enhanced search takes at most 50 ids: the latest ones
+	return slices.Clone(t.touched[max(0, len(t.touched)-50):])
+}
+
+const jiraMaxPages = 100
+
+// search returns the issues labelled with one of fps.
+func (t *JiraTracker) search(ctx context.Context, fps []string) ([]jiraIssue, []string, error) {
+	if !t.cloud {
+		is, ev, err := t.searchDC(ctx, fps)
+		var gone *jiraGone
+		if !errors.As(err, &gone) || !t.auto {
+			return is, ev, err
+		}
+		// Jira Cloud behind a custom domain: the old search is removed there
+		t.cloud = true
+		is, ev2, err := t.searchCloud(ctx, fps)
+		return is, append(ev, ev2...), err
+	}
+	return t.searchCloud(ctx, fps)
+}
+
+type jiraGone struct{ error }
+
+// searchCloud pages through POST /search/jql (Atlassian, "The Jira Cloud
+// platform REST API v3 — Issue search: Search for issues using JQL
+// enhanced search"): nextPageToken until absent or isLast; fields must be
+// asked for (the default is the id only); reconcileIssues makes the
+// issues this run wrote visible at once.
+func (t *JiraTracker) searchCloud(ctx context.Context, fps []string) ([]jiraIssue, []string, error) {
+	var out []jiraIssue
+	var ev []string
+	token := ""
+	for page := 0; page < jiraMaxPages; page++ {
+		req := map[string]any{"jql": t.jql(fps), "fields": []string{"status", "labels"}, "maxResults": 100}
+		if token != "" {
+			req["nextPageToken"] = token
+		}
+		if ids := t.reconcile(); len(ids) > 0 {
+			req["reconcileIssues"] = ids
+		}
+		var res struct {
+			Issues        []jiraIssue `json:"issues"`
+			NextPageToken string      `json:"nextPageToken"`
+			IsLast        *bool       `json:"isLast"`
+		}
+		_, e, err := t.do(ctx, "POST", t.api("search/jql"), req, &res)
+		ev = append(ev, e)
+		if err != nil {
+			return nil, ev, err
+		}
+		out = append(out, res.Issues...)
+		if res.NextPageToken == "" || res.NextPageToken == token || (res.IsLast != nil && *res.IsLast) {
+			return out, ev, nil
+		}
+		token = res.NextPageToken
+	}
+	return out, ev, fmt.Errorf("jira search: more than %d pages", jiraMaxPages)
+}
+
+// searchDC pages through GET /rest/api/2/search (Jira Data Center).
+func (t *JiraTracker) searchDC(ctx context.Context, fps []string) ([]jiraIssue, []string, error) {
+	var out []jiraIssue
+	var ev []string
+	for page, start := 0, 0; page < jiraMaxPages; page++ {
+		q := url.Values{"jql": {t.jql(fps)}, "fields": {"status,labels"}, "startAt": {strconv.Itoa(start)}, "maxResults": {"100"}}
+		var res struct {
+			Issues []jiraIssue `json:"issues"`
+			Total  int         `json:"total"`
+		}
+		status, e, err := t.do(ctx, "GET", t.api("search")+"?"+q.Encode(), nil, &res)
+		ev = append(ev, e)
+		if status == http.StatusGone {
+			return nil, ev, &jiraGone{err}
+		}
+		if err != nil {
+			return nil, ev, err
+		}
+		out = append(out, res.Issues...)
+		start += len(res.Issues)
+		if len(res.Issues) == 0 || start >= res.Total {
+			return out, ev, nil
+		}
+	}
+	return out, ev, fmt.Errorf("jira search: more than %d pages", jiraMaxPages)
+}
+
+// labels are the tool's labels of a ticket; others (a person's) are kept.
+func (t *JiraTracker) labels(old []string, fp, status string) []string {
+	var out []string
+	for _, l := range old {
+		if l != "nhiscan" && !strings.HasPrefix(l, "nhiscan-") {
+			out = append(out, l)
+		}
+	}
+	return append(out, "nhiscan", "nhiscan-"+fp, "nhiscan-status-"+status)
+}
+
+// jiraTicket is a found issue with what its labels say.
+type jiraTicket struct {
+	is         jiraIssue
+	fp, status string
+	open       bool
 }
 
 // Sync implements Tracker.
 func (t *JiraTracker) Sync(ctx context.Context, in TicketInput) (TicketResult, error) {
-	fp := in.Finding.Fingerprint
-	var res TicketResult
-	q := url.Values{"jql": {fmt.Sprintf(`labels = "nhiscan-%s"`, fp)}, "fields": {"status,labels"}}
-	var found struct {
-		Issues []jiraIssue `json:"issues"`
+	fps, err := in.fingerprints()
+	if err != nil {
+		return TicketResult{}, err
 	}
-	_, ev, err := t.do(ctx, "GET", t.api("search")+"?"+q.Encode(), nil, &found)
-	res.Evidence = append(res.Evidence, ev)
+	fp := fps[0]
+	var res TicketResult
+	issues, ev, err := t.search(ctx, fps)
+	res.Evidence = append(res.Evidence, ev...)
 	if err != nil {
 		return res, err
 	}
-	body := Body(in)
-	dead := in.Status == string(finding.StatusDead)
-	if len(found.Issues) == 0 {
+	var found []jiraTicket
+	for _, is := range issues {
+		if !jiraKey.MatchString(is.Key) {
+			continue // not an answer Jira gives: never used in a URL
+		}
+		jt := jiraTicket{is: is, open: is.Fields.Status.Category.Key != "done"}
+		for _, l := range is.Fields.Labels {
+			if s, ok := strings.CutPrefix(l, "nhiscan-status-"); ok {
+				jt.status = s
+			} else if f, ok := strings.CutPrefix(l, "nhiscan-"); ok && slices.Contains(fps, f) && (jt.fp == "" || f == fp) {
+				jt.fp = f
+			}
+		}
+		if jt.fp != "" && !slices.ContainsFunc(found, func(x jiraTicket) bool { return x.is.Key == is.Key }) {
+			found = append(found, jt)
+		}
+	}
+	slices.SortStableFunc(found, func(a, b jiraTicket) int {
+		if (a.fp == fp) != (b.fp == fp) {
+			if a.fp == fp {
+				return -1
+			}
+			return 1
+		}
+		if a.open != b.open {
+			if a.open {
+				return -1
+			}
+			return 1
+		}
+		return 0 // the search is ordered by creation
+	})
+	if len(found) == 0 {
 		fields := map[string]any{
 			"project":     map[string]any{"key": t.project},
 			"summary":     Title(in),
 			"issuetype":   map[string]any{"name": t.issueType},
-			"description": t.text(body),
-			"labels":      t.labels(fp, in.Status),
+			"description": t.body(in),
+			"labels":      t.labels(nil, fp, in.Status),
 		}
 		if in.Assignee != "" {
 			if t.version == 3 {
@@ -192,6 +417,7 @@ func (t *JiraTracker) Sync(ctx context.Context, in TicketInput) (TicketResult, e
 			}
 		}
 		var created struct {
+			ID  string `json:"id"`
 			Key string `json:"key"`
 		}
 		_, ev, err := t.do(ctx, "POST", t.api("issue"), map[string]any{"fields": fields}, &created)
@@ -199,54 +425,75 @@ func (t *JiraTracker) Sync(ctx context.Context, in TicketInput) (TicketResult, e
 		if err != nil {
 			return res, err
 		}
+		if !jiraKey.MatchString(created.Key) {
+			return res, fmt.Errorf("jira: created an issue but the answer names no valid key")
+		}
+		t.touch(created.ID)
 		res.Key, res.URL, res.Action, res.State = created.Key, t.base+"/browse/"+created.Key, "created", "open"
-		if dead && in.Remediated {
-			if err := t.close(ctx, created.Key, in, &res); err != nil {
+		if in.verifiedDead() && in.Remediated {
+			if err := t.close(ctx, created.Key, CloseComment(in, t.env.now()), &res); err != nil {
 				return res, err
 			}
 			res.Action, res.State = "created+closed", "closed"
 		}
 		return res, nil
 	}
-	is := found.Issues[0]
-	res.Key, res.URL = is.Key, t.base+"/browse/"+is.Key
-	old := ""
-	for _, l := range is.Fields.Labels {
-		if s, ok := strings.CutPrefix(l, "nhiscan-status-"); ok {
-			old = s
-		}
+	keep := found[0]
+	key := keep.is.Key
+	res.Key, res.URL = key, t.base+"/browse/"+key
+	res.State = map[bool]string{true: "open", false: "closed"}[keep.open]
+	adoptedFrom := ""
+	if keep.fp != fp {
+		adoptedFrom = keep.fp
 	}
-	open := is.Fields.Status.Category.Key != "done"
-	res.State = map[bool]string{true: "open", false: "closed"}[open]
-	if old != in.Status && open {
-		upd := map[string]any{"fields": map[string]any{"description": t.text(body), "labels": t.labels(fp, in.Status)}}
-		_, ev, err := t.do(ctx, "PUT", t.api("issue/"+is.Key), upd, nil)
+	if adoptedFrom != "" || (keep.status != in.Status && keep.open) {
+		upd := map[string]any{"fields": map[string]any{"description": t.body(in), "labels": t.labels(keep.is.Fields.Labels, fp, in.Status)}}
+		_, ev, err := t.do(ctx, "PUT", t.api("issue/"+key), upd, nil)
 		res.Evidence = append(res.Evidence, ev)
 		if err != nil {
 			return res, err
 		}
+		t.touch(keep.is.ID)
 		res.Action = "updated"
-		if !dead {
-			_, ev, err = t.do(ctx, "POST", t.api("issue/"+is.Key+"/comment"), map[string]any{"body": t.text(fmt.Sprintf("Status changed from %s to %s.", orDash(old), in.Status))}, nil)
-			res.Evidence = append(res.Evidence, ev)
-			return res, err
+		if adoptedFrom != "" {
+			res.Action = "adopted"
+		}
+		if !(keep.open && in.verifiedDead()) {
+			if c := statusComment(keep.status, in.Status, adoptedFrom, fp); c != "" {
+				_, ev, err = t.do(ctx, "POST", t.api("issue/"+key+"/comment"), map[string]any{"body": t.text(c)}, nil)
+				res.Evidence = append(res.Evidence, ev)
+				if err != nil {
+					return res, err
+				}
+			}
 		}
 	}
-	if open && dead {
-		if err := t.close(ctx, is.Key, in, &res); err != nil {
+	if keep.open && in.verifiedDead() {
+		if err := t.close(ctx, key, CloseComment(in, t.env.now()), &res); err != nil {
 			return res, err
 		}
 		res.Action, res.State = "closed", "closed"
-		return res, nil
+	}
+	for _, d := range found[1:] {
+		if !d.open {
+			continue
+		}
+		if err := t.close(ctx, d.is.Key, duplicateComment(key), &res); err != nil {
+			return res, err
+		}
+		t.touch(d.is.ID)
+		if res.Action == "" {
+			res.Action = "duplicates closed"
+		}
 	}
 	if res.Action != "" {
 		return res, nil
 	}
-	return res, fmt.Errorf("issue %s: %w", is.Key, ErrAlreadyDone)
+	return res, fmt.Errorf("issue %s: %w", key, ErrAlreadyDone)
 }
 
-func (t *JiraTracker) close(ctx context.Context, key string, in TicketInput, res *TicketResult) error {
-	_, ev, err := t.do(ctx, "POST", t.api("issue/"+key+"/comment"), map[string]any{"body": t.text(CloseComment(in, t.env.now()))}, nil)
+func (t *JiraTracker) close(ctx context.Context, key, comment string, res *TicketResult) error {
+	_, ev, err := t.do(ctx, "POST", t.api("issue/"+key+"/comment"), map[string]any{"body": t.text(comment)}, nil)
 	res.Evidence = append(res.Evidence, ev)
 	if err != nil {
 		return err

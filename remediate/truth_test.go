@@ -1,6 +1,7 @@
 package remediate_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -196,7 +197,11 @@ func TestRevokeVariants(t *testing.T) {
 		h.api.AddGCPOperator("ya29.operator-fake")
 		sa := g.GCPServiceAccountJSON()
 		f := h.finding("gcp", "gcp-service-account-key", sa, true)
-		h.ver = nil // the report says live; the provider knows the key no more
+		// this run's verification answered live, and the key was deleted
+		// right after: the disable call finds it no more
+		h.ver = remediate.VerifierFunc(func(context.Context, *finding.Finding) *finding.Verification {
+			return &finding.Verification{Status: finding.StatusLive}
+		})
 		res := h.run([]finding.Finding{f})
 		if outcomes(res) != "revoke:already" {
 			t.Fatalf("%s %+v", outcomes(res), res)
@@ -218,7 +223,14 @@ func TestTwilioRestrictedKeyDeletedThroughKeyV1(t *testing.T) {
 	sid, other := fixtures.NewGen(207).TwilioKeySID(), fixtures.NewGen(208).TwilioKeySID()
 	h.api.AddTwilioKey("AC00000000000000000000000000000001", "main-auth-token-fake", sid)
 	h.api.AddTwilioKey("AC00000000000000000000000000000001", "main-auth-token-fake", other)
-	res := h.run([]finding.Finding{h.finding("twilio", "twilio-api-key", sid, true)})
+	// the key's secret was found beside its SID and verifies: the proof the
+	// operator's account needs before it deletes anything
+	keySecret := "Rk" + strings.Repeat("7c", 15)
+	h.api.AddLive("twilio", keySecret, fakeapi.Account{Parts: map[string]string{"sid": sid}})
+	f := h.finding("twilio", "twilio-api-key", sid, true)
+	f.Context = "TWILIO_API_KEY=" + sid + "\nTWILIO_API_SECRET=" + keySecret + "\n"
+	h.secrets = append(h.secrets, keySecret)
+	res := h.run([]finding.Finding{f})
 	if outcomes(res) != "revoke:done" || h.api.TwilioKeyExists(sid) || !h.api.TwilioKeyExists(other) {
 		t.Fatalf("%s %+v", outcomes(res), res)
 	}
