@@ -190,7 +190,7 @@ func (o *preReceiveOpts) run(cmd *cobra.Command, g *globalOpts) error {
 	if err != nil {
 		return err
 	}
-	gitDir, err := scanner.GitDir(ctx, o.repo)
+	gitDir, err := scanner.GitDir(cmd.Context(), o.repo)
 	if err != nil {
 		return err
 	}
@@ -216,12 +216,16 @@ func (o *preReceiveOpts) run(cmd *cobra.Command, g *globalOpts) error {
 	lists := []scanner.AllowList{{Source: g.serverIgnoreSource(o.repo), List: s.Ignore}}
 	s.Ignore = nil
 
-	pr, err := s.ScanPush(ctx, o.repo, updates)
-	if err != nil {
+	// Out of time (and not interrupted): --on-timeout decides.
+	outOfTime := func(err error) error {
 		if ctx.Err() == nil || cmd.Context().Err() != nil {
 			return err
 		}
 		return o.timedOut(w, updates, start, logPath, entry("accepted-unscanned"))
+	}
+	pr, err := s.ScanPush(ctx, o.repo, updates)
+	if err != nil {
+		return outOfTime(err)
 	}
 	if len(pr.Unscannable) > 0 {
 		fmt.Fprintln(w, "nhiscan: push rejected: these refs point at a tree or blob, not a commit, and cannot be checked for secrets:")
@@ -237,7 +241,7 @@ func (o *preReceiveOpts) run(cmd *cobra.Command, g *globalOpts) error {
 		}
 		il, err := scanner.IgnoreAt(ctx, o.repo, u.New)
 		if err != nil {
-			return err
+			return outOfTime(err)
 		}
 		if il.Len() > 0 {
 			lists = append(lists, scanner.AllowList{Source: u.New + ":.gitleaksignore", List: il})
@@ -304,8 +308,12 @@ func (o *preReceiveOpts) run(cmd *cobra.Command, g *globalOpts) error {
 		}
 	}
 	for _, b := range bypassed {
-		fmt.Fprintf(w, "nhiscan: allowed by %s: %s (%s) %s; recorded for the security team\n",
-			b.Via, b.Finding.Fingerprint, report.Sanitize(b.Finding.RuleID), report.Sanitize(b.Source))
+		via := "push option " + scanner.AllowOption
+		if b.Via == "ignore-file" {
+			via = "ignore file " + report.Sanitize(b.Source)
+		}
+		fmt.Fprintf(w, "nhiscan: allowed by %s: %s %s (recorded for the security team)\n",
+			via, report.Sanitize(b.Finding.RuleID), b.Finding.Fingerprint)
 	}
 	if len(passing) > 0 {
 		fmt.Fprintf(w, "nhiscan: warning: the push adds %d secret(s) that this server lets through:\n", len(passing))
@@ -437,11 +445,7 @@ func writeSecrets(w io.Writer, fs []finding.Finding, refs map[string]string) {
 		if red == "" || red == f.Secret {
 			red = finding.Redact(f.Secret)
 		}
-		what := report.Sanitize(f.RuleID)
-		if f.Description != "" {
-			what += " (" + report.Sanitize(f.Description) + ")"
-		}
-		fmt.Fprintf(w, "  - %s %s\n", what, report.Sanitize(red))
+		fmt.Fprintf(w, "  - %s %s\n", report.Sanitize(f.RuleID), report.Sanitize(red))
 		for j, l := range f.Locations {
 			if j == maxShownLocations {
 				fmt.Fprintf(w, "      … and %d more place(s)\n", len(f.Locations)-j)
