@@ -18,6 +18,25 @@ import (
 	"nhiscan/scanner"
 )
 
+// processStart is set before main runs (package variables are
+// initialised first); budgetStart refines it with the kernel's own start
+// time of the process where it can.
+var processStart = time.Now()
+
+// hookStart is set by main to budgetStart(); zero in-process (tests), where
+// the budget counts from the command's start.
+var hookStart time.Time
+
+// budgetStart is when the hook's time budget starts: when the process
+// started, as the server's own limit counts.
+func budgetStart() time.Time {
+	now := time.Now()
+	if ks, ok := kernelStart(now); ok && !ks.After(processStart) && processStart.Sub(ks) < 10*time.Second {
+		return ks
+	}
+	return processStart
+}
+
 // defaultPushTimeout is the pre-receive time budget: below GitHub
 // Enterprise Server's 5 s hook limit, with room for process start-up and
 // for git to act on the answer.
@@ -172,7 +191,10 @@ func pusherIdentity(getenv func(string) string) (repo, pusher, addr string) {
 }
 
 func (o *preReceiveOpts) run(cmd *cobra.Command, g *globalOpts) error {
-	start := o.now()
+	start := hookStart
+	if start.IsZero() {
+		start = o.now()
+	}
 	if o.timeout <= 0 {
 		return errors.New("--timeout must be positive")
 	}
