@@ -8,6 +8,7 @@
 #   closed      --timeout 4s --on-timeout closed
 #   bench/push.sh                       # a generated history (COMMITS=3000)
 #   SRC=/path/to/repo.git REF=main bench/push.sh   # a real repository's branch
+#   SRC=/path/to/repo.git MIRROR=1 bench/push.sh   # every ref of it, in one push
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d /tmp/nhiscan-push-bench.XXXXXX)
@@ -35,8 +36,11 @@ if [ -z "$src" ]; then
     }
   }' | git -C "$src" fast-import --quiet
 fi
-n=$(git -C "$src" rev-list --count "$ref")
-blobs=$(git -C "$src" rev-list --objects "$ref" | cut -d" " -f1 | git -C "$src" cat-file --batch-check='%(objecttype) %(objectsize)' | awk '$1=="blob"{c++; s+=$2} END{printf "%d blobs, %.1f MB", c, s/1e6}')
+spec="$ref:refs/heads/main"
+revs=("$ref")
+if [ -n "${MIRROR:-}" ]; then spec="+refs/*:refs/*"; revs=(--all); ref="(every ref: $(git -C "$src" for-each-ref | wc -l))"; fi
+n=$(git -C "$src" rev-list --count "${revs[@]}")
+blobs=$(git -C "$src" rev-list --objects "${revs[@]}" | cut -d" " -f1 | git -C "$src" cat-file --batch-check='%(objecttype) %(objectsize)' | awk '$1=="blob"{c++; s+=$2} END{printf "%d blobs, %.1f MB", c, s/1e6}')
 echo "source: $src $ref: $n commits, $blobs"
 
 run() { # name, hook args...
@@ -54,7 +58,7 @@ run() { # name, hook args...
   chmod +x "$bare/hooks/pre-receive"
   local t0 t1
   t0=$(date +%s.%N)
-  if git -C "$src" push -q "$bare" "$ref:refs/heads/main" > "$out/$name.out" 2>&1; then res=accepted; else res=rejected; fi
+  if git -C "$src" push -q "$bare" "$spec" > "$out/$name.out" 2>&1; then res=accepted; else res=rejected; fi
   t1=$(date +%s.%N)
   read -r hs he rc < "$out/$name.time"
   awk -v n="$name" -v r="$res" -v hs="$hs" -v he="$he" -v t0="$t0" -v t1="$t1" -v rc="$rc" 'BEGIN{

@@ -129,16 +129,22 @@ func (s *Scanner) ScanPush(ctx context.Context, dir string, updates []RefUpdate)
 		return nil, errors.New("push protection needs the git command")
 	}
 	out := &PushResult{Result: &finding.Result{}, RefOf: map[string]string{}}
+	var tips []string
+	for _, u := range updates {
+		if !u.Deletion() {
+			tips = append(tips, u.New)
+		}
+	}
+	types, err := peeledTypes(ctx, dir, tips)
+	if err != nil {
+		return nil, err
+	}
 	var scannable []RefUpdate
 	for _, u := range updates {
 		if u.Deletion() {
 			continue
 		}
-		typ, err := peeledType(ctx, dir, u.New)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", u.Ref, err)
-		}
-		if typ != "commit" {
+		if types[u.New] != "commit" {
 			out.Unscannable = append(out.Unscannable, u)
 			continue
 		}
@@ -159,53 +165,98 @@ func (s *Scanner) ScanPush(ctx context.Context, dir string, updates []RefUpdate)
 	return out, nil
 }
 
-// peeledType is the type of the object a pushed tip names once annotated
-// tags are peeled: commit, tree or blob. A missing object is an error (a
-// hook that cannot see the quarantine must not pass the push as clean).
-func peeledType(ctx context.Context, dir, id string) (string, error) {
-	cmd := gitCmd(ctx, dir, "cat-file", "-t", id)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	b, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("pushed object %s is not readable (is the hook's quarantine environment, GIT_OBJECT_DIRECTORY and GIT_ALTERNATE_OBJECT_DIRECTORIES, passed through?): %s",
-			id, firstLine(strings.TrimSpace(stderr.String()), err))
+// peeledTypes gives the type of the object each pushed tip names once
+// annotated tags are peeled (commit, tree or blob), with one git process
+// for the whole push. A missing object is an error: a hook that cannot see
+// the quarantine must not pass the push as clean.
+func peeledTypes(ctx context.Context, dir string, ids []string) (map[string]string, error) {
+	types := map[string]string{}
+	if len(ids) == 0 {
+		return types, nil
 	}
-	typ := strings.TrimSpace(string(b))
-	if typ != "tag" {
-		return typ, nil
-	}
-	for _, want := range []string{"commit", "tree", "blob"} {
-		if gitCmd(ctx, dir, "rev-parse", "--verify", "-q", id+"^{"+want+"}").Run() == nil {
-			// ^{tree} also peels a commit; commit is tried first.
-			return want, nil
+	var in strings.Builder
+	for _, id := range ids {
+		if !validID(id) {
+			return nil, fmt.Errorf("pushed object %q is not an object name", id)
 		}
+		in.WriteString(id + "^{}\n")
 	}
-	return "tag", nil
+	out, err := batchCat(ctx, dir, "--batch-check=%(objecttype)", in.String())
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) != len(ids) {
+		return nil, fmt.Errorf("git cat-file: %d answers for %d pushed objects", len(lines), len(ids))
+	}
+	for i, id := range ids {
+		typ := strings.TrimSpace(lines[i])
+		if strings.HasSuffix(typ, " missing") || typ == "" {
+			return nil, fmt.Errorf("pushed object %s is not readable (is the hook's quarantine environment, GIT_OBJECT_DIRECTORY and GIT_ALTERNATE_OBJECT_DIRECTORIES, passed through?)", id)
+		}
+		types[id] = typ
+	}
+	return types, nil
 }
 
-// attributeRefs names, for each commit holding a finding, the first update
-// whose new tip reaches it.
+// batchCat runs git cat-file in a batch mode with in as its input.
+func batchCat(ctx context.Context, dir, mode, in string) ([]byte, error) {
+	cmd := gitCmd(ctx, dir, "cat-file", mode)
+	cmd.Stdin = strings.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("git cat-file: %s", firstLine(strings.TrimSpace(stderr.String()), err))
+	}
+	return out, nil
+}
+
+// attributeRefs names, for each commit holding a finding, a pushed ref
+// whose new tip reaches it: one `git log --source` walk over the pushed
+// commits, however many refs the push updates.
 func attributeRefs(ctx context.Context, dir string, updates []RefUpdate, fs []finding.Finding, refOf map[string]string) error {
+	want := map[string]bool{}
 	for i := range fs {
 		for _, l := range fs[i].Locations {
-			if l.Commit == "" || refOf[l.Commit] != "" {
-				continue
+			if l.Commit != "" {
+				want[l.Commit] = true
 			}
-			if len(updates) == 1 {
-				refOf[l.Commit] = updates[0].Ref
-				continue
-			}
-			for _, u := range updates {
-				err := gitCmd(ctx, dir, "merge-base", "--is-ancestor", l.Commit, u.New).Run()
-				if err == nil {
-					refOf[l.Commit] = u.Ref
-					break
-				}
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-			}
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	if len(updates) == 1 {
+		for c := range want {
+			refOf[c] = updates[0].Ref
+		}
+		return nil
+	}
+	refByTip := map[string]string{}
+	for _, u := range updates {
+		if _, ok := refByTip[u.New]; !ok {
+			refByTip[u.New] = u.Ref
+		}
+	}
+	args := append([]string{"log", "--source", "--format=%H %S"}, PushRevs(updates)...)
+	cmd := gitCmd(ctx, dir, append(args, "--")...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("git log --source: %s", firstLine(strings.TrimSpace(stderr.String()), err))
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		sha, tip, ok := strings.Cut(line, " ")
+		if ok && want[sha] {
+			refOf[sha] = refByTip[tip]
 		}
 	}
 	return nil
@@ -214,32 +265,64 @@ func attributeRefs(ctx context.Context, dir string, updates []RefUpdate, fs []fi
 // maxIgnoreFile bounds a .gitleaksignore read from a pushed commit.
 const maxIgnoreFile = 1 << 20
 
-// IgnoreAt reads the .gitleaksignore at the root of a commit (a pushed tip):
-// the repository's own allowlist as the push would leave it. A commit
-// without one gives an empty list; a malformed one is an error naming it.
-func IgnoreAt(ctx context.Context, dir, commit string) (*IgnoreList, error) {
-	if !validID(commit) {
-		return nil, fmt.Errorf("ignore file: %q is not an object name", commit)
+// IgnoreFiles reads the .gitleaksignore at the root of each pushed tip:
+// the repository's own allowlist as the push would leave it, one list per
+// distinct file, named "<tip>:.gitleaksignore" after the first tip holding
+// it. A tip without one adds nothing; a malformed or oversized one is an
+// error naming it. One git process reads them all.
+func IgnoreFiles(ctx context.Context, dir string, tips []string) ([]AllowList, error) {
+	if len(tips) == 0 {
+		return nil, nil
 	}
-	spec := commit + ":.gitleaksignore"
-	cmd := gitCmd(ctx, dir, "cat-file", "-s", spec)
-	b, err := cmd.Output()
+	var in strings.Builder
+	for _, t := range tips {
+		if !validID(t) {
+			return nil, fmt.Errorf("ignore file: %q is not an object name", t)
+		}
+		in.WriteString(t + ":.gitleaksignore\n")
+	}
+	out, err := batchCat(ctx, dir, "--batch", in.String())
 	if err != nil {
-		return &IgnoreList{}, nil // no such file at that commit
+		return nil, err
 	}
-	var size int64
-	if _, err := fmt.Sscan(strings.TrimSpace(string(b)), &size); err != nil || size > maxIgnoreFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", spec, maxIgnoreFile)
+	var lists []AllowList
+	seen := map[string]bool{}
+	r := bufio.NewReader(bytes.NewReader(out))
+	for _, t := range tips {
+		spec := t + ":.gitleaksignore"
+		hdr, err := r.ReadString('\n')
+		if err != nil {
+			return nil, fmt.Errorf("git cat-file: truncated answer for %s", spec)
+		}
+		f := strings.Fields(hdr)
+		if len(f) == 2 && f[1] == "missing" {
+			continue
+		}
+		if len(f) != 3 {
+			return nil, fmt.Errorf("git cat-file: bad header %q for %s", truncate(hdr, 80), spec)
+		}
+		var size int
+		if _, err := fmt.Sscan(f[2], &size); err != nil || size < 0 {
+			return nil, fmt.Errorf("git cat-file: bad size for %s", spec)
+		}
+		data := make([]byte, size+1)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, fmt.Errorf("git cat-file: truncated %s", spec)
+		}
+		if f[1] != "blob" || seen[f[0]] {
+			continue
+		}
+		seen[f[0]] = true
+		if size > maxIgnoreFile {
+			return nil, fmt.Errorf("%s: larger than %d bytes", spec, maxIgnoreFile)
+		}
+		il, err := ParseIgnore(bytes.NewReader(data[:size]))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", spec, err)
+		}
+		lists = append(lists, AllowList{Source: spec, List: il})
 	}
-	data, err := gitCmd(ctx, dir, "cat-file", "blob", spec).Output()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", spec, err)
-	}
-	il, err := ParseIgnore(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", spec, err)
-	}
-	return il, nil
+	return lists, nil
 }
 
 // GitDir is the absolute path of the repository's git directory (the bare

@@ -248,23 +248,25 @@ func TestScanPush(t *testing.T) {
 	})
 }
 
-func TestIgnoreAt(t *testing.T) {
+func TestIgnoreFiles(t *testing.T) {
 	fp := strings.Repeat("ab", 16)
 	r := fixtures.NewRepo(t)
 	without := r.CommitFiles("base", map[string]string{"README.md": "# app\n"})
 	with := r.CommitFiles("allow", map[string]string{".gitleaksignore": "# test fixture\n" + fp + "\n"})
+	same := r.CommitFiles("same list", map[string]string{"other": "x\n"})
 	bad := r.CommitFiles("typo", map[string]string{".gitleaksignore": "not an entry\n"})
 	ctx := testCtx(t)
-	if il, err := IgnoreAt(ctx, r.Dir(), without); err != nil || il.Len() != 0 {
-		t.Errorf("without: %v, %v", il.Len(), err)
+	lists, err := IgnoreFiles(ctx, r.Dir(), []string{without, with, same})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if il, err := IgnoreAt(ctx, r.Dir(), with); err != nil || !il.Ignored(fp, "x", finding.Location{}) {
-		t.Errorf("with: %v", err)
+	if len(lists) != 1 || lists[0].Source != with+":.gitleaksignore" || !lists[0].List.Ignored(fp, "x", finding.Location{}) {
+		t.Errorf("lists %+v: want the one file, named after the first tip holding it", lists)
 	}
-	if _, err := IgnoreAt(ctx, r.Dir(), bad); err == nil || !strings.Contains(err.Error(), ":.gitleaksignore") {
+	if _, err := IgnoreFiles(ctx, r.Dir(), []string{with, bad}); err == nil || !strings.Contains(err.Error(), bad+":.gitleaksignore: line 1") {
 		t.Errorf("bad: err = %v", err)
 	}
-	if _, err := IgnoreAt(ctx, r.Dir(), "--output=x"); err == nil {
+	if _, err := IgnoreFiles(ctx, r.Dir(), []string{"--output=x"}); err == nil {
 		t.Error("an option was accepted as a commit")
 	}
 }

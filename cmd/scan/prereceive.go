@@ -257,17 +257,18 @@ func (o *preReceiveOpts) run(cmd *cobra.Command, g *globalOpts) error {
 		return exitCodeError{exitRejected}
 	}
 
-	for _, u := range updates {
-		if u.Deletion() {
-			continue
+	if len(pr.Findings) > 0 {
+		var tips []string
+		for _, u := range updates {
+			if !u.Deletion() {
+				tips = append(tips, u.New)
+			}
 		}
-		il, err := scanner.IgnoreAt(ctx, o.repo, u.New)
+		pushed, err := scanner.IgnoreFiles(ctx, o.repo, tips)
 		if err != nil {
 			return outOfTime(err)
 		}
-		if il.Len() > 0 {
-			lists = append(lists, scanner.AllowList{Source: u.New + ":.gitleaksignore", List: il})
-		}
+		lists = append(lists, pushed...)
 	}
 	var allow scanner.PushAllow
 	if opts := scanner.PushOptions(o.getenv); len(opts) > 0 {
