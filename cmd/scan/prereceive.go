@@ -349,6 +349,10 @@ func (o *preReceiveOpts) run(cmd *cobra.Command, g *globalOpts) error {
 		}
 		return nil
 	}
+	// GitLab shows lines starting GL-HOOK-ERR: in its web interface too.
+	if o.getenv("GL_PROTOCOL") != "" {
+		fmt.Fprint(w, "GL-HOOK-ERR: ")
+	}
 	fmt.Fprintf(w, "nhiscan: push rejected: the pushed commits add %d secret(s):\n", len(blocking))
 	writeSecrets(w, blocking, pr.RefOf)
 	fmt.Fprintln(w, "What to do:")
