@@ -110,9 +110,10 @@ blocked by the hook's speed while the security team can scan the range
 afterwards (scan git --range OLD..NEW); "closed" rejects it. Errors (an
 unreadable object, bad input) always reject.
 
-With --verify, the remaining budget checks each secret with its provider:
-by default (--fail-on ` + pushVerifyFailOn + `) only a secret proven dead passes, with a
-warning; a live, unknown or unverifiable one is rejected.
+With --verify, the remaining budget checks each secret with its provider.
+By default (--fail-on ` + pushVerifyFailOn + `) only a secret
+proven dead passes, with a warning; a live, unknown or unverifiable one is
+rejected.
 
 --format and --report write a full report of the push's secrets to a file on
 the server; the pusher sees the short text only.`,
@@ -126,6 +127,11 @@ the server; the pusher sees the short text only.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.failOnExplicit = cmd.Flags().Changed("fail-on")
+			for _, f := range []string{"baseline", "only-verified", "remediate"} {
+				if cmd.Flags().Changed(f) {
+					return fmt.Errorf("--%s does not apply to pre-receive: allow secrets with .gitleaksignore or --gitleaks-ignore-path, so that each one is logged", f)
+				}
+			}
 			return o.run(cmd, g)
 		},
 	}
