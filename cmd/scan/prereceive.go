@@ -289,30 +289,6 @@ func (o *preReceiveOpts) run(cmd *cobra.Command, g *globalOpts) error {
 	}
 	kept, bypassed := scanner.SplitBypassed(pr.Findings, allow, lists)
 
-	// Record every bypass before deciding: one that cannot be recorded is
-	// refused.
-	if len(bypassed) > 0 {
-		var lines []bypassEntry
-		for _, b := range bypassed {
-			e := entry("allowed-by-" + b.Via)
-			e.Ref = refOf(pr.RefOf, b.Finding)
-			e.Fingerprint, e.Rule, e.Provider, e.Source = b.Finding.Fingerprint, b.Finding.RuleID, b.Finding.Provider, b.Source
-			if b.Via == "push-option" {
-				e.Reason = allow.Reason
-			}
-			for _, l := range b.Finding.Locations {
-				e.Locations = append(e.Locations, bypassLoc{Commit: l.Commit, Path: l.Path, Line: l.Line})
-			}
-			lines = append(lines, e)
-		}
-		if err := appendBypassLog(logPath, w, lines); err != nil {
-			fmt.Fprintf(w, "nhiscan: the bypass log cannot be written (%v): the allowed secrets below are not allowed\n", err)
-			for _, b := range bypassed {
-				kept = append(kept, b.Finding)
-			}
-			bypassed = nil
-		}
-	}
 	res := &finding.Result{Findings: kept, Stats: pr.Stats}
 	if g.verify && len(kept) > 0 {
 		if left := time.Until(start.Add(o.timeout)); !cmd.Flags().Changed("verify-timeout") || left < g.verifyTimeout {
@@ -331,6 +307,19 @@ func (o *preReceiveOpts) run(cmd *cobra.Command, g *globalOpts) error {
 			passing = append(passing, f)
 		}
 	}
+	// A bypass counts when the push is accepted, and only once it is
+	// recorded: one that cannot be recorded is refused.
+	forceReject := false
+	recorded := len(bypassed) > 0 && (len(blocking) == 0 || g.exitCode == 0)
+	if recorded {
+		if err := appendBypassLog(logPath, w, o.bypassEntries(entry, bypassed, allow, pr.RefOf)); err != nil {
+			fmt.Fprintf(w, "nhiscan: the bypass log cannot be written (%v): the secrets allowed below are not allowed\n", err)
+			for _, b := range bypassed {
+				blocking = append(blocking, b.Finding)
+			}
+			bypassed, recorded, forceReject = nil, false, true
+		}
+	}
 	if g.reportPath != "" {
 		if err := o.writeReport(g, meta, append(append([]finding.Finding{}, res.Findings...), bypassedFindings(bypassed)...), pr.Stats); err != nil {
 			return err
@@ -341,8 +330,12 @@ func (o *preReceiveOpts) run(cmd *cobra.Command, g *globalOpts) error {
 		if b.Via == "ignore-file" {
 			via = "ignore file " + report.Sanitize(b.Source)
 		}
-		fmt.Fprintf(w, "nhiscan: allowed by %s: %s %s (recorded for the security team)\n",
-			via, report.Sanitize(b.Finding.RuleID), b.Finding.Fingerprint)
+		note := "recorded for the security team"
+		if !recorded {
+			note = "recorded once the push is accepted"
+		}
+		fmt.Fprintf(w, "nhiscan: allowed by %s: %s %s (%s)\n",
+			via, report.Sanitize(b.Finding.RuleID), b.Finding.Fingerprint, note)
 	}
 	if len(passing) > 0 {
 		fmt.Fprintf(w, "nhiscan: warning: the push adds %d secret(s) that this server lets through:\n", len(passing))
@@ -370,7 +363,28 @@ func (o *preReceiveOpts) run(cmd *cobra.Command, g *globalOpts) error {
 		fmt.Fprintln(w, "     or push with  git push -o nhiscan.allow=<fingerprint> -o nhiscan.reason=\"<why>\"")
 	}
 	fmt.Fprintln(w, "     (every allowed secret is recorded for the security team).")
+	if forceReject {
+		return exitCodeError{exitRejected}
+	}
 	return exitCodeError{g.exitCode}
+}
+
+// bypassEntries are the bypass-log lines of the allowed secrets.
+func (o *preReceiveOpts) bypassEntries(entry func(string) bypassEntry, bypassed []scanner.Bypass, allow scanner.PushAllow, refs map[string]string) []bypassEntry {
+	var lines []bypassEntry
+	for _, b := range bypassed {
+		e := entry("allowed-by-" + b.Via)
+		e.Ref = refOf(refs, b.Finding)
+		e.Fingerprint, e.Rule, e.Provider, e.Source = b.Finding.Fingerprint, b.Finding.RuleID, b.Finding.Provider, b.Source
+		if b.Via == "push-option" {
+			e.Reason = allow.Reason
+		}
+		for _, l := range b.Finding.Locations {
+			e.Locations = append(e.Locations, bypassLoc{Commit: l.Commit, Path: l.Path, Line: l.Line})
+		}
+		lines = append(lines, e)
+	}
+	return lines
 }
 
 // serverIgnoreSource names the administrators' ignore list in the log.

@@ -272,6 +272,7 @@ func TestPreReceivePolicies(t *testing.T) {
 		name     string
 		hook     func(p *pushServer) []string
 		pushOpts func(fp string) []string // extra push options, given the token's fingerprint
+		second   bool                     // the leak commit holds a second token
 		accepted bool
 		want     []string
 		event    string // the bypass log's last event
@@ -296,6 +297,10 @@ func TestPreReceivePolicies(t *testing.T) {
 			},
 			pushOpts: func(fp string) []string { return []string{"-o", "nhiscan.allow=" + fp} },
 			want:     []string{"bypass log cannot be written", "push rejected"}},
+		{name: "an allowed secret beside a rejected one is not logged", second: true,
+			hook:     func(p *pushServer) []string { return []string{"--bypass-log", p.log} },
+			pushOpts: func(fp string) []string { return []string{"-o", "nhiscan.allow=" + fp} },
+			want:     []string{"recorded once the push is accepted", "push rejected: the pushed commits add 1 secret(s)"}},
 		{name: "a server may refuse push-option bypasses",
 			hook: func(p *pushServer) []string {
 				return []string{"--bypass-log", p.log, "--allow-push-option=false"}
@@ -321,7 +326,11 @@ func TestPreReceivePolicies(t *testing.T) {
 				t.Fatalf("clean push: %s", out)
 			}
 			tok := g.GitHubToken("ghp_")
-			p.client.CommitFiles("leak", map[string]string{"app.env": "TOKEN=" + tok + "\n"})
+			files := map[string]string{"app.env": "TOKEN=" + tok + "\n"}
+			if tc.second {
+				files["other.env"] = "TOKEN=" + g.GitHubToken("ghp_") + "\n"
+			}
+			p.client.CommitFiles("leak", files)
 			out, ok := p.push("origin", "main")
 			m := fingerprintRE.FindStringSubmatch(out)
 			if ok || m == nil {
