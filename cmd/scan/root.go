@@ -127,6 +127,7 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
   scan git --range origin/main..HEAD  # only the commits of a branch or PR
   scan dir ./deploy --format json     # files on disk
   scan staged                         # pre-commit: lines added in the index
+  scan pre-receive                    # server hook: reject a push that adds a secret
   scan git . --verify --fail-on live  # check each secret; fail only on live ones
   scan verify old-report.json --repo . # re-check an earlier report`,
 		SilenceUsage:  true,
@@ -157,6 +158,9 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
 	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(g), newVerifyCmd(g), newRemediateCmd(g), newReportCmd())
 	root.AddCommand(newOrgCmd(g))   // org.go: the nightly org crawl (issue 6)
 	root.AddCommand(newRulesCmd(g)) // rules.go: scan rules list|test (issue 3)
+
+	// prereceive.go, prepush.go: push protection on the server and before a push
+	root.AddCommand(newPreReceiveCmd(g), newPrePushCmd(g))
 	return root
 }
 
