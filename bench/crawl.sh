@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Org-crawl benchmark (issue 6): 200 generated repositories served by the
+# Org-crawl benchmark: 200 generated repositories served by the
 # fake GitHub (REST + git http-backend); `scan org` runs twice against the
 # same store and clone cache. Prints wall time, peak RSS of the scan
 # process and API requests of each crawl, and second/first.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Full-history benchmark against gitleaks v8.30.1 (../shared/BENCHMARKS.md §1).
+# Full-history benchmark against gitleaks v8.30.1 (method and figures: bench/README.md).
 #   bench/history.sh [RUNS]        (default 3)
-# Needs ../shared/bench/prepare.sh to have laid out /tmp/bench/NAME.git and
+# Needs bench/prepare.sh to have laid out /tmp/bench/NAME.git and
 # NAME-gl.git and built /tmp/peers/bin/gitleaks. Runs nhiscan and gitleaks
 # alternately (A B A B …), then the floor (git cat-file --batch-all-objects),
 # and prints median wall time, peak RSS, ratios and the unique-secret

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Pre-commit latency against gitleaks (../shared/BENCHMARKS.md §2).
+# Pre-commit latency against gitleaks (method and figures: bench/README.md).
 #   bench/staged.sh [RUNS]   (default 10)
 # Builds a ~50-file repo, stages one change adding a GitHub token (generated
 # here, format-valid, belonging to no one), and times `scan staged` and
