@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"nhiscan/finding"
+	"nhiscan/internal/termsafe"
 	"slices"
 	"strings"
 	"time"
@@ -146,11 +147,19 @@ func target(f *finding.Finding) string {
 // WriteText writes the plan for people: one block per finding, each step
 // with its calls, in the order Apply follows.
 func (pl *Plan) WriteText(w io.Writer) error {
+	// Paths, targets (identities), reasons and calls hold text from the
+	// scanned repository and from providers: each goes through the one
+	// terminal sanitiser. A reason shared by many blocked steps is printed
+	// once, as a numbered note at the end.
+	c := termsafe.Clean
 	var b strings.Builder
-	fmt.Fprintf(&b, "remediation plan (policy %s, mode %s): %d step(s)\n", pl.Policy, pl.Mode, len(pl.Steps))
+	fmt.Fprintf(&b, "remediation plan (policy %s, mode %s): %d step(s)\n", c(pl.Policy), c(string(pl.Mode)), len(pl.Steps))
 	if len(pl.Steps) == 0 {
 		b.WriteString("nothing to do: no finding matched a policy rule\n")
 	}
+	notes := map[string]int{}
+	var noteText []string
+	var noteCount []int
 	last := ""
 	for _, s := range pl.Steps {
 		if s.Fingerprint != last {
@@ -160,25 +169,39 @@ func (pl *Plan) WriteText(w io.Writer) error {
 			if f != nil {
 				st = statusOf(f)
 				if l := f.FirstLocation(); l.Path != "" {
-					where = fmt.Sprintf(", first at %s:%d", l.Path, l.Line)
+					where = fmt.Sprintf(", first at %s:%d", c(l.Path), l.Line)
 				}
 			}
-			fmt.Fprintf(&b, "\n%s  %s  %s  [%s%s]\n", s.Fingerprint, providerName(s.Provider), s.Target, st, where)
-			fmt.Fprintf(&b, "  rule %q matched: %s\n", s.Rule, s.Why)
+			fmt.Fprintf(&b, "\n%s  %s  %s  [%s%s]\n", c(s.Fingerprint), c(providerName(s.Provider)), c(s.Target), c(st), where)
+			fmt.Fprintf(&b, "  rule %q matched: %s\n", s.Rule, c(s.Why))
 		}
-		fmt.Fprintf(&b, "  %s\n", s.Kind)
+		fmt.Fprintf(&b, "  %s\n", c(string(s.Kind)))
 		if s.Blocked != "" {
-			fmt.Fprintf(&b, "    blocked: %s\n", s.Blocked)
+			n, ok := notes[s.Blocked]
+			if !ok {
+				noteText = append(noteText, s.Blocked)
+				noteCount = append(noteCount, 0)
+				n = len(noteText)
+				notes[s.Blocked] = n
+			}
+			noteCount[n-1]++
+			fmt.Fprintf(&b, "    blocked [%d]\n", n)
 			if len(s.Fallback) > 0 {
 				fmt.Fprintf(&b, "    then: %s\n", kinds(s.Fallback))
 			}
 			continue
 		}
-		for i, c := range s.Calls {
-			fmt.Fprintf(&b, "    %d. %s\n", i+1, c)
+		for i, call := range s.Calls {
+			fmt.Fprintf(&b, "    %d. %s\n", i+1, c(call.String()))
 		}
 		if len(s.Fallback) > 0 {
 			fmt.Fprintf(&b, "    if denied: %s\n", kinds(s.Fallback))
+		}
+	}
+	if len(noteText) > 0 {
+		b.WriteString("\nblocked:\n")
+		for i, t := range noteText {
+			fmt.Fprintf(&b, "  [%d] %s (%d step(s))\n", i+1, c(t), noteCount[i])
 		}
 	}
 	if pl.Mode != ModeApply {

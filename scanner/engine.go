@@ -465,6 +465,9 @@ func (e *Engine) detectSpan(ctx context.Context, d *detect.Detector, t text, sp 
 			h.EndCol += from - lineStart
 		}
 		if allowedInline(t, h) {
+			if sup := suppressFrom(ctx); sup != nil {
+				sup.note(&sup.inline, path, h.StartLine, h.RuleID, "gitleaks:allow")
+			}
 			continue
 		}
 		hits = append(hits, h)
@@ -706,7 +709,8 @@ func toLower(dst, src []byte) []byte {
 // locationAllowed applies what the detector could not know while scanning a
 // blob without its path: path and commit allowlists (global and per rule),
 // the rule's own path condition, and AND-allowlists that combine them.
-func locationAllowed(cfg *config.Config, h hit, path, commit string) bool {
+// A location dropped by an allowlist is counted in sup (may be nil).
+func locationAllowed(cfg *config.Config, h hit, path, commit string, sup *suppressCounts) bool {
 	rule, ok := cfg.Rules[h.RuleID]
 	if !ok {
 		return false
@@ -722,6 +726,9 @@ func locationAllowed(cfg *config.Config, h hit, path, commit string) bool {
 	for _, set := range [][]*config.Allowlist{cfg.Allowlists, rule.Allowlists} {
 		for _, a := range set {
 			if allowedBy(a, h, path, commit) {
+				if sup != nil {
+					sup.note(&sup.allowlist, path, h.StartLine, h.RuleID, "allowlist")
+				}
 				return false
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"nhiscan/finding"
 	"nhiscan/internal/store"
+	"nhiscan/internal/termsafe"
 	"nhiscan/remediate"
 	"nhiscan/verifiers"
 )
@@ -131,21 +132,24 @@ func writeJSONTo(w io.Writer, v any) error {
 }
 
 func writeResults(w io.Writer, rs []remediate.Result) {
+	// Targets (identities), details, evidence and ticket URLs come from
+	// providers, trackers and the scanned repository: the one sanitiser.
+	c := termsafe.Clean
 	last := ""
 	for _, r := range rs {
 		if r.Step.Fingerprint != last {
 			last = r.Step.Fingerprint
-			fmt.Fprintf(w, "\n%s  %s  %s\n", r.Step.Fingerprint, r.Step.Provider, r.Step.Target)
+			fmt.Fprintf(w, "\n%s  %s  %s\n", c(r.Step.Fingerprint), c(r.Step.Provider), c(r.Step.Target))
 		}
-		fmt.Fprintf(w, "  %-7s %-8s %s\n", r.Step.Kind, r.Outcome, r.Detail)
+		fmt.Fprintf(w, "  %-7s %-8s %s\n", c(string(r.Step.Kind)), c(string(r.Outcome)), c(r.Detail))
 		for _, e := range r.Evidence {
-			fmt.Fprintf(w, "          %s\n", e)
+			fmt.Fprintf(w, "          %s\n", c(e))
 		}
 		if r.After != nil && r.Step.Kind != remediate.Ticket && !strings.Contains(r.Detail, "re-verified") {
-			fmt.Fprintf(w, "          re-verified: %s\n", r.After.Status)
+			fmt.Fprintf(w, "          re-verified: %s\n", c(string(r.After.Status)))
 		}
 		if r.TicketURL != "" {
-			fmt.Fprintf(w, "          ticket: %s\n", r.TicketURL)
+			fmt.Fprintf(w, "          ticket: %s\n", c(r.TicketURL))
 		}
 	}
 	counts := map[remediate.Outcome]int{}

@@ -7,8 +7,8 @@ import (
 	"nhiscan/finding"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"nhiscan/internal/termsafe"
 )
 
 // maxTextLocations caps the locations printed per finding in text output.
@@ -24,21 +24,9 @@ const (
 )
 
 // sanitize makes a string from scanned content (a path, an author, a
-// warning) safe to print on a terminal. A string holding anything that is
-// not printable — newlines, escape sequences, bidirectional overrides,
-// invalid UTF-8 — is printed quoted and escaped like a Go string literal, so
-// a hostile file name can neither drive the terminal nor fake a line.
-func sanitize(s string) string {
-	if !utf8.ValidString(s) || strings.HasPrefix(s, `"`) {
-		return strconv.Quote(s)
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return strconv.Quote(s)
-		}
-	}
-	return s
-}
+// warning) safe to print on a terminal: termsafe.Clean, the one sanitiser of
+// human-facing output.
+func sanitize(s string) string { return termsafe.Clean(s) }
 
 type textWriter struct {
 	w     *bufio.Writer
