@@ -131,9 +131,13 @@ func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
 		genericOK = true
 	}
 	mainCfg := rules.Subset(cfg, func(id string) bool { return !(genericOK && id == genericRuleID) })
+	// gitleaks:allow is applied by dropInline on the scanned text itself
+	// (where it is counted), not by the detectors on the fragment they see.
 	e.main = detect.NewDetector(mainCfg)
+	e.main.IgnoreGitleaksAllow = true
 	if genericOK {
 		e.generic = detect.NewDetector(rules.Subset(cfg, func(id string) bool { return id == genericRuleID }))
+		e.generic.IgnoreGitleaksAllow = true
 		e.genFilter = newGenericFilter(cfg.Rules[genericRuleID])
 	}
 	e.fullCfg, e.decodeDepth = cfg, maxDecodeDepth
@@ -268,7 +272,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		return nil
 	}
 	if e.noKeywordRules {
-		return withContext(t, checksummed(e.shadowWeak(e.detectWith(ctx, e.fullDetector(), t, from, to, path))))
+		return withContext(t, dropInline(ctx, t, checksummed(e.shadowWeak(e.detectWith(ctx, e.fullDetector(), t, from, to, path))), path))
 	}
 	lo, hi := t.starts[from], t.end(to)
 	bp := lowerPool.Get().(*[]byte)
@@ -372,7 +376,23 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	if len(letters) > 0 {
 		hits = append(hits, e.scanLetterRuns(ctx, t, letters, path)...)
 	}
-	return withContext(t, checksummed(dropDecodedTwins(t, e.shadowWeak(append(hits, generic...)))))
+	return withContext(t, dropInline(ctx, t, checksummed(dropDecodedTwins(t, e.shadowWeak(append(hits, generic...)))), path))
+}
+
+// dropInline drops (and counts) the hits on a line carrying gitleaks:allow.
+func dropInline(ctx context.Context, t text, hits []hit, path string) []hit {
+	out := hits[:0]
+	sup := suppressFrom(ctx)
+	for _, h := range hits {
+		if allowedInline(t, h) {
+			if sup != nil {
+				sup.note(&sup.inline, path, h.StartLine, h.RuleID, "gitleaks:allow")
+			}
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 // Context kept around a hit: contextLines lines on each side, at most
@@ -464,12 +484,6 @@ func (e *Engine) detectSpan(ctx context.Context, d *detect.Detector, t text, sp 
 		if h.EndLine == l+1 {
 			h.EndCol += from - lineStart
 		}
-		if allowedInline(t, h) {
-			if sup := suppressFrom(ctx); sup != nil {
-				sup.note(&sup.inline, path, h.StartLine, h.RuleID, "gitleaks:allow")
-			}
-			continue
-		}
 		hits = append(hits, h)
 	}
 	return hits
@@ -501,6 +515,7 @@ func (e *Engine) fullDetector() *detect.Detector {
 	e.fullOnce.Do(func() {
 		e.full = detect.NewDetector(e.fullCfg)
 		e.full.MaxDecodeDepth = e.decodeDepth
+		e.full.IgnoreGitleaksAllow = true
 	})
 	return e.full
 }

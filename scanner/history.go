@@ -587,3 +587,9 @@ func dedupHits(hits []hit) []hit {
 	}
 	return out
 }
+
+// IsRepo reports whether dir is a git repository: a work tree (or a folder
+// in one) or a bare repository.
+func IsRepo(ctx context.Context, dir string) bool {
+	return checkRepo(ctx, dir) == nil
+}

@@ -328,6 +328,11 @@ func readReport(path string) ([]finding.Finding, error) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+		// Even a clean scan's json report holds a findings list: an empty
+		// file is a failed or truncated write, not "nothing to check".
+		return nil, fmt.Errorf("%s is empty (0 bytes): not a report written by scan --format json or jsonl", path)
+	}
 	js, err := report.ReadJSON(f)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", path, err)
