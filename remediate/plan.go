@@ -157,9 +157,16 @@ func (pl *Plan) WriteText(w io.Writer) error {
 	if len(pl.Steps) == 0 {
 		b.WriteString("nothing to do: no finding matched a policy rule\n")
 	}
+	// A reason shared by several blocked steps is printed once, as a
+	// numbered note at the end; a reason of one step stays in place.
+	shared := map[string]int{}
+	for _, s := range pl.Steps {
+		if s.Blocked != "" {
+			shared[s.Blocked]++
+		}
+	}
 	notes := map[string]int{}
 	var noteText []string
-	var noteCount []int
 	last := ""
 	for _, s := range pl.Steps {
 		if s.Fingerprint != last {
@@ -177,15 +184,17 @@ func (pl *Plan) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "  %s\n", c(string(s.Kind)))
 		if s.Blocked != "" {
-			n, ok := notes[s.Blocked]
-			if !ok {
-				noteText = append(noteText, s.Blocked)
-				noteCount = append(noteCount, 0)
-				n = len(noteText)
-				notes[s.Blocked] = n
+			if shared[s.Blocked] == 1 {
+				fmt.Fprintf(&b, "    blocked: %s\n", c(s.Blocked))
+			} else {
+				n, ok := notes[s.Blocked]
+				if !ok {
+					noteText = append(noteText, s.Blocked)
+					n = len(noteText)
+					notes[s.Blocked] = n
+				}
+				fmt.Fprintf(&b, "    blocked: see [%d] below\n", n)
 			}
-			noteCount[n-1]++
-			fmt.Fprintf(&b, "    blocked [%d]\n", n)
 			if len(s.Fallback) > 0 {
 				fmt.Fprintf(&b, "    then: %s\n", kinds(s.Fallback))
 			}
@@ -201,7 +210,7 @@ func (pl *Plan) WriteText(w io.Writer) error {
 	if len(noteText) > 0 {
 		b.WriteString("\nblocked:\n")
 		for i, t := range noteText {
-			fmt.Fprintf(&b, "  [%d] %s (%d step(s))\n", i+1, c(t), noteCount[i])
+			fmt.Fprintf(&b, "  [%d] %s (%d steps)\n", i+1, c(t), shared[t])
 		}
 	}
 	if pl.Mode != ModeApply {

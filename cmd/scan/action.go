@@ -140,7 +140,7 @@ func stopToken() string {
 }
 
 func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(termsafe.Line(s))
+	return termsafe.Line(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s))
 }
 
 func writeSARIFFile(path string, g *globalOpts, s *scanner.Scanner, res *finding.Result) error {

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"nhiscan/finding"
 	"nhiscan/fixtures"
+	"nhiscan/internal/store"
 )
 
 // secretRepo is a repository holding a GitHub token (committed and staged)
@@ -399,4 +403,85 @@ func TestSingleScanHTMLNamesTheScan(t *testing.T) {
 			t.Errorf("html lacks %q", want)
 		}
 	}
+}
+
+// TestSmallThings: the smaller habits of a seasoned CLI.
+func TestSmallThings(t *testing.T) {
+	isolateGitConfig(t)
+	t.Run("one log style", func(t *testing.T) {
+		r := fixtures.NewRepo(t)
+		r.CommitFiles("big", map[string]string{"big.txt": strings.Repeat("x", 2_000_001), "a.env": "GITHUB_TOKEN=" + fixtures.NewGen(61).GitHubToken("ghp_") + "\n"})
+		_, _, stderr := cli(t, "dir", r.Dir(), "--max-target-megabytes", "1", "-v")
+		if strings.Contains(stderr, "level=") || strings.Contains(stderr, "time=") {
+			t.Errorf("slog's key=value style on stderr: %q", stderr)
+		}
+		if !strings.Contains(stderr, "info: file larger than the size limit skipped") || !strings.Contains(stderr, "path=big.txt") {
+			t.Errorf("-v does not name the skipped large file: %q", stderr)
+		}
+	})
+	t.Run("a plan writes no audit file into the working folder", func(t *testing.T) {
+		lr := newLeakyRepo(t, 62)
+		t.Chdir(t.TempDir())
+		raw := "raw.json"
+		if code, _, e := cli(t, "git", lr.dir, "--format", "json", "--report", raw, "--show-secrets"); code != 1 {
+			t.Fatalf("exit %d: %s", code, e)
+		}
+		if code, _, e := cli(t, "remediate", raw); code != 0 {
+			t.Fatalf("plan: exit %d: %s", code, e)
+		}
+		if code, _, e := cli(t, "git", lr.dir, "--remediate", "plan"); code != 1 {
+			t.Fatalf("scan --remediate plan: exit %d: %s", code, e)
+		}
+		if _, err := os.Stat(defaultAudit); err == nil {
+			t.Error("plan mode wrote " + defaultAudit)
+		}
+	})
+	t.Run("a crawl that never finished is not 'no secrets'", func(t *testing.T) {
+		state := filepath.Join(t.TempDir(), "state.db")
+		st, err := store.Open(context.Background(), state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.BeginRun(context.Background(), "org:acme", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		code, out, stderr := cli(t, "report", "--state", state)
+		if code != 2 || out != "" || !strings.Contains(stderr, "did not finish") {
+			t.Errorf("exit %d, stdout %d bytes, stderr %q", code, len(out), stderr)
+		}
+	})
+	t.Run("a file that is a secret as a whole", func(t *testing.T) {
+		r := fixtures.NewRepo(t)
+		r.CommitFiles("key", map[string]string{"config/master.key": "0123456789abcdef0123456789abcdef\n"})
+		_, out, _ := cli(t, "git", r.Dir())
+		if !strings.Contains(out, "(the whole file)") || strings.Contains(out, "master.key:0:0") {
+			t.Errorf("master.key finding:\n%s", out)
+		}
+	})
+	t.Run("blocked reasons are printed once", func(t *testing.T) {
+		g := fixtures.NewGen(63)
+		r := fixtures.NewRepo(t)
+		r.CommitFiles("c", map[string]string{"a.env": "GITHUB_TOKEN=" + g.GitHubToken("ghp_") + "\nGH_TOKEN=" + g.GitHubToken("ghp_") + "\nTOKEN3=" + g.GitHubToken("ghp_") + "\n"})
+		raw := filepath.Join(t.TempDir(), "raw.json")
+		if code, _, e := cli(t, "git", r.Dir(), "--format", "json", "--report", raw); code != 1 {
+			t.Fatalf("exit %d: %s", code, e)
+		}
+		// unknown secrets get a ticket, and no tracker is configured
+		fs, err := readReport(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range fs {
+			fs[i].Verification = &finding.Verification{Status: finding.StatusUnknown, Reason: "timeout"}
+		}
+		b, _ := json.Marshal(map[string]any{"findings": jsonFindings(t, fs)})
+		if err := os.WriteFile(raw, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, out, _ := cli(t, "remediate", raw)
+		if n := strings.Count(out, "blocked: see [1] below"); n != 3 || strings.Count(out, "no ticket system") != 1 || !strings.Contains(out, "(3 steps)") {
+			t.Errorf("the blocked reason is not printed once for 3 steps:\n%s", out)
+		}
+	})
 }

@@ -14,13 +14,13 @@ import (
 // control characters and escape sequences (ESC, OSC, bidi overrides) are
 // neutralised first by the one terminal sanitiser, as the log shows them.
 func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(termsafe.Line(s))
+	return termsafe.Line(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s))
 }
 
 // escapeProperty escapes a workflow-command property value: as data, plus
 // ':' and ',' which separate properties.
 func escapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(termsafe.Line(s))
+	return termsafe.Line(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s))
 }
 
 // MaxAnnotations caps the annotations written; GitHub shows only the first

@@ -124,6 +124,20 @@ func writeText(w io.Writer, res finding.Result, opts Options) error {
 	return t.w.Flush()
 }
 
+// shownValue is the secret column of text output: a file that is a secret
+// as a whole (a Rails master key, a keystore) says so instead of repeating
+// its path.
+func shownValue(f *finding.Finding, opts Options) string {
+	if f.Secret == "" && f.Redacted != "" {
+		for _, l := range f.Locations {
+			if l.Path == f.Redacted || strings.HasSuffix(l.Path, "/"+f.Redacted) {
+				return "(the whole file)"
+			}
+		}
+	}
+	return shownSecret(f, opts)
+}
+
 // statsLine says how much was found and scanned, in the words of the
 // source: blobs and objects for history, files for a folder or the index.
 func statsLine(res finding.Result, opts Options, locations, places int) string {
@@ -291,7 +305,7 @@ func (t *textWriter) finding(f *finding.Finding, opts Options, explain bool) {
 		t.severity(strings.ToLower(ri.Severity)),
 		t.paint(ansiBold, sanitize(f.RuleID)),
 		sanitize(provider),
-		sanitize(shownSecret(f, opts)),
+		sanitize(shownValue(f, opts)),
 		sanitize(f.Fingerprint),
 		head,
 		plural(len(f.Locations), "location", "locations"))
@@ -350,8 +364,12 @@ func (t *textWriter) location(l finding.Location, opts Options) {
 	if path == "" {
 		path = "(blob " + l.Blob + ")"
 	}
+	where := sanitize(path)
+	if l.Line > 0 {
+		where = fmt.Sprintf("%s:%d:%d", where, l.Line, l.Column)
+	}
 	parts := []string{
-		fmt.Sprintf("%s:%d:%d", sanitize(path), l.Line, l.Column),
+		where,
 		sanitize(commit),
 	}
 	if l.Author != "" {
