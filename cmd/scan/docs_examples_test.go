@@ -27,9 +27,9 @@ var (
 	inlineRe = regexp.MustCompile("`(scan [^`]+)`")
 	// a scan invocation: at the start, after "$ ", after environment
 	// assignments, or as a path ending in /scan ("$RUNNER_TEMP/scan").
-	invokeRe   = regexp.MustCompile(`^(?:[A-Z_]+=\S+\s+)*(?:"?[^\s"]*/)?scan"?\s+(.*)$`)
+	invokeRe = regexp.MustCompile(`^(?:[A-Z_]+=\S+\s+)*(?:"?[^\s"]*/)?scan"?\s+(.*)$`)
 	// a placeholder (COMMAND) or a choice (git|dir): a pattern, not a command
-	patternRe = regexp.MustCompile(`^[A-Z][A-Z_]+$|\|`)
+	patternRe  = regexp.MustCompile(`^[A-Z][A-Z_]+$|\|`)
 	templateRe = regexp.MustCompile(`\$\{\{[^}]*\}\}`)
 )
 
@@ -243,4 +243,3 @@ func contains(ss []string, s string) bool {
 	}
 	return false
 }
-
