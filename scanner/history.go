@@ -153,7 +153,8 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 			var rest []oid
 			seen := map[oid]bool{}
 			for _, c := range hist.changes {
-				if _, ok := hs.index[c.new]; !ok && !seen[c.new] {
+				// An object cat-file already reported missing is counted once.
+				if _, ok := hs.index[c.new]; !ok && !seen[c.new] && !hs.missing[c.new] {
 					seen[c.new] = true
 					rest = append(rest, c.new)
 				}
