@@ -19,6 +19,7 @@ import (
 
 	"nhiscan/finding"
 	"nhiscan/fixtures"
+	"nhiscan/remediate"
 )
 
 func execOut(bin string, args ...string) (string, error) {
@@ -291,4 +292,78 @@ func alive(pid int) bool {
 	}
 	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
 	return len(fields) > 0 && fields[0] != "Z" && fields[0] != "X"
+}
+
+// TestHookFindsMovedBinary: the installed hook runs the binary that wrote
+// it; when that has moved it runs nhiscan from PATH, and when there is none
+// it stops the commit with a message that says what to do (not "exec: scan:
+// not found").
+func TestHookFindsMovedBinary(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	dir := t.TempDir()
+	hook := filepath.Join(dir, "pre-commit")
+	if err := os.WriteFile(hook, []byte(hookScript(filepath.Join(dir, "gone", "scan"), false)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// PATH holds the shell's own tools but no scanner.
+	tools := t.TempDir()
+	for _, tool := range []string{"grep", "sh"} {
+		if p, err := exec.LookPath(tool); err == nil {
+			os.Symlink(p, filepath.Join(tools, tool))
+		}
+	}
+	runHook := func(path string) (int, string) {
+		cmd := exec.Command(sh, hook)
+		cmd.Env = []string{"PATH=" + path}
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), string(out)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	code, out := runHook(tools)
+	if code != 1 || !strings.Contains(out, "scan install-hook") || !strings.Contains(out, "--no-verify") || strings.Contains(out, "not found") {
+		t.Errorf("no scanner: exit %d, %q", code, out)
+	}
+	// a foreign `scan` on PATH is not run
+	foreign := t.TempDir()
+	os.WriteFile(filepath.Join(foreign, "scan"), []byte("#!/bin/sh\necho somebody else's scan\nexit 0\n"), 0o755)
+	if code, out := runHook(foreign + ":" + tools); code != 1 || strings.Contains(out, "somebody else") {
+		t.Errorf("a foreign scan was run: exit %d, %q", code, out)
+	}
+	// nhiscan on PATH is found and run with the hook's arguments
+	ours := t.TempDir()
+	os.WriteFile(filepath.Join(ours, "nhiscan"), []byte("#!/bin/sh\necho \"nhiscan ran: $*\"\nexit 0\n"), 0o755)
+	if code, out := runHook(ours + ":" + tools); code != 0 || !strings.Contains(out, "nhiscan ran: staged") {
+		t.Errorf("nhiscan on PATH: exit %d, %q", code, out)
+	}
+	// the built scan on PATH says it is nhiscan and is run
+	bin := buildScan(t)
+	if code, out := runHook(filepath.Dir(bin) + ":" + tools); code == 1 && strings.Contains(out, "not at") {
+		t.Errorf("nhiscan's scan on PATH was not found: %q", out)
+	}
+}
+
+// TestRemediationResultsSanitised: the results of an applied remediation
+// (targets, details, evidence from providers and trackers) pass the
+// terminal sanitiser.
+func TestRemediationResultsSanitised(t *testing.T) {
+	evil := strings.Join(hostile, "|")
+	var buf bytes.Buffer
+	writeResults(&buf, []remediate.Result{{
+		Step:     remediate.Step{Fingerprint: "f1", Provider: "github", Target: "ghp_***** (login " + evil + ")", Kind: remediate.Revoke},
+		Outcome:  remediate.Done,
+		Detail:   "revoked " + evil,
+		Evidence: []string{"HTTP 200 " + evil},
+	}})
+	if c := rawControl(buf.String()); c != "" {
+		t.Errorf("results carry a raw %s: %q", c, buf.String())
+	}
 }
