@@ -40,8 +40,9 @@ func toolVersion() string {
 }
 
 // versionLine is what `scan version` and `scan --version` print: the
-// version, the VCS revision and time of the build (from the build info, when
-// built from a checkout), and the Go version.
+// module version, the VCS revision and time of the build (from the build
+// info, when built from a checkout with VCS stamping), and the Go version,
+// e.g. "nhiscan v0.3.0, revision 2cdee84e1a2b (2026-12-04T16:36:13Z), go1.26.8".
 func versionLine() string {
 	line := "nhiscan " + toolVersion()
 	bi, ok := debug.ReadBuildInfo()
@@ -65,16 +66,14 @@ func versionLine() string {
 		if len(rev) > 12 {
 			rev = rev[:12]
 		}
-		line += " (revision " + rev
-		if at != "" {
-			line += " of " + at
+		line += ", revision " + rev
+		if at != "" || modified != "" {
+			line += " (" + strings.TrimPrefix(at+modified, ", ") + ")"
 		}
-		line += modified + ")"
+	} else {
+		line += ", no VCS revision recorded"
 	}
-	if bi.Main.Path != "" {
-		line += " " + bi.Main.Path
-	}
-	return line + " " + bi.GoVersion
+	return line + ", " + bi.GoVersion
 }
 
 // lockedWriter serialises writes to w.
@@ -207,7 +206,15 @@ func (g *globalOpts) addCommandFlags(root *cobra.Command) {
 		case "rules":
 			for _, sc := range c.Commands() {
 				f := sc.Flags()
-				g.addOutputFlags(f, true)
+				formats := "text, json or csv"
+				if sc.Name() == "test" {
+					formats = "text or json"
+				}
+				f.StringVarP(&g.format, "format", "f", "text", "output format: "+formats)
+				f.BoolVarP(&g.quiet, "quiet", "q", false, "print nothing but the list and errors")
+				if sc.Name() == "test" {
+					f.BoolVar(&g.showSecrets, "show-secrets", false, "print the matched values raw (redacted by default)")
+				}
 				g.addRuleFlags(f)
 			}
 		case "remediate":
