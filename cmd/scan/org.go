@@ -153,6 +153,7 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 	if err := checkOrgFlags(o, t); err != nil {
 		return err
 	}
+	g.crawl = true
 	if err := g.validate(); err != nil {
 		return err
 	}

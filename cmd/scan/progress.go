@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -66,25 +67,38 @@ func checkProgress(mode string) error {
 	return nil
 }
 
-// progressDisplay shows a scan's Progress on stderr until stop.
+// progressDisplay shows the progress of long work on stderr until stop.
 type progressDisplay struct {
-	p    *scanner.Progress
-	what string // "objects" or "files"
-	done chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	snap  func() (done, total, bytes int64)
+	what  string // "objects", "files", "secrets"
+	bytes bool   // show the bytes read
+	done  chan struct{}
+	wg    sync.WaitGroup
+	once  sync.Once
 }
 
 // startProgress starts the display of s's progress (s.Progress is set
 // here) when the run shows one; stop it before the report is written.
 func (g *globalOpts) startProgress(w io.Writer, s *scanner.Scanner, label, what string) {
+	p := &scanner.Progress{}
+	if g.startDisplay(w, label, what, true, p.Snapshot) {
+		s.Progress = p
+	}
+}
+
+// startCount shows a count of total things done (verification), when
+// the run shows progress.
+func (g *globalOpts) startCount(w io.Writer, label, what string, total int64, done *atomic.Int64) {
+	g.startDisplay(w, label, what, false, func() (int64, int64, int64) { return done.Load(), total, 0 })
+}
+
+func (g *globalOpts) startDisplay(w io.Writer, label, what string, bytes bool, snap func() (int64, int64, int64)) bool {
 	mode := g.progressMode(w)
 	if mode == "none" {
-		return
+		return false
 	}
 	g.stopProgress()
-	d := &progressDisplay{p: &scanner.Progress{}, what: what, done: make(chan struct{})}
-	s.Progress = d.p
+	d := &progressDisplay{snap: snap, what: what, bytes: bytes, done: make(chan struct{})}
 	g.display = d
 	d.wg.Add(1)
 	if mode == "lines" {
@@ -92,6 +106,7 @@ func (g *globalOpts) startProgress(w io.Writer, s *scanner.Scanner, label, what 
 	} else {
 		go d.bar(w, label)
 	}
+	return true
 }
 
 // stopProgress ends the display (clearing the bar); idempotent.
@@ -128,13 +143,15 @@ func (d *progressDisplay) bar(w io.Writer, label string) {
 	var total int64
 	newBar(0)
 	update := func() {
-		done, tot, bytes := d.p.Snapshot()
+		done, tot, bytes := d.snap()
 		if tot != total && tot > 0 {
 			_ = bar.Clear()
 			total = tot
 			newBar(total)
 		}
-		bar.Describe(fmt.Sprintf("%s %s", label, mb(bytes)))
+		if d.bytes {
+			bar.Describe(fmt.Sprintf("%s %s", label, mb(bytes)))
+		}
 		if total > 0 && done > total {
 			done = total
 		}
@@ -166,7 +183,7 @@ func (d *progressDisplay) lines(w io.Writer, label string) {
 			return
 		case <-t.C:
 		}
-		done, total, bytes := d.p.Snapshot()
+		done, total, bytes := d.snap()
 		el := time.Since(start)
 		rate := float64(done) / el.Seconds()
 		line := fmt.Sprintf("%s: %d %s, %s, %.0f %s/s", label, done, d.what, mb(bytes), rate, d.what)

@@ -130,6 +130,10 @@ type globalOpts struct {
 	baselineLocs *scanner.IgnoreList
 
 	display *progressDisplay // the running progress display, if any
+	stderr  io.Writer        // the run's stderr, for progress displays
+	// crawl: verification runs per repository, concurrently, under the
+	// crawl's own progress display
+	crawl bool
 	log     *slog.Logger     // set by setup
 }
 
@@ -157,7 +161,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	g := &globalOpts{}
+	g := &globalOpts{stderr: stderr}
 	root := &cobra.Command{
 		Use:   "scan",
 		Short: "Find leaked non-human-identity credentials in git history, trees and staged changes",

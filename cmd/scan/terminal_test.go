@@ -206,6 +206,16 @@ func TestProgressOnTerminal(t *testing.T) {
 			t.Errorf("piped: exit %d, stderr %q", code, stderr)
 		}
 	})
+	t.Run("verification", func(t *testing.T) {
+		lr := newLeakyRepo(t, 22)
+		_, _, stderr := cli(t, "git", lr.dir, "--verify", "--progress", "bar") // no network in tests: unknown
+		if !strings.Contains(stderr, "verifying") || !strings.Contains(stderr, "secrets") {
+			t.Errorf("no verification progress: %q", stderr)
+		}
+		if strings.Contains(stderr, lr.token) {
+			t.Error("a secret in the progress display")
+		}
+	})
 	t.Run("lines", func(t *testing.T) {
 		// --progress lines on a pipe: only whole lines, no bar controls.
 		_, _, stderr := cli(t, "git", r.Dir(), "--progress", "lines")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -247,7 +248,13 @@ func (g *globalOpts) verifyFindings(ctx context.Context, res *finding.Result) er
 	ctx, cancel := context.WithTimeout(ctx, g.verifyTimeout)
 	defer cancel()
 	start := time.Now()
+	if g.stderr != nil && g.source != "staged" && !g.crawl {
+		var done atomic.Int64
+		ctx = verifiers.WithProgress(ctx, &done)
+		g.startCount(g.stderr, "verifying", "secrets", int64(k.Checkable(res.Findings)), &done)
+	}
 	k.VerifyFindings(ctx, res.Findings, g.verifyWorkers)
+	g.stopProgress()
 	timedOut := ctx.Err() != nil
 	counts := map[finding.Status]int{}
 	for i := range res.Findings {
