@@ -138,6 +138,10 @@ func (d *progressDisplay) bar(w io.Writer, label string) {
 			progressbar.OptionSetWidth(24),
 			progressbar.OptionClearOnFinish(),
 			progressbar.OptionSetRenderBlankState(true),
+			// No spinner goroutine: every render happens here, on this
+			// goroutine (the library's own ticker renders unsynchronised
+			// with Clear, and outlives a replaced bar).
+			progressbar.OptionSetSpinnerChangeInterval(0),
 		)
 	}
 	var total int64
