@@ -134,7 +134,7 @@ type globalOpts struct {
 	// crawl: verification runs per repository, concurrently, under the
 	// crawl's own progress display
 	crawl bool
-	log     *slog.Logger     // set by setup
+	log   *slog.Logger // set by setup
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
