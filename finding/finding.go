@@ -289,7 +289,27 @@ type Stats struct {
 	// Warnings are human-readable notes about what was not scanned and why.
 	// They never contain a secret.
 	Warnings []string `json:"warnings,omitempty"`
+	// Suppressed counts what was found but not reported, and by what.
+	Suppressed Suppressed `json:"suppressed,omitzero"`
 }
+
+// Suppressed counts the matches a scan dropped on purpose, by cause, so a
+// summary can say what was hidden and by what.
+type Suppressed struct {
+	Baseline   int `json:"baseline,omitempty"`    // secrets an earlier report (--baseline) already holds
+	IgnoreFile int `json:"ignore_file,omitempty"` // locations listed in .gitleaksignore
+	Inline     int `json:"inline,omitempty"`      // matches on a line carrying gitleaks:allow
+	Allowlist  int `json:"allowlist,omitempty"`   // locations a rule's or the config's path/commit allowlist drops
+	// Names says what was suppressed ("path:line rule (cause)"), for -v; at
+	// most MaxSuppressedNames. It never holds a secret.
+	Names []string `json:"-"`
+}
+
+// MaxSuppressedNames caps Suppressed.Names.
+const MaxSuppressedNames = 200
+
+// Total is the number of suppressed matches of every cause.
+func (s Suppressed) Total() int { return s.Baseline + s.IgnoreFile + s.Inline + s.Allowlist }
 
 // Result is what a scan returns.
 type Result struct {

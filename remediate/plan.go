@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"nhiscan/finding"
+	"nhiscan/internal/termsafe"
 	"slices"
 	"strings"
 	"time"
@@ -261,11 +262,26 @@ func target(f *finding.Finding) string {
 // WriteText writes the plan for people: one block per finding, each step
 // with its calls, in the order Apply follows.
 func (pl *Plan) WriteText(w io.Writer) error {
+	// Paths, targets (identities), reasons and calls hold text from the
+	// scanned repository and from providers: each goes through the one
+	// terminal sanitiser. A reason shared by many blocked steps is printed
+	// once, as a numbered note at the end.
+	c := termsafe.Clean
 	var b strings.Builder
-	fmt.Fprintf(&b, "remediation plan (policy %s, mode %s): %d step(s)\n", pl.Policy, pl.Mode, len(pl.Steps))
+	fmt.Fprintf(&b, "remediation plan (policy %s, mode %s): %d step(s)\n", c(pl.Policy), c(string(pl.Mode)), len(pl.Steps))
 	if len(pl.Steps) == 0 {
 		b.WriteString("nothing to do: no finding matched a policy rule\n")
 	}
+	// A reason shared by several blocked steps is printed once, as a
+	// numbered note at the end; a reason of one step stays in place.
+	shared := map[string]int{}
+	for _, s := range pl.Steps {
+		if s.Blocked != "" {
+			shared[s.Blocked]++
+		}
+	}
+	notes := map[string]int{}
+	var noteText []string
 	last := ""
 	for _, s := range pl.Steps {
 		if s.Fingerprint != last {
@@ -275,22 +291,32 @@ func (pl *Plan) WriteText(w io.Writer) error {
 			if f != nil {
 				st = statusOf(f)
 				if l := f.FirstLocation(); l.Path != "" {
-					where = fmt.Sprintf(", first at %s:%d", l.Path, l.Line)
+					where = fmt.Sprintf(", first at %s:%d", c(l.Path), l.Line)
 				}
 			}
-			fmt.Fprintf(&b, "\n%s  %s  %s  [%s%s]\n", s.Fingerprint, providerName(s.Provider), s.Target, st, where)
-			fmt.Fprintf(&b, "  rule %q matched: %s\n", s.Rule, s.Why)
+			fmt.Fprintf(&b, "\n%s  %s  %s  [%s%s]\n", c(s.Fingerprint), c(providerName(s.Provider)), c(s.Target), c(st), where)
+			fmt.Fprintf(&b, "  rule %q matched: %s\n", s.Rule, c(s.Why))
 		}
-		fmt.Fprintf(&b, "  %s\n", s.Kind)
+		fmt.Fprintf(&b, "  %s\n", c(string(s.Kind)))
 		if s.Blocked != "" {
-			fmt.Fprintf(&b, "    blocked: %s\n", s.Blocked)
+			if shared[s.Blocked] == 1 {
+				fmt.Fprintf(&b, "    blocked: %s\n", c(s.Blocked))
+			} else {
+				n, ok := notes[s.Blocked]
+				if !ok {
+					noteText = append(noteText, s.Blocked)
+					n = len(noteText)
+					notes[s.Blocked] = n
+				}
+				fmt.Fprintf(&b, "    blocked: see [%d] below\n", n)
+			}
 			if len(s.Fallback) > 0 {
 				fmt.Fprintf(&b, "    then: %s\n", kinds(s.Fallback))
 			}
 			continue
 		}
-		for i, c := range s.Calls {
-			fmt.Fprintf(&b, "    %d. %s\n", i+1, c)
+		for i, call := range s.Calls {
+			fmt.Fprintf(&b, "    %d. %s\n", i+1, c(call.String()))
 		}
 		if s.Operator != "" {
 			fmt.Fprintf(&b, "    uses the %s: only if this run verifies the leaked credential itself live\n", s.Operator)
@@ -299,8 +325,14 @@ func (pl *Plan) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "    if denied: %s\n", kinds(s.Fallback))
 		}
 	}
+	if len(noteText) > 0 {
+		b.WriteString("\nblocked:\n")
+		for i, t := range noteText {
+			fmt.Fprintf(&b, "  [%d] %s (%d steps)\n", i+1, c(t), shared[t])
+		}
+	}
 	for _, r := range pl.Refused {
-		fmt.Fprintf(&b, "\nrefused %s: %s\n", r.Fingerprint, r.Reason)
+		fmt.Fprintf(&b, "\nrefused %s: %s\n", c(r.Fingerprint), c(r.Reason))
 	}
 	if pl.Mode != ModeApply {
 		b.WriteString("\nmode plan: nothing will be applied; set mode = \"apply\" in the policy and run with --apply\n")

@@ -49,6 +49,7 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachabl
 	}
 	cfg := &hs.s.Engine.rules.Config
 	b := hs.s.newBuilder()
+	b.sup = hs.sup
 	placed := map[int32]bool{}
 	for _, c := range hist.changes {
 		idx, ok := hs.index[c.new]
@@ -66,7 +67,7 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachabl
 			if hasOld && c.old != zeroOID && held[oldIdx][secretKey{h.RuleID, h.Secret}] {
 				continue
 			}
-			if !locationAllowed(cfg, h, c.path, ci.SHA) {
+			if !locationAllowed(cfg, h, c.path, ci.SHA, hs.sup) {
 				continue
 			}
 			inHead := inHeadSecret[secretKey{h.RuleID, h.Secret}]
@@ -86,7 +87,7 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachabl
 		id := hs.blobs[idx]
 		for _, h := range hits {
 			inHead := inHeadSecret[secretKey{h.RuleID, h.Secret}]
-			if !locationAllowed(cfg, h, "", "") {
+			if !locationAllowed(cfg, h, "", "", hs.sup) {
 				continue
 			}
 			b.add(h, finding.Location{Blob: id.String(), Line: h.StartLine, Column: h.StartCol,
@@ -106,7 +107,7 @@ func (hs *historyScan) assemble(hist *history, head map[oid]struct{}, unreachabl
 					continue
 				}
 				h := hit{RuleID: r.RuleID, Secret: "", Match: "file detected: " + c.path}
-				if !locationAllowed(cfg, h, c.path, ci.SHA) {
+				if !locationAllowed(cfg, h, c.path, ci.SHA, hs.sup) {
 					continue
 				}
 				_, inHead := head[c.new]
@@ -132,6 +133,7 @@ func pathOnlyRules(cfg *config.Config) []config.Rule {
 // builder collects hits into Findings, one per rule and secret, then
 // (findings) one per credential.
 type builder struct {
+	sup    *suppressCounts // may be nil
 	e      *Engine
 	ignore *IgnoreList
 	parts  PartFinder
@@ -161,6 +163,7 @@ func (b *builder) addPath(h hit, loc finding.Location, inHead bool) {
 
 func (b *builder) put(h hit, fp string, loc finding.Location, inHead bool) {
 	if b.ignore.Ignored(fp, h.RuleID, loc) {
+		b.sup.note(b.sup.ignoreCounter(), loc.Path, loc.Line, h.RuleID, ".gitleaksignore")
 		return
 	}
 	f, ok := b.byFP[fp]
@@ -199,6 +202,8 @@ func (b *builder) findings() []finding.Finding {
 	out := make([]finding.Finding, 0, len(fs))
 	for _, f := range fs {
 		if b.ignore.IgnoredFinding(f) {
+			l := f.FirstLocation()
+			b.sup.note(b.sup.ignoreCounter(), l.Path, l.Line, f.RuleID, ".gitleaksignore")
 			continue
 		}
 		f.SortLocations()

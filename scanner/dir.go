@@ -39,6 +39,8 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, er
 	} else if files, err = walkFiles(ctx, root, &stats); err != nil {
 		return nil, err
 	}
+	sup := &suppressCounts{}
+	ctx = withSuppress(ctx, sup)
 	var (
 		mu           sync.Mutex
 		b            = s.newBuilder()
@@ -49,6 +51,7 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, er
 		errCount     atomic.Int64
 		warnings     []string
 	)
+	b.sup = sup
 	cfg := &s.Engine.rules.Config
 	// Every read goes through an os.Root: a symlinked folder or file can
 	// never lead the scan outside root.
@@ -57,6 +60,7 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, er
 		return nil, fmt.Errorf("scan dir: %w", err)
 	}
 	defer fsRoot.Close()
+	s.Progress.addTotal(int64(len(files)))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.workers())
 	for _, rel := range files {
@@ -65,9 +69,11 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, er
 				return err
 			}
 			data, err := readRegular(fsRoot, rel, s.MaxBlobBytes)
+			s.Progress.add(1, int64(len(data)))
 			switch {
 			case err == errTooLarge:
 				skippedLarge.Add(1)
+				s.log().Info("file larger than the size limit skipped (--max-target-megabytes)", "path", filepath.ToSlash(rel))
 				return nil
 			case err == errNotRegular:
 				return nil
@@ -98,7 +104,7 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, er
 			mu.Lock()
 			defer mu.Unlock()
 			for _, h := range hits {
-				if !locationAllowed(cfg, h, slashed, "") {
+				if !locationAllowed(cfg, h, slashed, "", sup) {
 					continue
 				}
 				b.add(h, finding.Location{Path: slashed, Line: h.StartLine, Column: h.StartCol, EndLine: h.EndLine, EndColumn: h.EndCol}, true)
@@ -106,7 +112,7 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, er
 			for _, r := range pathOnlyRules(cfg) {
 				if r.Path.MatchString(slashed) {
 					h := hit{RuleID: r.RuleID, Match: "file detected: " + slashed}
-					if locationAllowed(cfg, h, slashed, "") {
+					if locationAllowed(cfg, h, slashed, "", sup) {
 						b.addPath(h, finding.Location{Path: slashed}, true)
 					}
 				}
@@ -127,6 +133,7 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, er
 	if stats.SkippedLarge > 0 {
 		stats.Warnings = append(stats.Warnings, fmt.Sprintf("%d files larger than the size limit were skipped (--max-target-megabytes)", stats.SkippedLarge))
 	}
+	stats.Suppressed = sup.stats()
 	return &finding.Result{Findings: b.findings(), Stats: stats}, nil
 }
 

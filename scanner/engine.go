@@ -135,9 +135,13 @@ func NewEngine(rs *rules.Ruleset, maxDecodeDepth int) *Engine {
 		genericOK = true
 	}
 	mainCfg := rules.Subset(cfg, func(id string) bool { return !(genericOK && id == genericRuleID) })
+	// gitleaks:allow is applied by dropInline on the scanned text itself
+	// (where it is counted), not by the detectors on the fragment they see.
 	e.main = detect.NewDetector(mainCfg)
+	e.main.IgnoreGitleaksAllow = true
 	if genericOK {
 		e.generic = detect.NewDetector(rules.Subset(cfg, func(id string) bool { return id == genericRuleID }))
+		e.generic.IgnoreGitleaksAllow = true
 		e.genFilter = newGenericFilter(cfg.Rules[genericRuleID])
 	}
 	e.fullCfg, e.decodeDepth = cfg, maxDecodeDepth
@@ -272,7 +276,7 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		return nil
 	}
 	if e.noKeywordRules {
-		return withContext(t, checksummed(e.shadowWeak(e.detectWith(ctx, e.fullDetector(), t, from, to, path))))
+		return withContext(t, dropInline(ctx, t, checksummed(e.shadowWeak(e.detectWith(ctx, e.fullDetector(), t, from, to, path))), path))
 	}
 	lo, hi := t.starts[from], t.end(to)
 	bp := lowerPool.Get().(*[]byte)
@@ -380,7 +384,23 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	if len(escaped) > 0 {
 		hits = append(hits, e.scanEscaped(ctx, t, escaped, path, hits)...)
 	}
-	return withContext(t, checksummed(dropDecodedTwins(t, e.shadowWeak(append(hits, generic...)))))
+	return withContext(t, dropInline(ctx, t, checksummed(dropDecodedTwins(t, e.shadowWeak(append(hits, generic...)))), path))
+}
+
+// dropInline drops (and counts) the hits on a line carrying gitleaks:allow.
+func dropInline(ctx context.Context, t text, hits []hit, path string) []hit {
+	out := hits[:0]
+	sup := suppressFrom(ctx)
+	for _, h := range hits {
+		if allowedInline(t, h) {
+			if sup != nil {
+				sup.note(&sup.inline, path, h.StartLine, h.RuleID, "gitleaks:allow")
+			}
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 // Context kept around a hit: contextLines lines on each side, at most
@@ -474,9 +494,6 @@ func (e *Engine) detectSpan(ctx context.Context, d *detect.Detector, t text, sp 
 		if h.EndLine == l+1 {
 			h.EndCol += from - lineStart
 		}
-		if allowedInline(t, h) {
-			continue
-		}
 		hits = append(hits, h)
 	}
 	return hits
@@ -508,6 +525,7 @@ func (e *Engine) fullDetector() *detect.Detector {
 	e.fullOnce.Do(func() {
 		e.full = detect.NewDetector(e.fullCfg)
 		e.full.MaxDecodeDepth = e.decodeDepth
+		e.full.IgnoreGitleaksAllow = true
 	})
 	return e.full
 }
@@ -716,7 +734,8 @@ func toLower(dst, src []byte) []byte {
 // locationAllowed applies what the detector could not know while scanning a
 // blob without its path: path and commit allowlists (global and per rule),
 // the rule's own path condition, and AND-allowlists that combine them.
-func locationAllowed(cfg *config.Config, h hit, path, commit string) bool {
+// A location dropped by an allowlist is counted in sup (may be nil).
+func locationAllowed(cfg *config.Config, h hit, path, commit string, sup *suppressCounts) bool {
 	rule, ok := cfg.Rules[h.RuleID]
 	if !ok {
 		return false
@@ -732,6 +751,9 @@ func locationAllowed(cfg *config.Config, h hit, path, commit string) bool {
 	for _, set := range [][]*config.Allowlist{cfg.Allowlists, rule.Allowlists} {
 		for _, a := range set {
 			if allowedBy(a, h, path, commit) {
+				if sup != nil {
+					sup.note(&sup.allowlist, path, h.StartLine, h.RuleID, "allowlist")
+				}
 				return false
 			}
 		}

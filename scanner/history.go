@@ -51,6 +51,9 @@ type Scanner struct {
 	// key; the zero value is unkeyed, for tests).
 	Fingerprints finding.Fingerprinter
 	Log          *slog.Logger
+	// Progress, when set, is advanced as objects (history) or files (dir)
+	// are read, for a progress display.
+	Progress *Progress
 }
 
 func (s *Scanner) workers() int {
@@ -79,6 +82,8 @@ type historyScan struct {
 	anchors  map[uint64][]anchored
 	sightsMu sync.Mutex
 	sights   []lineSighting
+
+	sup *suppressCounts // what was dropped on purpose, and by what
 
 	failedAll bool         // cat-file --batch-all-objects stopped part-way
 	missing   map[oid]bool // blobs cat-file reported missing
@@ -117,7 +122,9 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 		index:   map[oid]int32{},
 		hits:    map[int32][]hit{},
 		anchors: map[uint64][]anchored{},
+		sup:     &suppressCounts{},
 	}
+	ctx = withSuppress(ctx, hs.sup)
 	useCLI := gitAvailable() && !opts.GoGit
 	revs := opts.Revs
 	full := len(revs) == 0
@@ -167,6 +174,7 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 			var rest []oid
 			seen := map[oid]bool{}
 			for _, c := range hist.changes {
+				// An object cat-file already reported missing or corrupt is counted once.
 				if _, ok := hs.index[c.new]; !ok && !seen[c.new] && !hs.corrupt[c.new] && !hs.missing[c.new] {
 					seen[c.new] = true
 					rest = append(rest, c.new)
@@ -232,6 +240,7 @@ func (s *Scanner) ScanHistory(ctx context.Context, dir string, opts HistoryOptio
 	if stats.SkippedLarge > 0 {
 		stats.Warnings = append(stats.Warnings, fmt.Sprintf("%d blobs larger than the size limit were skipped (--max-target-megabytes)", stats.SkippedLarge))
 	}
+	stats.Suppressed = hs.sup.stats()
 	res.Stats = stats
 	return res, nil
 }
@@ -296,6 +305,9 @@ func (hs *historyScan) register(id oid) int32 {
 
 // readAll streams every object of the repository through the workers.
 func (hs *historyScan) readAll(ctx context.Context, dir string, stats *finding.Stats) error {
+	if hs.s.Progress != nil {
+		hs.s.Progress.addTotal(countObjects(ctx, dir))
+	}
 	cf, err := startCatFile(ctx, dir, nil)
 	if err != nil {
 		return err
@@ -320,6 +332,7 @@ func (hs *historyScan) readAll(ctx context.Context, dir string, stats *finding.S
 // readList reads the given blobs; a corrupt object that stops git is
 // counted and skipped, and reading resumes after it.
 func (hs *historyScan) readList(ctx context.Context, dir string, ids []oid, stats *finding.Stats) error {
+	hs.s.Progress.addTotal(int64(len(ids)))
 	for len(ids) > 0 {
 		hs.mu.Lock()
 		corruptBefore := len(hs.corrupt)
@@ -416,6 +429,7 @@ func (hs *historyScan) pump(ctx context.Context, cf *catFile, stats *finding.Sta
 			if err != nil {
 				return err
 			}
+			hs.s.Progress.add(1, h.size)
 			if h.typ == "missing" {
 				if !hs.absent(ctx, h.id, all) {
 					hs.markCorrupt(h.id)
@@ -445,6 +459,7 @@ func (hs *historyScan) pump(ctx context.Context, cf *catFile, stats *finding.Sta
 			if idx < 0 || (hs.s.MaxBlobBytes > 0 && h.size > hs.s.MaxBlobBytes) {
 				if idx >= 0 {
 					hs.skippedLarge.Add(1)
+					hs.s.log().Info("blob larger than the size limit skipped (--max-target-megabytes)", "blob", h.id.String(), "bytes", h.size)
 				}
 				if _, err := cf.read(h, nil); err != nil {
 					return err
@@ -658,4 +673,10 @@ func dedupHits(hits []hit) []hit {
 		out = append(out, h)
 	}
 	return out
+}
+
+// IsRepo reports whether dir is a git repository: a work tree (or a folder
+// in one) or a bare repository.
+func IsRepo(ctx context.Context, dir string) bool {
+	return checkRepo(ctx, dir) == nil
 }

@@ -52,12 +52,15 @@ func (s *Scanner) ScanStagedDiff(ctx context.Context, d *StagedDiff) (*finding.R
 	files := d.files
 	cfg := &s.Engine.rules.Config
 	b := s.newBuilder()
+	sup := &suppressCounts{}
+	b.sup = sup
+	ctx = withSuppress(ctx, sup)
 	var stats finding.Stats
 	for _, f := range files {
 		for _, r := range pathOnlyRules(cfg) {
 			if r.Path.MatchString(f.Path) {
 				h := hit{RuleID: r.RuleID, Match: "file detected: " + f.Path}
-				if locationAllowed(cfg, h, f.Path, "") {
+				if locationAllowed(cfg, h, f.Path, "", sup) {
 					b.addPath(h, finding.Location{Path: f.Path}, true)
 				}
 			}
@@ -78,12 +81,13 @@ func (s *Scanner) ScanStagedDiff(ctx context.Context, d *StagedDiff) (*finding.R
 			for _, x := range dedupHits(s.Engine.scanLines(ctx, t, 0, t.lines()-1, f.Path, nil)) {
 				x.StartLine += h.Start - 1
 				x.EndLine += h.Start - 1
-				if !locationAllowed(cfg, x, f.Path, "") {
+				if !locationAllowed(cfg, x, f.Path, "", sup) {
 					continue
 				}
 				b.add(x, finding.Location{Path: f.Path, Line: x.StartLine, Column: x.StartCol, EndLine: x.EndLine, EndColumn: x.EndCol}, true)
 			}
 		}
 	}
+	stats.Suppressed = sup.stats()
 	return &finding.Result{Findings: b.findings(), Stats: stats}, nil
 }

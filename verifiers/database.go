@@ -48,7 +48,7 @@ func (*Database) Pair(s Sighting) Credential {
 func (*Database) Verify(_ context.Context, _ *Client, cred Credential) (Result, error) {
 	r := Result{Status: Unknown, Reason: OfflineOnly, Privileges: Privileges{Level: "unknown"}}
 	if cred.Companions["host"] == "" {
-		r.Reason = OfflineOnly + ": no URL around the password"
+		r.Reason = OfflineOnly + ": no database URL around it (host, user and database unknown)"
 		return r, nil
 	}
 	r.Identity = map[string]string{}

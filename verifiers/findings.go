@@ -3,6 +3,7 @@ package verifiers
 import (
 	"context"
 	"nhiscan/finding"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -19,6 +20,7 @@ func (k *Checker) VerifyFindings(ctx context.Context, fs []finding.Finding, para
 	if parallel <= 0 {
 		parallel = 16
 	}
+	done, _ := ctx.Value(progressKey{}).(*atomic.Int64)
 	sibs := siblings(fs)
 	var g errgroup.Group
 	g.SetLimit(parallel)
@@ -35,6 +37,9 @@ func (k *Checker) VerifyFindings(ctx context.Context, fs []finding.Finding, para
 		g.Go(func() error {
 			r := k.VerifyCredential(ctx, f.Provider, PairSighting(v, s))
 			f.Verification = ToFinding(r)
+			if done != nil {
+				done.Add(1)
+			}
 			return nil
 		})
 	}
@@ -123,4 +128,26 @@ func (r *Registry) CredentialParts(f *finding.Finding, siblings []*finding.Findi
 		}
 	}
 	return cred.Secret, parts, true
+}
+
+type progressKey struct{}
+
+// WithProgress returns a context under which VerifyFindings adds one to
+// done for each finding it has checked, for a progress display.
+func WithProgress(ctx context.Context, done *atomic.Int64) context.Context {
+	return context.WithValue(ctx, progressKey{}, done)
+}
+
+// Checkable counts the findings of fs that VerifyFindings would check.
+func (k *Checker) Checkable(fs []finding.Finding) int {
+	n := 0
+	for i := range fs {
+		if fs[i].Secret == "" || fs[i].Provider == "" {
+			continue
+		}
+		if _, ok := k.reg.Lookup(fs[i].Provider); ok {
+			n++
+		}
+	}
+	return n
 }

@@ -14,6 +14,7 @@ import (
 	"nhiscan/finding"
 	"nhiscan/internal/action"
 	"nhiscan/internal/report"
+	"nhiscan/internal/termsafe"
 	"nhiscan/scanner"
 )
 
@@ -72,13 +73,13 @@ report to stdout, and SARIF to --sarif for github/codeql-action/upload-sarif.`,
 			for _, n := range plan.Notes {
 				fmt.Fprintf(out, "::warning title=nhiscan::%s\n", escapeData(n))
 			}
-			fmt.Fprintf(errOut, "nhiscan: %s\n", plan.Description)
+			fmt.Fprintf(errOut, "nhiscan: %s\n", termsafe.Line(plan.Description))
 			if plan.Empty {
 				fmt.Fprintf(out, "::notice title=nhiscan::%s\n", escapeData("Nothing to scan: "+plan.Description))
 				return writeSummaryFile(summaryPath, plan, nil, finding.Stats{})
 			}
 			if !plan.Full {
-				fmt.Fprintf(errOut, "nhiscan: %d commits in range: %s\n", plan.Commits, strings.Join(plan.Revs, " "))
+				fmt.Fprintf(errOut, "nhiscan: %d commits in range: %s\n", plan.Commits, termsafe.Clean(strings.Join(plan.Revs, " ")))
 			}
 			s, err := g.setup(cmd, workspace)
 			if err != nil {
@@ -139,7 +140,7 @@ func stopToken() string {
 }
 
 func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return termsafe.Line(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s))
 }
 
 func writeSARIFFile(path string, g *globalOpts, s *scanner.Scanner, res *finding.Result) error {

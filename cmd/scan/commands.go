@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -41,10 +42,14 @@ repository).`,
 			if err != nil {
 				return err
 			}
+			if err := checkGitRepo(cmd.Context(), path); err != nil {
+				return err
+			}
 			s, err := g.setup(cmd, path)
 			if err != nil {
 				return err
 			}
+			g.startProgress(cmd.ErrOrStderr(), s, "history", "objects")
 			if os.Getenv("GOGC") == "" {
 				// A history scan keeps a large, long-lived set of line hashes:
 				// collect sooner so peak memory stays near the live set.
@@ -108,26 +113,48 @@ func historyRevs(rangeSpec, since, branch string) ([]string, error) {
 
 func newDirCmd(g *globalOpts) *cobra.Command {
 	return &cobra.Command{
-		Use:   "dir PATH",
+		Use:   "dir [PATH]",
 		Short: "Scan files on disk (a work tree, a folder, or one file)",
 		Long: `Scan the files under PATH as they are now. Inside a git work tree, files
 that git ignores are skipped; elsewhere .gitignore files are honored too.
-Symbolic links are never followed.`,
+Symbolic links are never followed. PATH defaults to the current folder.`,
 		Example: `  scan dir .
   scan dir ./config/prod.env --show-secrets`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.setup(cmd, dirOf(args[0]))
+			path := "."
+			if len(args) == 1 {
+				path = args[0]
+			}
+			if _, err := os.Stat(path); err != nil {
+				return fmt.Errorf("scan dir: %w", err)
+			}
+			g.source = "dir"
+			s, err := g.setup(cmd, path)
 			if err != nil {
 				return err
 			}
-			res, err := s.ScanDir(cmd.Context(), args[0])
+			g.startProgress(cmd.ErrOrStderr(), s, "files", "files")
+			res, err := s.ScanDir(cmd.Context(), path)
 			if err != nil {
 				return err
 			}
 			return g.finish(cmd, s, res)
 		},
 	}
+}
+
+// checkGitRepo fails with a clear message when path is not a git
+// repository (a work tree, a folder inside one, or a bare repository).
+func checkGitRepo(ctx context.Context, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if !fi.IsDir() || !scanner.IsRepo(ctx, path) {
+		return fmt.Errorf("%s is not a git repository (use `scan dir` for files)", path)
+	}
+	return nil
 }
 
 func dirOf(p string) string {
@@ -170,12 +197,16 @@ secret lets it through with a warning.`,
 				d, err := scanner.ReadStaged(cmd.Context(), dir)
 				ch <- staged{d, err}
 			}()
+			g.source = "staged"
 			s, err := g.setup(cmd, dir)
 			if err != nil {
 				return err
 			}
 			st := <-ch
 			if st.err != nil {
+				if cerr := checkGitRepo(cmd.Context(), dir); cerr != nil {
+					return cerr // a clearer message than git's own
+				}
 				return st.err
 			}
 			res, err := s.ScanStagedDiff(cmd.Context(), st.d)

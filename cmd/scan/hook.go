@@ -48,19 +48,30 @@ const hookMarker = "# nhiscan pre-commit hook (written by `scan install-hook`)"
 // time bound, and only a live or unverifiable secret blocks the commit.
 const verifyHookArgs = "--verify --verify-timeout 3s --fail-on live,unverified"
 
-// hookScript is the pre-commit hook calling bin (an absolute path), or
-// `scan` on PATH when bin is empty or no longer executable. With verify, it
-// verifies the staged secrets first (verifyHookArgs).
+// hookScript is the pre-commit hook calling bin (an absolute path). When
+// bin has moved, it looks for nhiscan's binary on PATH — "nhiscan", or a
+// "scan" that says it is nhiscan — and otherwise stops the commit with a
+// message that says what to do, rather than "exec: scan: not found". With
+// verify, it verifies the staged secrets first (verifyHookArgs).
 func hookScript(bin string, verify bool) string {
-	run := "exec \"$SCAN\" staged\n"
+	args := "staged"
 	what := "# Blocks a commit whose staged changes add a secret. Skip once: git commit --no-verify\n"
 	if verify {
-		run = "exec \"$SCAN\" staged " + verifyHookArgs + "\n"
+		args = "staged " + verifyHookArgs
 		what = "# Blocks a commit whose staged changes add a live (or unverifiable) secret. Skip once: git commit --no-verify\n"
 	}
 	return "#!/bin/sh\n" + hookMarker + "\n" + what +
 		"SCAN=" + shQuote(bin) + "\n" +
-		"if [ -z \"$SCAN\" ] || [ ! -x \"$SCAN\" ]; then SCAN=scan; fi\n" + run
+		"if [ -z \"$SCAN\" ] || [ ! -x \"$SCAN\" ]; then\n" +
+		"  if command -v nhiscan >/dev/null 2>&1; then SCAN=$(command -v nhiscan)\n" +
+		"  elif command -v scan >/dev/null 2>&1 && scan version 2>/dev/null | grep -q '^nhiscan'; then SCAN=$(command -v scan)\n" +
+		"  else\n" +
+		"    echo \"nhiscan pre-commit hook: the scanner is not at $SCAN any more, and neither nhiscan nor nhiscan's scan is on PATH.\" >&2\n" +
+		"    echo \"Reinstall it with 'scan install-hook' from the binary's new place, or skip this check once with: git commit --no-verify\" >&2\n" +
+		"    exit 1\n" +
+		"  fi\n" +
+		"fi\n" +
+		"exec \"$SCAN\" " + args + "\n"
 }
 
 // shQuote quotes s for sh.
@@ -68,17 +79,18 @@ func shQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func newInstallHookCmd(g *globalOpts) *cobra.Command {
+func newInstallHookCmd() *cobra.Command {
 	var (
-		repo  string
-		force bool
+		repo          string
+		force, verify bool
 	)
 	cmd := &cobra.Command{
 		Use:   "install-hook",
 		Short: "Install a git pre-commit hook that runs `scan staged` (without the pre-commit framework)",
 		Long: `Write the repository's pre-commit hook (in .git/hooks, or in core.hooksPath
 when set): a small sh script that runs this binary's "scan staged", or "scan"
-on PATH when this binary is moved. Running it again is harmless. A different
+(or nhiscan) on PATH when this binary is moved; when neither is found the hook
+stops the commit and says how to fix it. Running it again is harmless. A different
 existing hook is kept unless --force, which replaces it and keeps the old one
 as pre-commit.bak. With --verify, the hook runs "scan staged ` + verifyHookArgs + `":
 only a staged secret verified live, or one no verifier covers, blocks the
@@ -96,7 +108,7 @@ commit. With the pre-commit framework, use .pre-commit-hooks.yaml instead
 			if err != nil {
 				bin = ""
 			}
-			path, status, err := installHook(cmd.Context(), repo, bin, force, g.verify)
+			path, status, err := installHook(cmd.Context(), repo, bin, force, verify)
 			if err != nil {
 				return err
 			}
@@ -105,6 +117,7 @@ commit. With the pre-commit framework, use .pre-commit-hooks.yaml instead
 		},
 	}
 	cmd.Flags().StringVar(&repo, "repo", ".", "the repository to install the hook in")
+	cmd.Flags().BoolVar(&verify, "verify", false, "the hook verifies staged secrets ("+verifyHookArgs+"): only a live or unverifiable one blocks the commit")
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing pre-commit hook that is not nhiscan's (it is kept as pre-commit.bak)")
 	return cmd
 }

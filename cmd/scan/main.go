@@ -16,8 +16,9 @@ import (
 
 // Exit codes.
 const (
-	exitClean = 0
-	exitError = 2
+	exitClean       = 0
+	exitError       = 2
+	exitInterrupted = 130 // 128 + SIGINT, as shells report an interrupted command
 )
 
 func main() {
@@ -30,6 +31,12 @@ func main() {
 	}
 	hookStart = budgetStart() // prereceive.go: a hook's time limit counts from the process's start
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first Ctrl-C cancels the run (child processes are stopped
+		// with the context); a second one kills the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	stopProfile := startProfile()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stopProfile()

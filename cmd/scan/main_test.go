@@ -499,7 +499,7 @@ func TestRunStagedAndDir(t *testing.T) {
 		{"dir of a single file", []string{"dir", filepath.Join(plain, "prod.env")}, 1},
 		{"dir of a clean tree", []string{"dir", cleanStaged.Dir()}, 0},
 		{"dir of a missing path", []string{"dir", filepath.Join(plain, "nope")}, 2},
-		{"dir needs a path", []string{"dir"}, 2},
+		{"dir takes one path", []string{"dir", plain, plain}, 2},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,7 +37,6 @@ type orgOpts struct {
 	skipForks, skipArch   bool
 	visibility, topics    []string
 	include, exclude      []string
-	progress              string
 	noConditionalRequests bool
 }
 
@@ -116,7 +117,6 @@ summary line per crawl goes to stderr.`,
 	f.StringSliceVar(&o.topics, "topic", nil, "keep only repositories with one of these topics (repeatable)")
 	f.StringSliceVar(&o.include, "include", nil, "keep only repositories whose name (or OWNER/NAME) matches one of these globs")
 	f.StringSliceVar(&o.exclude, "exclude", nil, "leave out repositories whose name (or OWNER/NAME) matches one of these globs")
-	f.StringVar(&o.progress, "progress", "auto", "progress display: auto (a bar on a terminal, log lines otherwise), bar, lines, none")
 	f.BoolVar(&o.noConditionalRequests, "no-conditional-requests", false, "do not cache API answers for ETag conditional requests")
 	return cmd
 }
@@ -146,9 +146,35 @@ func firstOf(s []string) string {
 	return s[0]
 }
 
+// orgVisibilities are the values --visibility accepts.
+var orgVisibilities = []string{"public", "private", "internal"}
+
+// checkOrgFlags validates what the crawl is told before anything is opened.
+func checkOrgFlags(o *orgOpts, t github.Target) error {
+	for _, full := range t.Repos {
+		owner, name, ok := strings.Cut(full, "/")
+		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+			return fmt.Errorf("--repo %q: want OWNER/NAME (scan org takes GitHub repositories; for a local one use scan git PATH)", full)
+		}
+	}
+	for _, v := range o.visibility {
+		if !slices.Contains(orgVisibilities, strings.ToLower(v)) {
+			return fmt.Errorf("--visibility %q: choose from %s", v, strings.Join(orgVisibilities, ", "))
+		}
+	}
+	return nil
+}
+
 func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) error {
 	ctx := cmd.Context()
 	start := time.Now()
+	if err := checkOrgFlags(o, t); err != nil {
+		return err
+	}
+	g.crawl = true
+	if err := g.validate(); err != nil {
+		return err
+	}
 	shard, err := github.ParseShard(o.shard)
 	if err != nil {
 		return err
@@ -265,7 +291,7 @@ func runOrg(cmd *cobra.Command, g *globalOpts, o *orgOpts, t github.Target) erro
 		FullCheckEvery:   o.fullCheckEvery,
 		Shard:            shard,
 		Log:              log,
-		Progress:         orgProgress(cmd, g, o.progress),
+		Progress:         orgProgress(cmd, g),
 	}
 	if g.verify {
 		c.Verify = g.verifyFindings
@@ -330,12 +356,12 @@ func summaryLine(rep *github.Report, tr *github.Transport, etags *github.ETagCac
 		len(rep.Findings), rep.Counts.NewSecrets, rep.Counts.Reappeared, rep.Counts.LiveAgain, api, took.Round(time.Millisecond))
 }
 
-func orgProgress(cmd *cobra.Command, g *globalOpts, mode string) github.Progress {
+func orgProgress(cmd *cobra.Command, g *globalOpts) github.Progress {
 	w := cmd.ErrOrStderr()
 	if g.quiet {
 		return nil // -q: nothing but the report and errors, whatever --progress says
 	}
-	switch mode {
+	switch g.progress {
 	case "none":
 		return nil
 	case "bar":
@@ -343,14 +369,8 @@ func orgProgress(cmd *cobra.Command, g *globalOpts, mode string) github.Progress
 	case "lines":
 		return github.NewProgress(w, false)
 	}
-	under := w
-	if lw, ok := w.(*lockedWriter); ok {
-		under = lw.w
-	}
-	f, ok := under.(*os.File)
-	if !ok {
+	if inCI() || !isTerminal(w) {
 		return github.NewProgress(w, false)
 	}
-	fi, err := f.Stat()
-	return github.NewProgress(w, err == nil && fi.Mode()&os.ModeCharDevice != 0)
+	return github.NewProgress(w, true)
 }

@@ -13,6 +13,7 @@ import (
 
 	"nhiscan/finding"
 	"nhiscan/internal/store"
+	"nhiscan/internal/termsafe"
 	"nhiscan/remediate"
 	"nhiscan/verifiers"
 )
@@ -24,7 +25,7 @@ func newRemediateCmd(g *globalOpts) *cobra.Command {
 	var (
 		plan, apply           bool
 		policyPath, auditPath string
-		repo, format, state   string
+		repo, state           string
 	)
 	cmd := &cobra.Command{
 		Use:   "remediate REPORT.json",
@@ -43,7 +44,8 @@ mode is plan, so --apply needs a policy file that says mode = "apply".
 
 Secrets come from a report written with --show-secrets, or are re-read from
 the repository with --repo (only values matching the finding's fingerprint).
-The audit trail (--audit, created 0600) never holds a secret; it also
+The audit trail (--audit, created 0600; nhiscan-audit.jsonl by default with
+--apply, and only when asked for a plan) never holds a secret; it also
 queues deferred (rate-limited) steps for the next run. --state records the
 actions and tickets in the state store as well.
 
@@ -56,6 +58,24 @@ Exit codes: 0 planned or applied, 1 a step failed, 2 error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if plan && apply {
 				return errors.New("--plan and --apply: choose one")
+			}
+			if cmd.Flags().Changed("output") {
+				fmt.Fprintln(cmd.ErrOrStderr(), "scan: --output is deprecated: use --format")
+			}
+			if f := strings.ToLower(g.format); f != "text" && f != "json" {
+				return fmt.Errorf("--format %q: remediate writes text or json", g.format)
+			}
+			if apply && auditPath == "" {
+				auditPath = defaultAudit
+			}
+			var pol *remediate.Policy
+			if policyPath != "" {
+				// Read the policy before anything else: a typo costs nothing.
+				p, err := remediate.LoadPolicy(policyPath)
+				if err != nil {
+					return err
+				}
+				pol = p
 			}
 			target := repo
 			if target == "" {
@@ -86,22 +106,42 @@ Exit codes: 0 planned or applied, 1 a step failed, 2 error.`,
 			kept := fs[:0]
 			for i := range fs {
 				if why, ok := refused[i]; ok {
-					fmt.Fprintf(cmd.ErrOrStderr(), "scan remediate: finding %d (rule %q) left out: %s\n", i+1, fs[i].RuleID, why)
+					fmt.Fprintf(cmd.ErrOrStderr(), "scan remediate: finding %d (rule %s) left out: %s\n", i+1, termsafe.Clean(fs[i].RuleID), termsafe.Clean(why))
 					continue
 				}
 				kept = append(kept, fs[i])
 			}
 			fs = kept
-			return g.remediateRun(cmd, fs, remediateOpts{apply: apply, policy: policyPath, audit: auditPath, repo: repo, format: format, state: state}, cmd.OutOrStdout())
+			o := remediateOpts{apply: apply, policy: policyPath, pol: pol, audit: auditPath, repo: repo, format: strings.ToLower(g.format), state: state}
+			if g.reportPath == "" || g.reportPath == "-" {
+				return g.remediateRun(cmd, fs, o, cmd.OutOrStdout())
+			}
+			var runErr error
+			if err := writeFileWhole(g.reportPath, func(w io.Writer) error {
+				runErr = g.remediateRun(cmd, fs, o, w)
+				var ec exitCodeError
+				if runErr != nil && !errors.As(runErr, &ec) {
+					return runErr
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			if !g.quiet {
+				fmt.Fprintf(cmd.ErrOrStderr(), "remediation %s (%s) written to %s\n", map[bool]string{true: "results", false: "plan"}[apply], o.format, termsafe.Clean(g.reportPath))
+			}
+			return runErr
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&plan, "plan", false, "print what would be done; change nothing (the default)")
 	f.BoolVar(&apply, "apply", false, "do it: revoke, rotate, ticket, re-verify, record (needs a policy with mode = \"apply\")")
 	f.StringVar(&policyPath, "policy", "", "policy TOML `FILE` (rules, provider endpoints, tracker, rotation destination); default: built-in, plan only")
-	f.StringVar(&auditPath, "audit", "nhiscan-audit.jsonl", "audit trail `FILE` (JSON lines, 0600, appended); it also queues deferred work for the next run")
+	f.StringVar(&auditPath, "audit", "", "audit trail `FILE` (JSON lines, 0600, appended); it also queues deferred work for the next run (default with --apply: "+defaultAudit+"; a plan is recorded only when this is given)")
 	f.StringVar(&repo, "repo", "", "the repository the report was made from: re-read redacted secrets, and CODEOWNERS for assignees")
-	f.StringVar(&format, "output", "text", "text or json")
+	// --output was this command's name for --format (text or json).
+	f.StringVar(&g.format, "output", "text", "text or json")
+	_ = f.MarkHidden("output")
 	f.StringVar(&state, "state", "", "also record actions and tickets in the state store (an SQLite file or postgres://…, as scan org --state)")
 	return cmd
 }
@@ -133,21 +173,24 @@ func writeJSONTo(w io.Writer, v any) error {
 }
 
 func writeResults(w io.Writer, rs []remediate.Result) {
+	// Targets (identities), details, evidence and ticket URLs come from
+	// providers, trackers and the scanned repository: the one sanitiser.
+	c := termsafe.Clean
 	last := ""
 	for _, r := range rs {
 		if r.Step.Fingerprint != last {
 			last = r.Step.Fingerprint
-			fmt.Fprintf(w, "\n%s  %s  %s\n", r.Step.Fingerprint, r.Step.Provider, r.Step.Target)
+			fmt.Fprintf(w, "\n%s  %s  %s\n", c(r.Step.Fingerprint), c(r.Step.Provider), c(r.Step.Target))
 		}
-		fmt.Fprintf(w, "  %-7s %-8s %s\n", r.Step.Kind, r.Outcome, r.Detail)
+		fmt.Fprintf(w, "  %-7s %-8s %s\n", c(string(r.Step.Kind)), c(string(r.Outcome)), c(r.Detail))
 		for _, e := range r.Evidence {
-			fmt.Fprintf(w, "          %s\n", e)
+			fmt.Fprintf(w, "          %s\n", c(e))
 		}
 		if r.After != nil && r.Step.Kind != remediate.Ticket && !strings.Contains(r.Detail, "re-verified") {
-			fmt.Fprintf(w, "          re-verified: %s\n", r.After.Status)
+			fmt.Fprintf(w, "          re-verified: %s\n", c(string(r.After.Status)))
 		}
 		if r.TicketURL != "" {
-			fmt.Fprintf(w, "          ticket: %s\n", r.TicketURL)
+			fmt.Fprintf(w, "          ticket: %s\n", c(r.TicketURL))
 		}
 	}
 	counts := map[remediate.Outcome]int{}
@@ -167,6 +210,7 @@ func writeResults(w io.Writer, rs []remediate.Result) {
 type remediateOpts struct {
 	apply                              bool
 	policy, audit, repo, format, state string
+	pol                                *remediate.Policy // already loaded (else read from policy)
 }
 
 // remediateRun plans (and with o.apply applies) remediation of fs, writing
@@ -175,7 +219,9 @@ func (g *globalOpts) remediateRun(cmd *cobra.Command, fs []finding.Finding, o re
 	apply, policyPath, auditPath, repo, format, state := o.apply, o.policy, o.audit, o.repo, o.format, o.state
 	var err error
 	pol := remediate.DefaultPolicy()
-	if policyPath != "" {
+	if o.pol != nil {
+		pol = o.pol
+	} else if policyPath != "" {
 		if pol, err = remediate.LoadPolicy(policyPath); err != nil {
 			return err
 		}
@@ -255,19 +301,66 @@ func (g *globalOpts) remediateRun(cmd *cobra.Command, fs []finding.Finding, o re
 // not in globalOpts, so that root.go only registers them).
 var scanRemediations sync.Map // *globalOpts → *scanRemediation
 
+// defaultAudit is the audit trail of an applying run when --audit is not
+// given.
+const defaultAudit = "nhiscan-audit.jsonl"
+
 // remediate flags of the scan commands (scan git|dir --remediate plan|apply).
 type scanRemediation struct {
 	mode, policy, audit, state string
+	pol                        *remediate.Policy // loaded by checkRemediateFlags
+}
+
+// remediation is g's --remediate settings (nil before addRemediateFlags).
+func (g *globalOpts) remediation() *scanRemediation {
+	v, _ := scanRemediations.Load(g)
+	r, _ := v.(*scanRemediation)
+	return r
+}
+
+// checkRemediateFlags validates --remediate and loads its policy, before
+// any work.
+func (g *globalOpts) checkRemediateFlags() error {
+	r := g.remediation()
+	if r == nil {
+		return nil
+	}
+	if r.mode == "" {
+		if r.policy != "" || r.state != "" || r.audit != "" {
+			return errors.New("--remediate-policy, --remediate-audit and --remediate-state need --remediate plan|apply")
+		}
+		return nil
+	}
+	if r.mode != "plan" && r.mode != "apply" {
+		return fmt.Errorf("--remediate %q: want plan or apply", r.mode)
+	}
+	if r.policy != "" && r.pol == nil {
+		pol, err := remediate.LoadPolicy(r.policy)
+		if err != nil {
+			return fmt.Errorf("--remediate-policy: %w", err)
+		}
+		r.pol = pol
+	}
+	if r.mode == "apply" {
+		pol := r.pol
+		if pol == nil {
+			pol = remediate.DefaultPolicy()
+		}
+		if pol.Mode != remediate.ModeApply {
+			return fmt.Errorf("--remediate apply: policy %s is in mode %q; set mode = \"apply\" in a policy file to act", pol.Source, pol.Mode)
+		}
+	}
+	return nil
 }
 
 // addRemediateFlags registers --remediate and its companions on the scan
 // commands' flag set.
 func (g *globalOpts) addRemediateFlags(pf *pflag.FlagSet) {
-	r := &scanRemediation{}
-	scanRemediations.Store(g, r)
+	v, _ := scanRemediations.LoadOrStore(g, &scanRemediation{})
+	r := v.(*scanRemediation)
 	pf.StringVar(&r.mode, "remediate", "", "after the scan (and --verify), remediate the findings: plan (print what would be done) or apply (needs a policy with mode = \"apply\"); output goes to stderr")
 	pf.StringVar(&r.policy, "remediate-policy", "", "policy TOML `FILE` for --remediate (default: built-in, plan only)")
-	pf.StringVar(&r.audit, "remediate-audit", "nhiscan-audit.jsonl", "audit trail `FILE` for --remediate")
+	pf.StringVar(&r.audit, "remediate-audit", "", "audit trail `FILE` for --remediate (default with apply: "+defaultAudit+"; a plan is recorded only when this is given)")
 	pf.StringVar(&r.state, "remediate-state", "", "state store for --remediate actions and tickets (SQLite file or postgres://…)")
 }
 
@@ -275,21 +368,20 @@ func (g *globalOpts) addRemediateFlags(pf *pflag.FlagSet) {
 // written (so it carries each finding's remediation). The scan's own result
 // and exit code stand: a remediation error is printed, not returned.
 func (g *globalOpts) remediateScan(cmd *cobra.Command, res *finding.Result) {
-	v, _ := scanRemediations.Load(g)
-	r, _ := v.(*scanRemediation)
+	r := g.remediation()
 	if r == nil || r.mode == "" || len(res.Findings) == 0 {
 		return
 	}
 	w := cmd.ErrOrStderr()
-	if r.mode != "plan" && r.mode != "apply" {
-		fmt.Fprintf(w, "scan: --remediate %q: want plan or apply\n", r.mode)
-		return
-	}
 	target := "."
 	if len(cmd.Flags().Args()) > 0 {
 		target = cmd.Flags().Arg(0)
 	}
-	o := remediateOpts{apply: r.mode == "apply", policy: r.policy, audit: r.audit, repo: target, format: "text", state: r.state}
+	audit := r.audit
+	if audit == "" && r.mode == "apply" {
+		audit = defaultAudit
+	}
+	o := remediateOpts{apply: r.mode == "apply", policy: r.policy, pol: r.pol, audit: audit, repo: target, format: "text", state: r.state}
 	if err := g.remediateRun(cmd, res.Findings, o, w); err != nil {
 		var ec exitCodeError
 		if !errors.As(err, &ec) {

@@ -16,11 +16,13 @@ import (
 	"nhiscan/finding"
 	"nhiscan/internal/report"
 	"nhiscan/internal/store"
+	"nhiscan/internal/termsafe"
 )
 
 func newReportCmd() *cobra.Command {
 	var (
 		statePath, out, scope, title string
+		format, from                 string
 		nights                       int
 	)
 	cmd := &cobra.Command{
@@ -40,12 +42,36 @@ Content-Security-Policy), so it can be mailed or kept as a CI artifact. The
 store holds no raw secret, and neither does the page: only redacted values.
 The file is created 0600; a symbolic link at that path is refused.
 
-For the report of a single scan, use --format html on that scan instead.`,
-		Example: `  scan report --out report.html                 # the default state file
+For the report of a single scan, use --format html on that scan, or render
+a JSON report written earlier with --from REPORT.json. --format json writes
+the store's secrets as a JSON report instead of the page.
+
+A crawl that never finished (interrupted, or failed before its first
+repository, e.g. offline) is reported as such, not as "no secrets".`,
+		Example: `  scan report --report report.html              # the default state file
+  scan report --from scan.json --report scan.html  # an earlier scan's JSON report as a page
   scan report --state /var/lib/nhiscan/state.db --out acme.html --scope "org:acme"
   scan report --state "$NHISCAN_STATE" --nights 90 --out report.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("out") {
+				fmt.Fprintln(cmd.ErrOrStderr(), "scan: --out is deprecated: use --report")
+			}
+			format = strings.ToLower(format)
+			if format != "html" && format != "json" {
+				return fmt.Errorf("--format %q: scan report writes html or json", format)
+			}
+			if out != "" && out != "-" {
+				if err := checkReportPath(out); err != nil {
+					return err
+				}
+			}
+			if from != "" {
+				if statePath != "" || scope != "" {
+					return errors.New("--from renders a JSON report; --state and --scope do not apply")
+				}
+				return renderReportFile(cmd, from, format, title, out)
+			}
 			if statePath == "" {
 				statePath = os.Getenv("NHISCAN_STATE")
 			}
@@ -75,12 +101,30 @@ For the report of a single scan, use --format html on that scan instead.`,
 				c.Title = title
 			}
 			c.GeneratedAt = time.Now()
+			if len(c.Findings) == 0 && len(c.Repos) == 0 {
+				if err := crawlUnfinished(cmd.Context(), st); err != nil {
+					return err
+				}
+			}
+			if format == "json" {
+				res := finding.Result{}
+				for _, cf := range c.Findings {
+					res.Findings = append(res.Findings, cf.Finding)
+				}
+				return writeTo(cmd.OutOrStdout(), out, func(w io.Writer) error {
+					return report.Write(w, "json", res, report.Options{ToolVersion: toolVersion()})
+				})
+			}
 			return writeCrawlReport(cmd.OutOrStdout(), out, c)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&statePath, "state", "", "state store: an SQLite file or a postgres:// URL (default: $NHISCAN_STATE, else the file scan org uses)")
-	f.StringVarP(&out, "out", "o", "", "write the page to this file (created 0600) instead of stdout")
+	f.StringVarP(&out, "report", "r", "", "write the page to this file (created 0600, written whole or not at all) instead of stdout")
+	f.StringVarP(&out, "out", "o", "", "write the page to this file")
+	_ = f.MarkHidden("out")
+	f.StringVarP(&format, "format", "f", "html", "html (the page) or json (the secrets as a JSON report)")
+	f.StringVar(&from, "from", "", "render this JSON report (written by scan … --format json) instead of a state store")
 	f.StringVar(&scope, "scope", "", `only the runs of this crawl scope (and its shards) for the trend and "new since last run", e.g. "org:acme" (default: every scope)`)
 	f.StringVar(&title, "title", "", "title of the page (default: the scope)")
 	f.IntVar(&nights, "nights", 60, "nights shown in the trend (0: all)")
@@ -88,21 +132,49 @@ For the report of a single scan, use --format html on that scan instead.`,
 }
 
 func writeCrawlReport(stdout io.Writer, out string, c report.Crawl) error {
+	return writeTo(stdout, out, func(w io.Writer) error { return report.WriteCrawlHTML(w, c, report.Options{}) })
+}
+
+// writeTo writes to stdout when out is "" or "-", else to the file out,
+// whole or not at all.
+func writeTo(stdout io.Writer, out string, write func(io.Writer) error) error {
 	if out == "" || out == "-" {
-		return report.WriteCrawlHTML(stdout, c, report.Options{})
+		return write(stdout)
 	}
-	f, err := createPrivate(out)
+	return writeFileWhole(out, write)
+}
+
+// crawlUnfinished explains an empty store: a crawl that started but never
+// finished a repository (offline, interrupted) is not "no secrets".
+func crawlUnfinished(ctx context.Context, st store.Store) error {
+	runs, err := st.Runs(ctx, "", 0)
 	if err != nil {
 		return err
 	}
-	if err := report.WriteCrawlHTML(f, c, report.Options{}); err != nil {
-		f.Discard()
-		return err
+	if len(runs) == 0 {
+		return errors.New("the store holds no crawl yet: run scan org first")
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("report: %w", err)
+	if runs[0].FinishedAt.IsZero() {
+		return fmt.Errorf("the crawl %s started %s did not finish and recorded no repository (offline or interrupted?): run scan org again",
+			termsafe.Clean(runs[0].Scope), runs[0].StartedAt.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// renderReportFile renders an earlier JSON (or JSON lines) report as HTML
+// (or JSON again), re-reading nothing: the report's redacted values only.
+func renderReportFile(cmd *cobra.Command, path, format, title, out string) error {
+	fs, err := readReport(path)
+	if err != nil {
+		return err
+	}
+	for i := range fs {
+		fs[i].Secret = "" // a page never holds a raw secret
+	}
+	opts := report.Options{ToolVersion: toolVersion(), GeneratedAt: time.Now(), Repository: title}
+	return writeTo(cmd.OutOrStdout(), out, func(w io.Writer) error {
+		return report.Write(w, format, finding.Result{Findings: fs}, opts)
+	})
 }
 
 // crawlFromStore reads what the HTML crawl report shows from a store: every

@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"nhiscan/finding"
 	"nhiscan/internal/report"
+	"nhiscan/internal/termsafe"
 	"nhiscan/rules"
 	"nhiscan/scanner"
 	"nhiscan/verifiers"
@@ -26,6 +28,8 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = ""
 
+// toolVersion is the version written into reports: -ldflags' version, else
+// the module version of the build, else "dev".
 func toolVersion() string {
 	if version != "" {
 		return version
@@ -34,6 +38,43 @@ func toolVersion() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+// versionLine is what `scan version` and `scan --version` print: the
+// module version, the VCS revision and time of the build (from the build
+// info, when built from a checkout with VCS stamping), and the Go version,
+// e.g. "nhiscan v0.3.0, revision 2cdee84e1a2b (2026-12-04T16:36:13Z), go1.26.8".
+func versionLine() string {
+	line := "nhiscan " + toolVersion()
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return line
+	}
+	var rev, at, modified string
+	for _, kv := range bi.Settings {
+		switch kv.Key {
+		case "vcs.revision":
+			rev = kv.Value
+		case "vcs.time":
+			at = kv.Value
+		case "vcs.modified":
+			if kv.Value == "true" {
+				modified = ", modified"
+			}
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		line += ", revision " + rev
+		if at != "" || modified != "" {
+			line += " (" + strings.TrimPrefix(at+modified, ", ") + ")"
+		}
+	} else {
+		line += ", no VCS revision recorded"
+	}
+	return line + ", " + bi.GoVersion
 }
 
 // lockedWriter serialises writes to w.
@@ -48,12 +89,14 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// globalOpts are the flags every scan command shares.
+// globalOpts are the flags the commands share (each command registers the
+// groups it uses: see addCommandFlags).
 type globalOpts struct {
 	configPath    string
 	format        string
 	reportPath    string
 	showSecrets   bool
+	redact        uint // gitleaks' --redact; secrets are always redacted unless --show-secrets
 	exitCode      int
 	workers       int
 	quiet         bool
@@ -66,6 +109,9 @@ type globalOpts struct {
 	enableRules   []string
 	noIgnoreFiles bool
 	repoURL       string // --repo-url, or derived per scan (repoURLFor)
+	progress      string // --progress: auto, bar, lines, none
+	source        string // what the command scans, for the text report: "" (history), "dir", "staged"
+	target        string // the scanned repository or folder, named in HTML reports
 
 	// verification (see verify.go)
 	verify        bool
@@ -83,11 +129,19 @@ type globalOpts struct {
 	fp    finding.Fingerprinter // the run's credential fingerprints (fpkey.go)
 	fpSet bool
 
-	log *slog.Logger // set by setup
-
-	noProxy     bool      // --no-proxy (egress.go)
-	stderr      io.Writer // for the one proxy warning
+	noProxy     bool // --no-proxy (egress.go)
 	proxyWarned sync.Once
+
+	// read while validating, before any work
+	baselineFPs  map[string]bool
+	baselineLocs *scanner.IgnoreList
+
+	display *progressDisplay // the running progress display, if any
+	stderr  io.Writer        // the run's stderr, for progress displays and the one proxy warning
+	// crawl: verification runs per repository, concurrently, under the
+	// crawl's own progress display
+	crawl bool
+	log   *slog.Logger // set by setup
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -97,10 +151,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if ctx.Err() != nil {
+		// Ctrl-C or SIGTERM: child processes were stopped with the
+		// context, and nothing half-done was written (reports are written
+		// whole, or not at all).
+		fmt.Fprintln(stderr, "scan: interrupted")
+		return exitInterrupted
+	}
 	if err != nil {
 		var ec exitCodeError
 		if !errors.As(err, &ec) {
-			fmt.Fprintf(stderr, "scan: %v\n", err)
+			fmt.Fprintf(stderr, "scan: %s\n", termsafe.Line(err.Error()))
 		}
 	}
 	return codeOf(err)
@@ -122,7 +183,8 @@ With --verify, each secret is checked once against its own provider's
 official API (live, dead or unknown) and the report shows who it belongs to
 and what it may do.
 
-Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`,
+Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error,
+130 interrupted.`,
 		Example: `  scan git .                         # whole history of the repo here, every ref
   scan git --range origin/main..HEAD  # only the commits of a branch or PR
   scan dir ./deploy --format json     # files on disk
@@ -130,69 +192,176 @@ Exit codes: 0 no findings, 1 findings (see --exit-code and --fail-on), 2 error.`
   scan pre-receive                    # server hook: reject a push that adds a secret
   scan git . --verify --fail-on live  # check each secret; fail only on live ones
   scan verify old-report.json --repo . # re-check an earlier report`,
+		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	pf := root.PersistentFlags()
-	pf.StringVarP(&g.configPath, "config", "c", "", "gitleaks-format TOML rules `FILE`; with [extend] useDefault = true it adds to the built-in rules, otherwise it replaces them")
-	pf.StringVarP(&g.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", ")+"; "+report.HTMLNoSecrets)
-	pf.StringVarP(&g.reportPath, "report", "r", "", "write the report to this file (created 0600) instead of stdout; a text summary still goes to stderr unless --quiet")
-	pf.BoolVar(&g.showSecrets, "show-secrets", false, "print raw secrets in text/json/jsonl/csv output (never in SARIF or HTML); off by default")
-	pf.IntVar(&g.exitCode, "exit-code", 1, "exit code when --fail-on holds (by default: when findings exist); 0 never fails, 2 is kept for errors")
-	pf.IntVar(&g.workers, "workers", 0, "parallel scanning workers (default: number of CPUs)")
-	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print nothing but the report and errors")
-	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log progress and skipped objects to stderr")
-	pf.StringVar(&g.baseline, "baseline", "", "JSON report of an earlier scan (nhiscan or gitleaks); report only secrets not in it")
-	pf.StringVar(&g.ignorePath, "gitleaks-ignore-path", "", "a .gitleaksignore file or a folder holding one (default: the scanned folder)")
-	pf.IntVar(&g.maxTargetMB, "max-target-megabytes", 25, "skip blobs and files larger than this many megabytes (counted and reported); 0 = no limit")
-	pf.IntVar(&g.maxDecode, "max-decode-depth", 5, "decode base64/hex/percent-encoded text up to this many layers before matching (0 = off)")
-	pf.BoolVar(&g.scanBinary, "scan-binary", false, "also scan binary files (NUL byte in the first 8000 bytes); by default they are counted and skipped")
-	pf.StringSliceVar(&g.enableRules, "enable-rule", nil, "only use these rule ids (repeatable)")
-	pf.StringVar(&g.repoURL, "repo-url", "", "web address of the repository, for links to commit and line in reports (default: the origin remote, or the repository of a GitHub Actions run)")
-	pf.BoolVar(&g.noProxy, "no-proxy", false, "connect to providers (verification, remediation) and to GitHub (scan org) directly, ignoring HTTPS_PROXY/NO_PROXY, so no proxy can see a credential")
-	g.addVerifyFlags(pf)
-	g.addRemediateFlags(pf)
 
-	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(g), newVerifyCmd(g), newRemediateCmd(g), newReportCmd())
-	root.AddCommand(newOrgCmd(g))   // org.go: the nightly org crawl (issue 6)
-	root.AddCommand(newRulesCmd(g)) // rules.go: scan rules list|test (issue 3)
-
+	root.AddCommand(newGitCmd(g), newDirCmd(g), newStagedCmd(g), newVersionCmd(), newActionCmd(g), newInstallHookCmd(), newVerifyCmd(g), newRemediateCmd(g), newReportCmd())
+	root.AddCommand(newOrgCmd(g))   // org.go: the nightly org crawl
+	root.AddCommand(newRulesCmd(g)) // rules.go: scan rules list|test
 	// prereceive.go, prepush.go: push protection on the server and before a push
 	root.AddCommand(newPreReceiveCmd(g), newPrePushCmd(g))
+	g.addCommandFlags(root)
 	return root
+}
+
+// addCommandFlags gives each command the flag groups it uses, so that the
+// help of version, rules, install-hook, report and remediate does not list
+// scan flags. Every command not named here is a scan command and gets them
+// all.
+func (g *globalOpts) addCommandFlags(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "version", "install-hook", "report", "help", "completion":
+		case "rules":
+			for _, sc := range c.Commands() {
+				f := sc.Flags()
+				formats := "text, json or csv"
+				if sc.Name() == "test" {
+					formats = "text or json"
+				}
+				f.StringVarP(&g.format, "format", "f", "text", "output format: "+formats)
+				f.BoolVarP(&g.quiet, "quiet", "q", false, "print nothing but the list and errors")
+				if sc.Name() == "test" {
+					f.BoolVar(&g.showSecrets, "show-secrets", false, "print the matched values raw (redacted by default)")
+				}
+				g.addRuleFlags(f)
+			}
+		case "remediate":
+			f := c.Flags()
+			g.addOutputFlags(f, false)
+			f.StringVarP(&g.configPath, "config", "c", "", "gitleaks-format TOML rules `FILE` (the rules the report was made with)")
+			f.StringVar(&g.verifyConfig, "verify-config", "", "operator `FILE` with a verify section, for the re-verification after each step")
+			f.DurationVar(&g.verifyRequest, "verify-request-timeout", defaultVerifyRequest, "time allowed for one re-verification request")
+			f.BoolVar(&g.noProxy, "no-proxy", false, "connect to providers directly, ignoring HTTPS_PROXY/NO_PROXY, so no proxy can see a credential")
+		case "verify":
+			f := c.Flags()
+			g.addOutputFlags(f, true)
+			g.addRuleFlags(f)
+			f.IntVar(&g.exitCode, "exit-code", 1, "exit code when --fail-on holds; 0 never fails, 2 is kept for errors")
+			g.addVerifyFlags(f)
+		default:
+			f := c.Flags()
+			g.addOutputFlags(f, true)
+			g.addRuleFlags(f)
+			g.addScanFlags(f)
+			g.addVerifyFlags(f)
+			g.addRemediateFlags(f)
+		}
+	}
+}
+
+// addOutputFlags registers the one output vocabulary: --format and
+// --report, and gitleaks' names for them (--report-format, --report-path,
+// --redact) as hidden aliases.
+func (g *globalOpts) addOutputFlags(f *pflag.FlagSet, secrets bool) {
+	f.StringVarP(&g.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", ")+"; "+report.HTMLNoSecrets)
+	f.StringVarP(&g.reportPath, "report", "r", "", "write the report to this file (created 0600, written whole or not at all) instead of stdout; stderr then gets a short summary (never a secret) unless --quiet")
+	f.StringVar(&g.format, "report-format", "text", "gitleaks' name for --format")
+	f.StringVar(&g.reportPath, "report-path", "", "gitleaks' name for --report")
+	_ = f.MarkHidden("report-format")
+	_ = f.MarkHidden("report-path")
+	f.BoolVarP(&g.quiet, "quiet", "q", false, "print nothing but the report and errors")
+	f.BoolVarP(&g.verbose, "verbose", "v", false, "log progress, skipped objects and what was suppressed to stderr")
+	if secrets {
+		f.BoolVar(&g.showSecrets, "show-secrets", false, "print raw secrets in text/json/jsonl/csv output (never in SARIF or HTML); off by default")
+		f.UintVar(&g.redact, "redact", 0, "gitleaks' redaction flag; secrets are always redacted unless --show-secrets")
+		f.Lookup("redact").NoOptDefVal = "100"
+		_ = f.MarkHidden("redact")
+	}
+}
+
+// addRuleFlags registers the flags that choose and tune the rules.
+func (g *globalOpts) addRuleFlags(f *pflag.FlagSet) {
+	f.StringVarP(&g.configPath, "config", "c", "", "gitleaks-format TOML rules `FILE`; with [extend] useDefault = true it adds to the built-in rules, otherwise it replaces them")
+	f.StringSliceVar(&g.enableRules, "enable-rule", nil, "only use these rule ids (repeatable)")
+	f.IntVar(&g.maxDecode, "max-decode-depth", 5, "decode base64/hex/percent-encoded text up to this many layers before matching (0 = off)")
+}
+
+// addScanFlags registers the flags of the commands that scan.
+func (g *globalOpts) addScanFlags(f *pflag.FlagSet) {
+	f.IntVar(&g.exitCode, "exit-code", 1, "exit code when --fail-on holds (by default: when findings exist); 0 never fails, 2 is kept for errors")
+	f.IntVar(&g.workers, "workers", 0, "parallel scanning workers (default: number of CPUs)")
+	f.StringVar(&g.baseline, "baseline", "", "JSON report of an earlier scan (nhiscan or gitleaks); report only secrets not in it")
+	f.StringVar(&g.baseline, "baseline-path", "", "gitleaks' name for --baseline")
+	_ = f.MarkHidden("baseline-path")
+	f.StringVar(&g.ignorePath, "gitleaks-ignore-path", "", "a .gitleaksignore file or a folder holding one (default: the scanned folder)")
+	f.IntVar(&g.maxTargetMB, "max-target-megabytes", 25, "skip blobs and files larger than this many megabytes (counted and reported; named with -v); 0 = no limit")
+	f.BoolVar(&g.scanBinary, "scan-binary", false, "also scan binary files (NUL byte in the first 8000 bytes); by default they are counted and skipped")
+	f.StringVar(&g.repoURL, "repo-url", "", "web address of the repository, for links to commit and line in reports (default: the origin remote, or the repository of a GitHub Actions run)")
+	f.StringVar(&g.progress, "progress", "auto", "progress display on stderr: auto (a bar when stderr is a terminal, none with --quiet or in CI), bar, lines (a status line every few seconds), none")
 }
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
-		Short:   "Print the version",
-		Example: "  scan version",
+		Short:   "Print the version (module version, VCS revision of the build, Go version)",
+		Example: "  scan version\n  scan --version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "nhiscan", toolVersion())
+			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 			return nil
 		},
 	}
 }
 
-// setup builds the scanner the flags describe. target is the scanned folder,
-// where a .gitleaksignore is looked for by default.
-func (g *globalOpts) setup(cmd *cobra.Command, target string) (*scanner.Scanner, error) {
-	log := g.logger(cmd)
+// validate checks every flag and every input file the run will need —
+// before any work, so a typo never costs a whole scan.
+func (g *globalOpts) validate() error {
 	if !validFormat(g.format) {
-		return nil, fmt.Errorf("--format %q: choose one of %s", g.format, strings.Join(report.Formats, ", "))
+		return fmt.Errorf("--format %q: choose one of %s", g.format, strings.Join(report.Formats, ", "))
 	}
 	if g.exitCode < 0 || g.exitCode > 255 {
-		return nil, fmt.Errorf("--exit-code %d: must be 0..255", g.exitCode)
+		return fmt.Errorf("--exit-code %d: must be 0..255", g.exitCode)
 	}
 	if g.maxTargetMB < 0 || g.maxDecode < 0 || g.workers < 0 {
-		return nil, errors.New("--max-target-megabytes, --max-decode-depth and --workers must not be negative")
+		return errors.New("--max-target-megabytes, --max-decode-depth and --workers must not be negative")
+	}
+	if g.redact > 100 {
+		return fmt.Errorf("--redact %d: want a percentage, 0..100", g.redact)
+	}
+	if g.redact > 0 && g.showSecrets {
+		return errors.New("--redact and --show-secrets contradict each other: choose one")
+	}
+	if g.progress != "" {
+		if err := checkProgress(g.progress); err != nil {
+			return err
+		}
 	}
 	if err := g.checkVerifyFlags(); err != nil {
+		return err
+	}
+	if err := g.checkRemediateFlags(); err != nil {
+		return err
+	}
+	if g.baseline != "" && g.baselineFPs == nil {
+		known, locs, err := loadBaseline(g.baseline)
+		if err != nil {
+			return err
+		}
+		g.baselineFPs, g.baselineLocs = known, locs
+	}
+	if g.reportPath != "" {
+		if err := checkReportPath(g.reportPath); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setup validates the flags and builds the scanner they describe. target is
+// the scanned folder (or file), where a .gitleaksignore is looked for by
+// default.
+func (g *globalOpts) setup(cmd *cobra.Command, target string) (*scanner.Scanner, error) {
+	log := g.logger(cmd)
+	if err := g.validate(); err != nil {
 		return nil, err
 	}
+	g.target = target
 	rs, err := rules.Load(rules.Options{ConfigPath: g.configPath, EnableRules: g.enableRules})
 	if err != nil {
 		return nil, err
@@ -233,7 +402,9 @@ func validFormat(f string) bool {
 func (g *globalOpts) ignoreList(target string) (*scanner.IgnoreList, error) {
 	p := g.ignorePath
 	if p == "" {
-		p = target
+		// The scanned folder's .gitleaksignore; for a single file, the one
+		// beside it (never the scanned file itself).
+		p = dirOf(target)
 	}
 	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
 		p = filepath.Join(p, ".gitleaksignore")
@@ -243,8 +414,9 @@ func (g *globalOpts) ignoreList(target string) (*scanner.IgnoreList, error) {
 	return scanner.LoadIgnoreFile(p)
 }
 
-// logger is the run's logger (stderr; warnings, or progress with -v). setup
-// sets g.log; commands that do not scan call it directly.
+// logger is the run's logger: warnings (or progress with -v) on stderr, in
+// one style ("warning: message key=value"). setup sets g.log; commands that
+// do not scan call it directly.
 func (g *globalOpts) logger(cmd *cobra.Command) *slog.Logger {
 	if g.log != nil {
 		return g.log
@@ -256,7 +428,7 @@ func (g *globalOpts) logger(cmd *cobra.Command) *slog.Logger {
 	if g.quiet {
 		level = slog.LevelError
 	}
-	g.log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	g.log = slog.New(newLineHandler(cmd.ErrOrStderr(), level))
 	return g.log
 }
 
@@ -264,9 +436,11 @@ func (g *globalOpts) logger(cmd *cobra.Command) *slog.Logger {
 // live ones (--only-verified), writes the report and picks the exit code
 // (--fail-on, --exit-code).
 func (g *globalOpts) finish(cmd *cobra.Command, s *scanner.Scanner, res *finding.Result) error {
-	if err := g.applyBaseline(res); err != nil {
+	g.stopProgress()
+	if err := cmd.Context().Err(); err != nil {
 		return err
 	}
+	g.applyBaseline(res)
 	if g.verify {
 		if err := g.verifyFindings(cmd.Context(), res); err != nil {
 			return err
@@ -276,69 +450,98 @@ func (g *globalOpts) finish(cmd *cobra.Command, s *scanner.Scanner, res *finding
 	return g.output(cmd, ruleInfos(s.Engine.Rules()), res)
 }
 
-// applyBaseline drops the findings (and locations) an earlier report
-// already holds.
-func (g *globalOpts) applyBaseline(res *finding.Result) error {
-	if g.baseline != "" {
-		known, knownLocs, err := loadBaseline(g.baseline)
-		if err != nil {
-			return err
-		}
-		kept := res.Findings[:0]
-		for _, f := range res.Findings {
-			if known[f.Fingerprint] || slices.ContainsFunc(f.Aliases, func(a string) bool { return known[a] }) {
-				continue
-			}
-			// A redacted gitleaks baseline names locations, not secrets.
-			locs := f.Locations[:0:0]
-			for _, l := range f.Locations {
-				if !knownLocs.Ignored("", f.RuleID, l) {
-					locs = append(locs, l)
-				}
-			}
-			if len(locs) == 0 {
-				continue
-			}
-			f.Locations = locs
-			kept = append(kept, f)
-		}
-		res.Findings = kept
+// applyBaseline drops the findings (and locations) the earlier report read
+// by validate already holds, and counts them.
+func (g *globalOpts) applyBaseline(res *finding.Result) {
+	if g.baseline == "" {
+		return
 	}
-	return nil
+	sup := &res.Stats.Suppressed
+	dropped := func(f *finding.Finding) {
+		sup.Baseline++
+		if len(sup.Names) < finding.MaxSuppressedNames {
+			l := f.FirstLocation()
+			sup.Names = append(sup.Names, fmt.Sprintf("%s:%d %s (baseline)", l.Path, l.Line, f.RuleID))
+		}
+	}
+	kept := res.Findings[:0]
+	for _, f := range res.Findings {
+		if g.baselineFPs[f.Fingerprint] || slices.ContainsFunc(f.Aliases, func(a string) bool { return g.baselineFPs[a] }) {
+			dropped(&f)
+			continue
+		}
+		// A redacted gitleaks baseline names locations, not secrets.
+		locs := f.Locations[:0:0]
+		for _, l := range f.Locations {
+			if g.baselineLocs == nil || !g.baselineLocs.Ignored("", f.RuleID, l) {
+				locs = append(locs, l)
+			}
+		}
+		if len(locs) == 0 {
+			dropped(&f)
+			continue
+		}
+		f.Locations = locs
+		kept = append(kept, f)
+	}
+	res.Findings = kept
 }
 
-// output applies --only-verified, writes the report (to --report or
-// stdout) and returns the exit code --fail-on and --exit-code choose.
-func (g *globalOpts) output(cmd *cobra.Command, meta map[string]report.RuleInfo, res *finding.Result) error {
-	if g.onlyVerified {
-		res.Findings = onlyLive(res.Findings)
-	}
-	opts := report.Options{
+// reportOptions are the writer options of this run.
+func (g *globalOpts) reportOptions(meta map[string]report.RuleInfo) report.Options {
+	return report.Options{
 		ShowSecrets: g.showSecrets,
 		ToolVersion: toolVersion(),
 		Rules:       meta,
 		RepoURL:     g.repoURL,
+		Source:      g.source,
+		Verbose:     g.verbose,
+		GeneratedAt: time.Now(),
+		Repository:  repoLabel(g.target),
 	}
-	out := cmd.OutOrStdout()
-	if g.reportPath != "" {
-		f, err := createPrivate(g.reportPath)
-		if err != nil {
+}
+
+// repoLabel names a scanned folder for a report: its base name.
+func repoLabel(target string) string {
+	if target == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(target); err == nil {
+		target = abs
+	}
+	return filepath.Base(target)
+}
+
+// output applies --only-verified, writes the report (to --report or
+// stdout) and returns the exit code --fail-on and --exit-code choose. With
+// --report, stderr gets only a short summary: no secret ever reaches a
+// terminal or a CI log that way.
+func (g *globalOpts) output(cmd *cobra.Command, meta map[string]report.RuleInfo, res *finding.Result) error {
+	g.stopProgress()
+	if err := cmd.Context().Err(); err != nil {
+		return err // interrupted: write nothing
+	}
+	if g.onlyVerified {
+		res.Findings = onlyLive(res.Findings)
+	}
+	opts := g.reportOptions(meta)
+	quietClean := len(res.Findings) == 0 && strings.EqualFold(g.format, "text") &&
+		(g.quiet || (g.source == "staged" && !g.verbose)) // a clean commit prints nothing
+	switch {
+	case g.reportPath != "" && g.reportPath != "-":
+		if err := writeFileWhole(g.reportPath, func(w io.Writer) error {
+			return report.Write(w, g.format, *res, opts)
+		}); err != nil {
 			return err
-		}
-		if err := report.Write(f, g.format, *res, opts); err != nil {
-			f.Discard()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("report: %w", err)
 		}
 		if !g.quiet {
-			if err := report.Write(cmd.ErrOrStderr(), "text", *res, opts); err != nil {
+			if err := report.WriteSummary(cmd.ErrOrStderr(), *res, opts); err != nil {
 				return err
 			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "report (%s) written to %s\n", strings.ToLower(g.format), termsafe.Clean(g.reportPath))
 		}
-	} else if !(g.quiet && len(res.Findings) == 0 && g.format == "text") {
-		if err := report.Write(out, g.format, *res, opts); err != nil {
+	case !quietClean:
+		if err := report.Write(cmd.OutOrStdout(), g.format, *res, opts); err != nil {
 			return err
 		}
 	}
@@ -449,6 +652,75 @@ func (p *privateFile) Discard() {
 	p.done = true
 	p.File.Close()
 	os.Remove(p.File.Name())
+}
+
+// checkReportPath fails, before any work, when a report could not be
+// written at path: a missing or unwritable folder, a folder or a symbolic
+// link at the path.
+func checkReportPath(path string) error {
+	if path == "-" {
+		return nil
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			return fmt.Errorf("--report %s: is a symbolic link; refusing to write through it", path)
+		case fi.IsDir():
+			return fmt.Errorf("--report %s: is a folder", path)
+		}
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("--report %s: %w", path, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("--report %s: %s is not a folder", path, dir)
+	}
+	f, err := os.CreateTemp(dir, ".nhiscan-report-*")
+	if err != nil {
+		return fmt.Errorf("--report %s: folder not writable: %w", path, err)
+	}
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
+	return nil
+}
+
+// writeFileWhole writes a report to path whole or not at all: into a
+// temporary file (0600) beside it, renamed over path once complete. An
+// interrupted or failed write leaves path as it was; a symbolic link or a
+// hard link at path is replaced, never written through.
+func writeFileWhole(path string, write func(io.Writer) error) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("report %s: is a symbolic link; refusing to write through it", path)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".nhiscan-report-*")
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := write(f); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	ok = true
+	return nil
 }
 
 func ruleInfos(rs *rules.Ruleset) map[string]report.RuleInfo {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -54,6 +56,10 @@ func newRulesListCmd(g *globalOpts) *cobra.Command {
 		Short: "List the rules: id, provider, severity, has-verifier",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			format := strings.ToLower(g.format)
+			if format != "text" && format != "json" && format != "csv" {
+				return fmt.Errorf("--format %q: rules list writes text, json or csv", g.format)
+			}
 			rs, err := rules.Load(rules.Options{ConfigPath: g.configPath, EnableRules: g.enableRules})
 			if err != nil {
 				return err
@@ -72,10 +78,19 @@ func newRulesListCmd(g *globalOpts) *cobra.Command {
 				rows = append(rows, row)
 			}
 			out := cmd.OutOrStdout()
-			if strings.EqualFold(g.format, "json") {
+			switch format {
+			case "json":
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(rows)
+			case "csv":
+				w := csv.NewWriter(out)
+				_ = w.Write([]string{"id", "provider", "severity", "has_verifier", "description", "tags"})
+				for _, r := range rows {
+					_ = w.Write([]string{r.ID, r.Provider, r.Severity, strconv.FormatBool(r.Verifier), r.Description, strings.Join(r.Tags, " ")})
+				}
+				w.Flush()
+				return w.Error()
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tPROVIDER\tSEVERITY\tVERIFIER")
@@ -108,6 +123,9 @@ func newRulesTestCmd(g *globalOpts) *cobra.Command {
 		Short: "Show which rules fire on a file, and why the other matches do not",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f := strings.ToLower(g.format); f != "text" && f != "json" {
+				return fmt.Errorf("--format %q: rules test writes text or json", g.format)
+			}
 			rs, err := rules.Load(rules.Options{ConfigPath: g.configPath, EnableRules: g.enableRules})
 			if err != nil {
 				return err

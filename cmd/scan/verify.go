@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,6 +43,7 @@ var severityRank = map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 
 var verifyClientOptions func(*verifiers.ClientOptions)
 
 func (g *globalOpts) addVerifyFlags(pf *pflag.FlagSet) {
+	pf.BoolVar(&g.noProxy, "no-proxy", false, "connect to providers (verification, remediation) and to GitHub (scan org) directly, ignoring HTTPS_PROXY/NO_PROXY, so no proxy can see a credential")
 	pf.BoolVar(&g.verify, "verify", false, "check each secret once against its own provider's official API (live, dead or unknown; identity and privileges of live ones). Secrets go only to their provider's fixed official hosts, over HTTPS")
 	pf.BoolVar(&g.onlyVerified, "only-verified", false, "report only secrets verified live (needs --verify)")
 	pf.StringVar(&g.failOn, "fail-on", "any", "exit with --exit-code when: any (a finding is reported), live (a secret is verified live), unknown (a verification could not decide), unverified (a secret that cannot be checked: no verifier, offline analysis only as for private keys, a companion value or self-hosted host missing), none, or a severity critical|high|medium|low (at least that severe); live, unknown and unverified need --verify. A comma-separated list fails when any one holds, e.g. live,unverified")
@@ -248,7 +250,13 @@ func (g *globalOpts) verifyFindings(ctx context.Context, res *finding.Result) er
 	ctx, cancel := context.WithTimeout(ctx, g.verifyTimeout)
 	defer cancel()
 	start := time.Now()
+	if g.stderr != nil && g.source != "staged" && !g.crawl {
+		var done atomic.Int64
+		ctx = verifiers.WithProgress(ctx, &done)
+		g.startCount(g.stderr, "verifying", "secrets", int64(k.Checkable(res.Findings)), &done)
+	}
 	k.VerifyFindings(ctx, res.Findings, g.verifyWorkers)
+	g.stopProgress()
 	timedOut := ctx.Err() != nil
 	counts := map[finding.Status]int{}
 	for i := range res.Findings {
@@ -329,6 +337,11 @@ func readReport(path string) ([]finding.Finding, error) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+		// Even a clean scan's json report holds a findings list: an empty
+		// file is a failed or truncated write, not "nothing to check".
+		return nil, fmt.Errorf("%s is empty (0 bytes): not a report written by scan --format json or jsonl", path)
+	}
 	js, err := report.ReadJSON(f)
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", path, err)

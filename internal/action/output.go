@@ -4,20 +4,23 @@ import (
 	"fmt"
 	"io"
 	"nhiscan/finding"
+	"nhiscan/internal/termsafe"
 	"strconv"
 	"strings"
 	"unicode"
 )
 
-// escapeData escapes a workflow-command message: %, CR and LF.
+// escapeData escapes a workflow-command message: %, CR and LF. Other
+// control characters and escape sequences (ESC, OSC, bidi overrides) are
+// neutralised first by the one terminal sanitiser, as the log shows them.
 func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return termsafe.Line(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s))
 }
 
 // escapeProperty escapes a workflow-command property value: as data, plus
 // ':' and ',' which separate properties.
 func escapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+	return termsafe.Line(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s))
 }
 
 // MaxAnnotations caps the annotations written; GitHub shows only the first

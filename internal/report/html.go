@@ -135,8 +135,17 @@ func writeHTML(w io.Writer, res finding.Result, opts Options) error {
 	}
 	p := buildPage(fs, repos, opts)
 	p.Title = "nhiscan report"
+	if repo == "" {
+		repo = opts.Repository
+	}
 	if repo != "" {
 		p.Title += ": " + visibleText(repo)
+	}
+	if !opts.GeneratedAt.IsZero() {
+		p.Generated = opts.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	if opts.ToolVersion != "" {
+		p.Generated = strings.TrimSpace(p.Generated + " by nhiscan " + visibleText(opts.ToolVersion))
 	}
 	st := res.Stats
 	st.Warnings = make([]string, len(res.Stats.Warnings))

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // RuleInfo is the metadata of a rule that a report may show: SARIF rule
@@ -29,6 +30,15 @@ type Options struct {
 	Rules       map[string]RuleInfo // rule metadata for SARIF / text; may be nil or partial
 	RepoURL     string              // optional, e.g. https://github.com/o/r, used for links in text/json when set
 	Color       bool                // ANSI color in text output
+	// Source is what was scanned, for the wording of text output: "dir"
+	// (files on disk), "staged" (the index), or "" for git history.
+	Source string
+	// Verbose lists, in text output and summaries, what was suppressed.
+	Verbose bool
+	// GeneratedAt is when the report was made (HTML shows it); zero: not shown.
+	GeneratedAt time.Time
+	// Repository names the scanned repository or folder (HTML shows it).
+	Repository string
 }
 
 // Formats lists the formats Write accepts.

@@ -300,7 +300,7 @@ func TestTextLayout(t *testing.T) {
 		t.Error("missing remediation from rule metadata")
 	}
 	for _, want := range []string{
-		"4 secrets (25 locations) in 25 blobs; scanned 1234 blobs, 12.3 MB; missing objects: 2; skipped: 1 large, 3 binary; errors: 0",
+		"4 secrets (25 locations) in 25 blobs; scanned 40 commits, 1234 blobs, 12.3 MB; missing objects: 2; skipped: 1 large, 3 binary",
 		"warning: 2 objects missing from a partial clone",
 		`warning: "warn\x1b[31m\nFAKE"`,
 		"(unreachable)",
@@ -604,7 +604,7 @@ func TestSARIFContent(t *testing.T) {
 			t.Errorf("SARIF holds personal data %q", bad)
 		}
 	}
-	if !strings.Contains(run.Results[0].Message.Text, "GitHub personal access token: ghp_*****") {
+	if !strings.Contains(run.Results[0].Message.Text, "GitHub personal access token (secret ghp_*****)") {
 		t.Errorf("message = %q", run.Results[0].Message.Text)
 	}
 

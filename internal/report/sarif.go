@@ -310,7 +310,9 @@ func writeSARIF(w io.Writer, res finding.Result, opts Options) error {
 			desc = "Secret matched rule " + f.RuleID
 		}
 		level := sarifLevel(strings.ToLower(ri.Severity))
-		text := desc + ": " + redacted(f)
+		// "<description> (secret <redacted>)": a description ending in a full
+		// stop stays a sentence, and a redacted PEM header reads as a value.
+		text := strings.TrimRight(strings.TrimSpace(desc), ".") + " (secret " + redacted(f) + ")"
 		switch f.Status() {
 		case finding.StatusLive:
 			level = "error" // a working credential, whatever the rule's severity

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"io"
 	"nhiscan/finding"
+	"sort"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"nhiscan/internal/termsafe"
 )
 
 // maxTextLocations caps the locations printed per finding in text output.
@@ -24,21 +25,9 @@ const (
 )
 
 // sanitize makes a string from scanned content (a path, an author, a
-// warning) safe to print on a terminal. A string holding anything that is
-// not printable — newlines, escape sequences, bidirectional overrides,
-// invalid UTF-8 — is printed quoted and escaped like a Go string literal, so
-// a hostile file name can neither drive the terminal nor fake a line.
-func sanitize(s string) string {
-	if !utf8.ValidString(s) || strings.HasPrefix(s, `"`) {
-		return strconv.Quote(s)
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return strconv.Quote(s)
-		}
-	}
-	return s
-}
+// warning) safe to print on a terminal: termsafe.Clean, the one sanitiser of
+// human-facing output.
+func sanitize(s string) string { return termsafe.Clean(s) }
 
 type textWriter struct {
 	w     *bufio.Writer
@@ -111,6 +100,7 @@ func writeText(w io.Writer, res finding.Result, opts Options) error {
 		}
 	}
 	group := ""
+	explained := map[string]bool{} // rules whose what:/fix: text was printed
 	for _, f := range order {
 		if g := statusGroup(f); verified && g != group {
 			group = g
@@ -120,7 +110,8 @@ func writeText(w io.Writer, res finding.Result, opts Options) error {
 			group = vendoredGroup
 			fmt.Fprintf(t.w, "== %s (%d) ==\n\n", t.paint(ansiBold, "VENDORED OR CACHED: only in dependency caches, vendored trees or bundles (severity lowered one level)"), counts[vendoredGroup])
 		}
-		t.finding(f, opts)
+		t.finding(f, opts, !explained[f.RuleID])
+		explained[f.RuleID] = true
 		locations += len(f.Locations)
 		for _, l := range f.Locations {
 			key := l.Blob
@@ -132,40 +123,203 @@ func writeText(w io.Writer, res finding.Result, opts Options) error {
 	}
 	if len(res.Findings) == 0 {
 		fmt.Fprintln(t.w, "No secrets found.")
+	} else {
+		t.byRule(res.Findings, opts)
 	}
-	s := res.Stats
-	fmt.Fprintf(t.w, "%s (%s) in %s; scanned %s, %.1f MB; missing objects: %d; skipped: %d large, %d binary; errors: %d\n",
-		plural(len(res.Findings), "secret", "secrets"),
-		plural(locations, "location", "locations"),
-		plural(len(blobs), "blob", "blobs"),
-		plural(s.Blobs, "blob", "blobs"),
-		float64(s.Bytes)/1e6,
-		s.MissingObjects, s.SkippedLarge, s.SkippedBinary, s.Errors)
+	fmt.Fprintln(t.w, statsLine(res, opts, locations, len(blobs)))
 	if verified {
 		fmt.Fprintf(t.w, "verification: %d live, %d unknown, %d dead, %d not verified\n",
 			counts[string(finding.StatusLive)], counts[string(finding.StatusUnknown)], counts[string(finding.StatusDead)], counts[notVerified])
 	}
-	for _, warn := range s.Warnings {
+	t.suppressed(res.Stats.Suppressed, opts)
+	for _, warn := range res.Stats.Warnings {
 		fmt.Fprintf(t.w, "%s %s\n", t.paint(ansiYellow, "warning:"), sanitize(warn))
 	}
 	return t.w.Flush()
 }
 
-func (t *textWriter) finding(f *finding.Finding, opts Options) {
+// shownValue is the secret column of text output: a file that is a secret
+// as a whole (a Rails master key, a keystore) says so instead of repeating
+// its path.
+func shownValue(f *finding.Finding, opts Options) string {
+	if f.Secret == "" && f.Redacted != "" {
+		for _, l := range f.Locations {
+			if l.Path == f.Redacted || strings.HasSuffix(l.Path, "/"+f.Redacted) {
+				return "(the whole file)"
+			}
+		}
+	}
+	return shownSecret(f, opts)
+}
+
+// statsLine says how much was found and scanned, in the words of the
+// source: blobs and objects for history, files for a folder or the index.
+func statsLine(res finding.Result, opts Options, locations, places int) string {
+	s := res.Stats
+	unit, units := "blob", "blobs"
+	if opts.Source == "dir" || opts.Source == "staged" {
+		unit, units = "file", "files"
+	}
+	line := fmt.Sprintf("%s (%s) in %s; scanned ",
+		plural(len(res.Findings), "secret", "secrets"),
+		plural(locations, "location", "locations"),
+		plural(places, unit, units))
+	if opts.Source == "" && s.Commits > 0 {
+		line += plural(s.Commits, "commit", "commits") + ", "
+	}
+	line += fmt.Sprintf("%s, %.1f MB", plural(s.Blobs, unit, units), float64(s.Bytes)/1e6)
+	if s.MissingObjects > 0 {
+		line += fmt.Sprintf("; missing objects: %d", s.MissingObjects)
+	}
+	if s.SkippedLarge > 0 || s.SkippedBinary > 0 {
+		line += fmt.Sprintf("; skipped: %d large, %d binary", s.SkippedLarge, s.SkippedBinary)
+	}
+	if s.Errors > 0 {
+		line += fmt.Sprintf("; errors: %d", s.Errors)
+	}
+	return line
+}
+
+// byRule is the closing summary of a report: secrets by severity, then by
+// rule (most first), so a noisy repository reads from the end.
+func (t *textWriter) byRule(fs []finding.Finding, opts Options) {
+	sev := map[string]int{}
+	type row struct {
+		rule, severity string
+		n              int
+	}
+	rows := map[string]*row{}
+	for i := range fs {
+		f := &fs[i]
+		s := severityOf(f, opts)
+		if s == "" {
+			s = "unknown"
+		}
+		sev[s]++
+		r := rows[f.RuleID]
+		if r == nil {
+			r = &row{rule: f.RuleID, severity: s}
+			rows[f.RuleID] = r
+		}
+		r.n++
+	}
+	var parts []string
+	for _, s := range []string{"critical", "high", "medium", "low", "unknown"} {
+		if sev[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", sev[s], s))
+		}
+	}
+	fmt.Fprintf(t.w, "by severity: %s\n", strings.Join(parts, ", "))
+	list := make([]*row, 0, len(rows))
+	for _, r := range rows {
+		list = append(list, r)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].n != list[j].n {
+			return list[i].n > list[j].n
+		}
+		return list[i].rule < list[j].rule
+	})
+	fmt.Fprintln(t.w, "by rule:")
+	for _, r := range list {
+		fmt.Fprintf(t.w, "  %4d  %-8s  %s\n", r.n, r.severity, sanitize(r.rule))
+	}
+}
+
+// suppressed says what was found but not reported, and by what; with
+// Verbose, which ones.
+func (t *textWriter) suppressed(s finding.Suppressed, opts Options) {
+	if s.Total() == 0 {
+		return
+	}
+	fmt.Fprintf(t.w, "suppressed: %s\n", suppressedText(s))
+	if opts.Verbose {
+		for _, n := range s.Names {
+			fmt.Fprintf(t.w, "  %s\n", sanitize(n))
+		}
+		if len(s.Names) < s.Total() && len(s.Names) == finding.MaxSuppressedNames {
+			fmt.Fprintf(t.w, "  … and more\n")
+		}
+	} else {
+		fmt.Fprintln(t.w, "  (-v lists them)")
+	}
+}
+
+func suppressedText(s finding.Suppressed) string {
+	var parts []string
+	if s.Baseline > 0 {
+		parts = append(parts, plural(s.Baseline, "secret", "secrets")+" in the baseline")
+	}
+	if s.IgnoreFile > 0 {
+		parts = append(parts, plural(s.IgnoreFile, "location", "locations")+" in .gitleaksignore")
+	}
+	if s.Inline > 0 {
+		parts = append(parts, plural(s.Inline, "match", "matches")+" marked gitleaks:allow")
+	}
+	if s.Allowlist > 0 {
+		parts = append(parts, plural(s.Allowlist, "location", "locations")+" by allowlists")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteSummary writes the short summary that goes to stderr when the report
+// itself goes to a file: counts by status, severity and rule, what was
+// suppressed and the warnings. It never holds a secret, a path or an
+// identity: only counts and rule ids.
+func WriteSummary(w io.Writer, res finding.Result, opts Options) error {
+	res = normalize(res)
+	t := &textWriter{w: bufio.NewWriter(w)}
+	locations := 0
+	places := map[string]bool{}
+	for _, f := range res.Findings {
+		locations += len(f.Locations)
+		for _, l := range f.Locations {
+			places[l.Blob+"\x00"+l.Commit+"\x00"+l.Path] = true
+		}
+	}
+	if len(res.Findings) == 0 {
+		fmt.Fprintln(t.w, "No secrets found.")
+	} else {
+		t.byRule(res.Findings, opts)
+	}
+	fmt.Fprintln(t.w, statsLine(res, opts, locations, len(places)))
+	if anyVerified(res.Findings) {
+		n := map[string]int{}
+		for i := range res.Findings {
+			n[statusGroup(&res.Findings[i])]++
+		}
+		fmt.Fprintf(t.w, "verification: %d live, %d unknown, %d dead, %d not verified\n",
+			n[string(finding.StatusLive)], n[string(finding.StatusUnknown)], n[string(finding.StatusDead)], n[notVerified])
+	}
+	if s := res.Stats.Suppressed; s.Total() > 0 {
+		fmt.Fprintf(t.w, "suppressed: %s\n", suppressedText(s))
+	}
+	for _, warn := range res.Stats.Warnings {
+		fmt.Fprintf(t.w, "warning: %s\n", sanitize(warn))
+	}
+	return t.w.Flush()
+}
+
+func (t *textWriter) finding(f *finding.Finding, opts Options, explain bool) {
 	ri := ruleInfo(f, opts)
 	provider := ri.Provider
 	if provider == "" {
 		provider = "-"
 	}
 	head := "history only"
-	if f.InHead {
+	switch {
+	case opts.Source == "staged":
+		head = t.paint(ansiBold, "staged")
+	case opts.Source == "dir":
+		head = "on disk"
+	case f.InHead:
 		head = t.paint(ansiBold, "in HEAD")
 	}
 	fmt.Fprintf(t.w, "%s  %s  %s  %s  fingerprint %s  %s  %s\n",
 		t.severity(strings.ToLower(ri.Severity)),
 		t.paint(ansiBold, sanitize(f.RuleID)),
 		sanitize(provider),
-		sanitize(shownSecret(f, opts)),
+		sanitize(shownValue(f, opts)),
 		sanitize(f.Fingerprint),
 		head,
 		plural(len(f.Locations), "location", "locations"))
@@ -189,6 +343,11 @@ func (t *textWriter) finding(f *finding.Finding, opts Options) {
 			line += "  " + sanitize(r.Detail)
 		}
 		fmt.Fprintln(t.w, line)
+	}
+	if !explain {
+		// what: and fix: were printed with this rule's first finding.
+		fmt.Fprintln(t.w)
+		return
 	}
 	if ri.Description != "" || len(ri.Tags) > 0 {
 		what := sanitize(ri.Description)
@@ -219,8 +378,12 @@ func (t *textWriter) location(l finding.Location, opts Options) {
 	if path == "" {
 		path = "(blob " + l.Blob + ")"
 	}
+	where := sanitize(path)
+	if l.Line > 0 {
+		where = fmt.Sprintf("%s:%d:%d", where, l.Line, l.Column)
+	}
 	parts := []string{
-		fmt.Sprintf("%s:%d:%d", sanitize(path), l.Line, l.Column),
+		where,
 		sanitize(commit),
 	}
 	if l.Author != "" {
