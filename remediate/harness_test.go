@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"net"
+	"nhiscan/providers/all"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,14 +90,14 @@ func newHarness(t *testing.T, policy string) *harness {
 		t.Fatal(err)
 	}
 	h.vc = vc
-	h.ver = remediate.FreshVerifier(verifiers.Default(), vc)
+	h.ver = remediate.FreshVerifier(all.Default(), vc)
 	return h
 }
 
 // verifyWith re-verifies with verifiers configured by cfg (self-hosted hosts).
 func (h *harness) verifyWith(cfg verifiers.Config) {
 	h.t.Helper()
-	reg, err := verifiers.New(cfg)
+	reg, err := all.Registry(cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"nhiscan/finding"
+	"nhiscan/providers/cloudflare"
 	"nhiscan/verifiers"
 	"regexp"
 	"strings"
@@ -627,7 +628,7 @@ func herokuOwnAuthorization(body []byte, auth string) (string, error) {
 // verification that answered at an account endpoint), with the account id
 // read from the verification or beside the token.
 func cloudflareBase(f *finding.Finding) (string, string, error) {
-	cred := verifiers.PairSighting(&verifiers.Cloudflare{}, verifiers.Sighting{RuleID: f.RuleID, Secret: f.Secret, Context: f.Context})
+	cred := verifiers.PairSighting(&cloudflare.Provider{}, verifiers.Sighting{RuleID: f.RuleID, Secret: f.Secret, Context: f.Context})
 	kind, account := cred.Companions["kind"], cred.Companions["account_id"]
 	if v := f.Verification; v != nil && v.Identity["owner"] == "account" {
 		kind = "account-token"

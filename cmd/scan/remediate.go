@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"nhiscan/providers/all"
 	"strings"
 	"sync"
 
@@ -76,7 +77,7 @@ Exit codes: 0 planned or applied, 1 a step failed, 2 error.`,
 			}
 			reg := g.registry
 			if reg == nil {
-				reg = verifiers.Default()
+				reg = all.Default()
 			}
 			refused, _, err := g.takeIn(cmd.Context(), rs, reg, src, fs)
 			if err != nil {
@@ -121,7 +122,7 @@ func (g *globalOpts) verifierFor() (remediate.Verifier, error) {
 	}
 	reg := g.registry
 	if reg == nil {
-		reg = verifiers.Default()
+		reg = all.Default()
 	}
 	return remediate.FreshVerifier(reg, c), nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"nhiscan/providers/all"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -198,7 +199,7 @@ func (g *globalOpts) setup(cmd *cobra.Command, target string) (*scanner.Scanner,
 	}
 	parts := g.registry
 	if parts == nil {
-		parts = verifiers.Default()
+		parts = all.Default()
 	}
 	return &scanner.Scanner{
 		Parts:        parts,

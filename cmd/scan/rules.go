@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"nhiscan/providers/all"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"nhiscan/finding"
 	"nhiscan/rules"
 	"nhiscan/scanner"
-	"nhiscan/verifiers"
 )
 
 // newRulesCmd is `scan rules`: what the rule set holds, and what it does on
@@ -58,7 +58,7 @@ func newRulesListCmd(g *globalOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			reg := verifiers.Default()
+			reg := all.Default()
 			var rows []ruleRow
 			for _, id := range rs.IDs() {
 				r := rs.Config.Rules[id]

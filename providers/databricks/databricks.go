@@ -1,0 +1,84 @@
+package databricks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"nhiscan/verifiers"
+	"slices"
+	"strings"
+)
+
+// Provider verifies personal access tokens with
+// GET https://{workspace}/api/2.0/preview/scim/v2/Me (Bearer), only on
+// workspaces named in the operator's config (verify.hosts.databricks).
+type Provider struct {
+	// Workspaces are the workspace hosts of the operator's config.
+	Workspaces []string
+}
+
+var _ verifiers.Verifier = (*Provider)(nil)
+var _ verifiers.Pairer = (*Provider)(nil)
+
+func (*Provider) Provider() string  { return "databricks" }
+func (v *Provider) Hosts() []string { return slices.Clone(v.Workspaces) }
+func (v *Provider) Pair(s verifiers.Sighting) verifiers.Credential {
+	return verifiers.SelfHostedPair(s, v.Workspaces)
+}
+
+func (v *Provider) Verify(ctx context.Context, c *verifiers.Client, cred verifiers.Credential) (verifiers.Result, error) {
+	host, r := verifiers.SelfHostedHost("databricks", cred, v.Workspaces)
+	if r != nil {
+		return *r, nil
+	}
+	resp, ep, err := verifiers.Call(ctx, c, v, "GET", "https://"+host+"/api/2.0/preview/scim/v2/Me", map[string]string{"Authorization": "Bearer " + cred.Secret})
+	if err != nil {
+		return verifiers.Result{Endpoint: ep}, err
+	}
+	switch resp.StatusCode {
+	case 200:
+		var b struct {
+			ID       string `json:"id"`
+			UserName string `json:"userName"`
+			Groups   []struct {
+				Display string `json:"display"`
+			} `json:"groups"`
+		}
+		if err := verifiers.Decode(resp, ep, &b); err != nil {
+			return verifiers.Result{Endpoint: ep}, err
+		}
+		if b.UserName == "" && b.ID == "" {
+			return verifiers.Result{Endpoint: ep}, fmt.Errorf("%s: HTTP 200 without a user", ep)
+		}
+		p := verifiers.Privileges{Level: "unknown"}
+		var groups []string
+		for _, g := range b.Groups {
+			groups = append(groups, g.Display)
+			if g.Display == "admins" {
+				p.Level, p.Flags = "admin", []string{"workspace-admin"}
+			}
+		}
+		return verifiers.LiveResult(ep, map[string]string{"host": host, "user": b.UserName, "id": b.ID, "groups": strings.Join(groups, ",")}, p), nil
+	case 401:
+		return verifiers.DeadResult(ep, "databricks: unauthorized (HTTP 401)"), nil
+	case 403:
+		var b struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(resp.Body, &b) == nil && strings.Contains(strings.ToLower(b.Message), "invalid access token") {
+			return verifiers.DeadResult(ep, "databricks: invalid access token (HTTP 403)"), nil
+		}
+	}
+	return verifiers.Result{Endpoint: ep}, verifiers.Unexpected(resp, ep)
+}
+
+// databricksShapes are the forms of Databricks credentials (see Shaper): strong
+// identifies the provider, weak is merely possible.
+var databricksShapes = [2]*verifiers.LazyRE{verifiers.LazyRegexp(`^dapi[a-f0-9]{32}(?:-\d)?$`), nil}
+
+// Owns implements Shaper.
+func (*Provider) Owns(secret string) verifiers.Shape {
+	return verifiers.ShapeOf(secret, databricksShapes[0], databricksShapes[1])
+}
+
+var _ verifiers.Shaper = (*Provider)(nil)
