@@ -180,7 +180,7 @@ func (a *Applier) verify(ctx context.Context, f *finding.Finding) *finding.Verif
 	if v != nil && v.Status != "" && v.Status != finding.StatusUnknown {
 		return v
 	}
-	if reg, ok := Lookup(f.Provider); ok && reg.Check != nil {
+	if reg, ok := a.Planner.Env.Lookup(f.Provider); ok && reg.Check != nil {
 		if own := reg.Check.Check(ctx, a.Planner.Env, f); own != nil && (v == nil || own.Status != finding.StatusUnknown) {
 			return own
 		}
@@ -207,7 +207,7 @@ func (a *Applier) applyBatches(ctx context.Context, pl *Plan, byFP map[string][]
 			if s.Kind != Revoke || s.Blocked != "" || statusIs(before[fp], finding.StatusDead) || a.stillDeferred(fp, s.Kind) {
 				continue
 			}
-			reg, ok := Lookup(s.Provider)
+			reg, ok := a.Planner.Env.Lookup(s.Provider)
 			if !ok {
 				continue
 			}
@@ -222,7 +222,7 @@ func (a *Applier) applyBatches(ctx context.Context, pl *Plan, byFP map[string][]
 	}
 	slices.Sort(provs)
 	for _, p := range provs {
-		reg, _ := Lookup(p)
+		reg, _ := a.Planner.Env.Lookup(p)
 		fs := groups[p]
 		slices.SortFunc(fs, func(x, y *finding.Finding) int { return strings.Compare(x.Fingerprint, y.Fingerprint) })
 		res := reg.Revoke.(BatchAction).ApplyBatch(ctx, a.Planner.Env, fs)
@@ -267,7 +267,7 @@ func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before *f
 		r.Detail = "still deferred by an earlier run until " + d.RetryAt.UTC().Format(time.RFC3339) + " (" + d.Detail + ")"
 		return r
 	}
-	reg, _ := Lookup(s.Provider)
+	reg, _ := a.Planner.Env.Lookup(s.Provider)
 	var evidence []string
 	var err error
 	if br, ok := batch[batchKey{f.Fingerprint, s.Kind}]; ok {

@@ -64,6 +64,7 @@ func newHarness(t *testing.T, policy string) *harness {
 	}
 	h := &harness{t: t, api: api, tr: tr, pol: pol, now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}
 	env := remediate.NewEnv(c, &pol.Providers)
+	env.Registry = all.RemediationRegistry()
 	env.Getenv = func(k string) string {
 		return map[string]string{"GITHUB_TOKEN": "operator-gh-token", "JIRA_TOKEN": "operator-jira-token", "JIRA_EMAIL": "sec@example.com", "VAULT_TOKEN": "hvs.operator-vault-token"}[k]
 	}

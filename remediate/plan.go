@@ -69,7 +69,7 @@ func (p *Planner) step(f *finding.Finding, rule *Rule, why string, k Kind) Step 
 		Fallback: slices.DeleteFunc(slices.Clone(rule.Fallback), func(x Kind) bool { return x == k })}
 	switch k {
 	case Revoke, Rotate:
-		reg, ok := Lookup(f.Provider)
+		reg, ok := p.Env.Lookup(f.Provider)
 		var a Action
 		if ok {
 			a = reg.Revoke

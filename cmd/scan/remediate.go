@@ -193,6 +193,7 @@ func (g *globalOpts) remediateRun(cmd *cobra.Command, fs []finding.Finding, o re
 		return err
 	}
 	env := remediate.NewEnv(client, &pol.Providers)
+	env.Registry = all.RemediationRegistry()
 	if g.log != nil {
 		env.Log = g.log
 	}

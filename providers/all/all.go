@@ -34,6 +34,7 @@ import (
 	"nhiscan/providers/telegram"
 	"nhiscan/providers/twilio"
 	"nhiscan/providers/vault"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 )
 
@@ -101,6 +102,30 @@ func Default() *verifiers.Registry {
 	r, err := Registry(verifiers.Config{})
 	if err != nil {
 		panic(err) // the empty config is valid and the list has no duplicate: a bug
+	}
+	return r
+}
+
+// Remediations returns the remediation registration of every provider
+// that declares one (remediate.Remediator): revoke, rotate, re-check and
+// manual steps.
+func Remediations() []*remediate.Registration {
+	vs, _ := Verifiers(verifiers.Config{}) // remediation reads its own config from the Env
+	var out []*remediate.Registration
+	for _, v := range vs {
+		if r, ok := v.(remediate.Remediator); ok {
+			out = append(out, r.Remediation())
+		}
+	}
+	return out
+}
+
+// RemediationRegistry returns the remediation registry of every provider,
+// for remediate.Env.Registry.
+func RemediationRegistry() *remediate.Registry {
+	r, err := remediate.NewRegistry(Remediations()...)
+	if err != nil {
+		panic(err) // a provider listed twice: a bug the tests catch
 	}
 	return r
 }

@@ -3,6 +3,7 @@ package anthropic
 import (
 	"context"
 	"encoding/json"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "anthropic" }
 func (*Provider) Hosts() []string  { return []string{"api.anthropic.com"} }
@@ -80,3 +82,9 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Remediation implements remediate.Remediator: the provider has no
+// revocation API, so tickets say how a person revokes the credential.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "anthropic", Manual: "console.anthropic.com → API keys → Disable"}
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"slices"
 	"strings"
@@ -45,6 +46,7 @@ type Provider struct {
 }
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 var _ verifiers.Pairer = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "aws" }
@@ -348,3 +350,8 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Remediation implements remediate.Remediator. Deactivation, rotation and
+// the IAM re-check live in package remediate (remediate.AWSRegistration)
+// beside the AWS SDK clients the remediation Env carries.
+func (*Provider) Remediation() *remediate.Registration { return remediate.AWSRegistration() }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"nhiscan/finding"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"strings"
 )
@@ -28,6 +30,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 var _ verifiers.Pairer = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "cloudflare" }
@@ -166,3 +169,77 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Cloudflare: learn the token's id from its own verify endpoint, then
+// delete that id (Cloudflare API reference "Verify Token" and "Delete
+// Token", user and account variants, read 2026-12). User tokens live
+// under /user/tokens, account-owned tokens (cfat_, or a legacy token
+// verified at an account) under /accounts/{account_id}/tokens; the id
+// deleted is the one the leaked token's own verify call returned.
+//
+// Remediation implements remediate.Remediator.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "cloudflare", Manual: "Cloudflare dashboard → My Profile → API Tokens (account tokens: Manage Account → Account API Tokens) → Roll or Delete",
+		Revoke: remediate.Simple{Provider: "cloudflare", Hosts: remediate.Fixed("api.cloudflare.com"),
+			Calls: func(env *remediate.Env, f *finding.Finding) ([]remediate.Request, []remediate.Call, error) {
+				base, owner, err := cloudflareBase(f)
+				if err != nil {
+					return nil, nil, err
+				}
+				a := remediate.Header("Authorization", "Bearer "+f.Secret)
+				v, d := base+"/tokens/verify", base+"/tokens/{id}"
+				need := "API Tokens Write"
+				if owner == "account" {
+					need = "Account API Tokens Write"
+				}
+				return []remediate.Request{{Method: "GET", URL: v, Header: a}, {Method: "DELETE", URL: d, Header: a}},
+					[]remediate.Call{{Method: "GET", URL: v, Auth: "the leaked token itself", Why: "learn the " + owner + " token's own id"},
+						{Method: "DELETE", URL: d, Auth: "the leaked token itself", Why: "delete that id only (needs " + need + ")"}}, nil
+			},
+			Interpret: func(i int, resp *remediate.Response, req remediate.Request, carry map[string]string) error {
+				if i == 0 {
+					var b struct {
+						Result struct{ ID, Status string } `json:"result"`
+					}
+					_ = json.Unmarshal(resp.Body, &b)
+					tok := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+					explicit := strings.HasPrefix(tok, "cfut_") || strings.HasPrefix(tok, "cfat_") || strings.Contains(req.URL, "/accounts/")
+					switch {
+					case resp.StatusCode == 401 && explicit, resp.StatusCode == 200 && b.Result.Status != "" && b.Result.Status != "active":
+						return remediate.AlreadyErr(req, resp.StatusCode, "token not active")
+					case resp.StatusCode == 401:
+						return remediate.StatusErr(req.Endpoint(), 401, "not a user token; it may be account-owned (no account id known): revoke it in the dashboard")
+					case resp.StatusCode != 200 || b.Result.ID == "":
+						return remediate.StatusErr(req.Endpoint(), resp.StatusCode, "no token id")
+					}
+					carry["id"] = b.Result.ID
+					return nil
+				}
+				return remediate.StatusMap(map[int]error{200: nil, 204: nil, 403: remediate.ErrDenied, 404: remediate.ErrAlreadyDone})(i, resp, req, carry)
+			}}}
+}
+
+// cloudflareBase is the API base of f's token: /user, or
+// /accounts/{account_id} for account-owned tokens (the cfat_ prefix, or a
+// verification that answered at an account endpoint), with the account id
+// read from the verification or beside the token.
+func cloudflareBase(f *finding.Finding) (string, string, error) {
+	cred := (&Provider{}).Pair(verifiers.Sighting{RuleID: f.RuleID, Secret: f.Secret, Context: f.Context})
+	kind, account := cred.Companions["kind"], cred.Companions["account_id"]
+	if v := f.Verification; v != nil && v.Identity["owner"] == "account" {
+		kind = "account-token"
+		if id := v.Identity["account_id"]; id != "" {
+			account = id
+		}
+	}
+	switch kind {
+	case "global-key", "origin-ca-key":
+		return "", "", remediate.Blocked("cloudflare: %ss are not revoked by API: roll them in the dashboard", kind)
+	case "account-token":
+		if !cfAccountExact.MatchString(account) {
+			return "", "", remediate.Blocked("cloudflare: account-owned token without its account id: revoke it in the dashboard (Manage Account → Account API Tokens)")
+		}
+		return "https://api.cloudflare.com/client/v4/accounts/" + account, "account", nil
+	}
+	return "https://api.cloudflare.com/client/v4/user", "user", nil
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"nhiscan/finding"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"slices"
 	"strings"
@@ -18,6 +20,7 @@ type Provider struct {
 }
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 var _ verifiers.Pairer = (*Provider)(nil)
 
 func (*Provider) Provider() string  { return "databricks" }
@@ -82,3 +85,48 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Databricks: list the caller's tokens, delete the one in use.
+//
+// Remediation implements remediate.Remediator.
+func (*Provider) Remediation() *remediate.Registration {
+	dbHosts := func(env *remediate.Env) ([]string, error) {
+		_, h, err := remediate.ConfiguredBase("databricks ([providers.databricks] host)", prefixHTTPS(env.Config.Databricks.Host))
+		return []string{h}, err
+	}
+	return &remediate.Registration{Provider: "databricks", Manual: "Databricks → User settings → Developer → Access tokens → Revoke",
+		Revoke: remediate.Simple{Provider: "databricks", Hosts: dbHosts,
+			Calls: func(env *remediate.Env, f *finding.Finding) ([]remediate.Request, []remediate.Call, error) {
+				b := prefixHTTPS(env.Config.Databricks.Host)
+				a := remediate.Header("Authorization", "Bearer "+f.Secret)
+				return []remediate.Request{{Method: "GET", URL: b + "/api/2.0/token/list", Header: a},
+						{Method: "POST", URL: b + "/api/2.0/token/delete", Header: a, Body: []byte(`{"token_id":"{id}"}`)}},
+					[]remediate.Call{{Method: "GET", URL: b + "/api/2.0/token/list", Auth: "the leaked token itself", Why: "find the token's id"},
+						{Method: "POST", URL: b + "/api/2.0/token/delete", Auth: "the leaked token itself", Why: "delete it"}}, nil
+			},
+			Interpret: func(i int, resp *remediate.Response, req remediate.Request, carry map[string]string) error {
+				if i == 0 {
+					if resp.StatusCode == 401 || resp.StatusCode == 403 {
+						return remediate.AlreadyErr(req, resp.StatusCode, "token not valid")
+					}
+					var b struct {
+						TokenInfos []struct {
+							TokenID string `json:"token_id"`
+						} `json:"token_infos"`
+					}
+					if resp.StatusCode != 200 || json.Unmarshal(resp.Body, &b) != nil || len(b.TokenInfos) != 1 {
+						return remediate.Blocked("databricks: cannot tell which of the user's tokens leaked: revoke it by hand")
+					}
+					carry["id"] = b.TokenInfos[0].TokenID
+					return nil
+				}
+				return remediate.StatusMap(map[int]error{200: nil, 401: remediate.ErrAlreadyDone, 404: remediate.ErrAlreadyDone, 403: remediate.ErrDenied})(i, resp, req, carry)
+			}}}
+}
+
+func prefixHTTPS(h string) string {
+	if h == "" || strings.Contains(h, "://") {
+		return h
+	}
+	return "https://" + h
+}

@@ -3,6 +3,7 @@ package digitalocean
 import (
 	"context"
 	"fmt"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 )
 
@@ -10,6 +11,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "digitalocean" }
 func (*Provider) Hosts() []string  { return []string{"api.digitalocean.com"} }
@@ -56,3 +58,9 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Remediation implements remediate.Remediator: the provider has no
+// revocation API, so tickets say how a person revokes the credential.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "digitalocean", Manual: "cloud.digitalocean.com → API → Tokens → Delete"}
+}

@@ -3,8 +3,12 @@ package discord
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"nhiscan/finding"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"strconv"
+	"strings"
 )
 
 // Provider verifies Discord webhook URLs with a GET of the webhook (which
@@ -16,6 +20,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "discord" }
 func (*Provider) Hosts() []string  { return []string{"discord.com"} }
@@ -98,4 +103,33 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 		return verifiers.ShapeStrong
 	}
 	return verifiers.ShapeNone
+}
+
+// Discord webhooks: DELETE the URL itself.
+//
+// Remediation implements remediate.Remediator.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "discord", Manual: "Server Settings → Integrations → Webhooks → Delete Webhook",
+		Revoke: remediate.Simple{Provider: "discord", Hosts: remediate.Fixed("discord.com", "discordapp.com"),
+			Calls: func(env *remediate.Env, f *finding.Finding) ([]remediate.Request, []remediate.Call, error) {
+				u, err := url.Parse(strings.TrimSpace(f.Secret))
+				if err != nil || !strings.HasPrefix(u.Path, "/api/webhooks/") {
+					return nil, nil, remediate.Blocked("discord: only webhook URLs can be revoked by API; reset bot tokens in the Developer Portal")
+				}
+				parts := strings.Split(strings.TrimPrefix(u.Path, "/api/webhooks/"), "/")
+				display := "https://" + u.Host + "/api/webhooks/" + parts[0] + "/[REDACTED]"
+				return []remediate.Request{{Method: "DELETE", URL: "https://" + u.Host + u.Path, Display: display}},
+					[]remediate.Call{{Method: "DELETE", URL: display, Auth: "the webhook URL itself", Why: "deleting the webhook kills its token"}}, nil
+			},
+			Interpret: func(_ int, resp *remediate.Response, req remediate.Request, _ map[string]string) error {
+				switch resp.StatusCode {
+				case 204, 200:
+					return nil
+				case 404, 401:
+					return remediate.AlreadyErr(req, resp.StatusCode, "unknown webhook")
+				case 403:
+					return remediate.DeniedErr(req, resp.StatusCode)
+				}
+				return remediate.StatusErr(req.Endpoint(), resp.StatusCode, "unexpected answer")
+			}}}
 }

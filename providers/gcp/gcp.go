@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"nhiscan/finding"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"strings"
 
@@ -26,6 +28,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 var _ verifiers.Pairer = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "gcp" }
@@ -177,3 +180,59 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// GCP service account keys: :disable with operator credentials.
+//
+// Remediation implements remediate.Remediator.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "gcp", Manual: "Cloud console → IAM → Service accounts → Keys → Disable or Delete (gcloud iam service-accounts keys disable)",
+		Revoke: remediate.Simple{Provider: "gcp", Hosts: remediate.Fixed("iam.googleapis.com"),
+			Calls: func(env *remediate.Env, f *finding.Finding) ([]remediate.Request, []remediate.Call, error) {
+				// The scanner assembles the key file's parts (client_email,
+				// private_key_id, project_id) around the private key; a whole
+				// key file as the secret (a report of an earlier version)
+				// works too.
+				email, keyID, project := f.Parts["client_email"], f.Parts["private_key_id"], f.Parts["project_id"]
+				if email == "" || keyID == "" {
+					var sa struct {
+						ClientEmail  string `json:"client_email"`
+						PrivateKeyID string `json:"private_key_id"`
+						ProjectID    string `json:"project_id"`
+					}
+					if json.Unmarshal([]byte(f.Secret), &sa) == nil {
+						email, keyID, project = sa.ClientEmail, sa.PrivateKeyID, sa.ProjectID
+					}
+				}
+				if email == "" || keyID == "" {
+					return nil, nil, remediate.Blocked("gcp: the key file's client_email and private_key_id were not found beside the key: disable it by hand (%s)", "Cloud console → IAM → Service accounts → Keys")
+				}
+				// With the project wildcard "-", a missing key answers 403
+				// like a missing permission (Cloud IAM "keys.disable" and
+				// resource-name wildcard notes, read 2026-12): name the
+				// project so that a deleted key is a 404.
+				if project == "" {
+					if _, dom, ok := strings.Cut(email, "@"); ok && strings.HasSuffix(dom, ".iam.gserviceaccount.com") {
+						project = strings.TrimSuffix(dom, ".iam.gserviceaccount.com")
+					}
+				}
+				if project == "" {
+					project = "-"
+				}
+				base := "https://iam.googleapis.com/v1/projects/" + url.PathEscape(project) + "/serviceAccounts/" + url.PathEscape(email) + "/keys/"
+				u := base + url.PathEscape(keyID) + ":disable"
+				// The key id is half of what a key file names: shown redacted.
+				shown := base + finding.Redact(keyID) + ":disable"
+				calls := []remediate.Call{{Method: "POST", URL: shown, Auth: "operator access token", Why: "disable this key (" + finding.Redact(keyID) + " of " + email + "), named by the file's private_key_id (reversible; needs iam.serviceAccountKeys.disable)"}}
+				tok, err := env.OperatorToken("gcp ([providers.gcp] token_env)", env.Config.GCP.TokenEnv)
+				if err != nil {
+					return nil, calls, err
+				}
+				return []remediate.Request{{Method: "POST", URL: u, Display: shown, Header: remediate.Header("Authorization", "Bearer "+tok), Body: []byte(`{"serviceAccountKeyDisableReason":"SERVICE_ACCOUNT_KEY_DISABLE_REASON_EXPOSED"}`)}}, calls, nil
+			},
+			Interpret: func(i int, resp *remediate.Response, req remediate.Request, carry map[string]string) error {
+				if resp.StatusCode == 403 && strings.Contains(req.URL, "/projects/-/") {
+					return remediate.StatusErr(req.Endpoint(), 403, "denied, or the key no longer exists (the project wildcard hides which)")
+				}
+				return remediate.StatusMap(map[int]error{200: nil, 404: remediate.ErrAlreadyDone, 401: remediate.ErrDenied, 403: remediate.ErrDenied})(i, resp, req, carry)
+			}}}
+}

@@ -1,12 +1,17 @@
 package gitlab
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
+	"nhiscan/finding"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Provider verifies personal, project and group access tokens with
@@ -19,6 +24,7 @@ type Provider struct {
 }
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 var _ verifiers.Pairer = (*Provider)(nil)
 
 func (*Provider) Provider() string  { return "gitlab" }
@@ -126,3 +132,146 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// GitLab: DELETE personal_access_tokens/self; rotate with self/rotate.
+//
+// Remediation implements remediate.Remediator.
+func (*Provider) Remediation() *remediate.Registration {
+	gitlabHosts := func(env *remediate.Env) ([]string, error) {
+		_, h, err := remediate.ConfiguredBase("gitlab", cmp.Or(env.Config.GitLab.URL, "https://gitlab.com"))
+		return []string{h}, err
+	}
+	gitlabBase := func(env *remediate.Env) string {
+		b, _, _ := remediate.ConfiguredBase("gitlab", cmp.Or(env.Config.GitLab.URL, "https://gitlab.com"))
+		return b
+	}
+	return &remediate.Registration{Provider: "gitlab", Manual: "GitLab → User settings → Access tokens → Revoke",
+		Check: remediate.HTTPCheck{Provider: "gitlab", Hosts: gitlabHosts, Build: func(env *remediate.Env, f *finding.Finding) remediate.Request {
+			return remediate.Request{Method: "GET", URL: gitlabBase(env) + "/api/v4/personal_access_tokens/self", Header: remediate.Header("PRIVATE-TOKEN", f.Secret)}
+		}, Dead: []int{401}},
+		Revoke: remediate.Simple{Provider: "gitlab", Hosts: gitlabHosts,
+			Calls: func(env *remediate.Env, f *finding.Finding) ([]remediate.Request, []remediate.Call, error) {
+				u := gitlabBase(env) + "/api/v4/personal_access_tokens/self"
+				return []remediate.Request{{Method: "DELETE", URL: u, Header: remediate.Header("PRIVATE-TOKEN", f.Secret)}},
+					[]remediate.Call{{Method: "DELETE", URL: u, Auth: "the leaked token itself", Why: "self-revocation"}}, nil
+			},
+			Interpret: func(_ int, resp *remediate.Response, req remediate.Request, _ map[string]string) error {
+				switch resp.StatusCode {
+				case 204, 200:
+					return nil
+				case 401:
+					return remediate.AlreadyErr(req, resp.StatusCode, "token not valid")
+				case 403:
+					return remediate.DeniedErr(req, resp.StatusCode)
+				}
+				return remediate.StatusErr(req.Endpoint(), resp.StatusCode, "unexpected answer")
+			}},
+		Rotate: gitlabRotate{hosts: gitlabHosts, base: gitlabBase},
+	}
+}
+
+// gitlabRotate: POST personal_access_tokens/self/rotate returns a new token
+// and revokes the old one in one call; the new token goes to the destination.
+type gitlabRotate struct {
+	hosts func(env *remediate.Env) ([]string, error)
+	base  func(env *remediate.Env) string
+}
+
+func (g gitlabRotate) Plan(env *remediate.Env, f *finding.Finding) ([]remediate.Call, error) {
+	if _, err := g.hosts(env); err != nil {
+		return nil, err
+	}
+	if env.Destination == nil {
+		return nil, env.NoDestination("gitlab")
+	}
+	calls := []remediate.Call{{Method: "GET", URL: g.base(env) + "/api/v4/personal_access_tokens/self", Auth: "the leaked token itself", Why: "read the token's lifetime (created_at, expires_at)"},
+		{Method: "POST", URL: g.base(env) + "/api/v4/personal_access_tokens/self/rotate", Auth: "the leaked token itself", Why: "GitLab issues a new token with the same lifetime (expires_at) and revokes this one (needs api or self_rotate scope)"}}
+	return append(calls, env.Destination.Calls()...), nil
+}
+
+func (g gitlabRotate) Apply(ctx context.Context, env *remediate.Env, f *finding.Finding) ([]string, error) {
+	hosts, err := g.hosts(env)
+	if err != nil {
+		return nil, err
+	}
+	if env.Destination == nil {
+		return nil, env.NoDestination("gitlab")
+	}
+	// Without expires_at GitLab gives the new token one week where expiry
+	// is required (GitLab REST "Rotate a personal access token", read
+	// 2026-12): keep the old token's lifetime instead.
+	self := remediate.Request{Provider: "gitlab", Hosts: hosts, Method: "GET", URL: g.base(env) + "/api/v4/personal_access_tokens/self", Header: remediate.Header("PRIVATE-TOKEN", f.Secret)}
+	sresp, err := env.Client.Do(ctx, self)
+	if err != nil {
+		return nil, err
+	}
+	ev := []string{sresp.Evidence(self)}
+	switch sresp.StatusCode {
+	case 200:
+	case 401:
+		return ev, remediate.AlreadyErr(self, 401, "token not valid")
+	default:
+		return ev, remediate.StatusErr(self.Endpoint(), sresp.StatusCode, "cannot read the token's lifetime")
+	}
+	body := []byte("{}")
+	if exp, ok := gitlabKeepLifetime(sresp.Body, env.Clock()); ok {
+		body, _ = json.Marshal(map[string]string{"expires_at": exp})
+	}
+	req := remediate.Request{Provider: "gitlab", Hosts: hosts, Method: "POST", URL: g.base(env) + "/api/v4/personal_access_tokens/self/rotate",
+		Header: remediate.Header("PRIVATE-TOKEN", f.Secret, "Content-Type", "application/json"), Body: body}
+	resp, err := env.Client.Do(ctx, req)
+	if err != nil {
+		return ev, err
+	}
+	ev = append(ev, resp.Evidence(req))
+	switch resp.StatusCode {
+	case 200, 201:
+	case 401:
+		return ev, remediate.AlreadyErr(req, 401, "token not valid")
+	case 403:
+		return ev, remediate.DeniedErr(req, 403)
+	default:
+		return ev, remediate.StatusErr(req.Endpoint(), resp.StatusCode, "unexpected answer")
+	}
+	var nt struct {
+		ID        int    `json:"id"`
+		Token     string `json:"token"`
+		ExpiresAt string `json:"expires_at"`
+	}
+	if json.Unmarshal(resp.Body, &nt) != nil || nt.Token == "" {
+		return ev, fmt.Errorf("%s: no token in the answer; the old token may already be revoked", req.Endpoint())
+	}
+	env.Checkpoint(ctx, fmt.Sprintf("GitLab issued token id %d and revoked the leaked one; storing it in %s", nt.ID, env.Destination.Describe()))
+	dev, err := env.Destination.Put(ctx, map[string]string{"GITLAB_TOKEN": nt.Token})
+	ev = append(ev, dev...)
+	if err != nil {
+		// GitLab already revoked the old token: the new one must not be lost.
+		return ev, fmt.Errorf("GitLab rotated the token (new token id %d, old one revoked) but storing it in %s failed (%v): rotate again by hand", nt.ID, env.Destination.Describe(), err)
+	}
+	return append(ev, fmt.Sprintf("stored the new token (id %d, expires %s) in %s", nt.ID, cmp.Or(nt.ExpiresAt, "-"), env.Destination.Describe())), nil
+}
+
+// gitlabKeepLifetime returns the expires_at giving a rotated token the
+// lifetime of the token described by body (GET …/self): today plus
+// expires_at − created_at, at most 365 days (GitLab's default maximum).
+// ok is false when the old token does not expire.
+func gitlabKeepLifetime(body []byte, now time.Time) (string, bool) {
+	var b struct {
+		CreatedAt string `json:"created_at"`
+		ExpiresAt string `json:"expires_at"`
+	}
+	if json.Unmarshal(body, &b) != nil || b.ExpiresAt == "" {
+		return "", false
+	}
+	exp, err := time.Parse("2006-01-02", b.ExpiresAt)
+	if err != nil {
+		return "", false
+	}
+	created, err := time.Parse(time.RFC3339, b.CreatedAt)
+	if err != nil {
+		return "", false
+	}
+	days := int(exp.Sub(created.UTC().Truncate(24*time.Hour)).Hours() / 24)
+	days = min(max(days, 1), 365)
+	return now.UTC().AddDate(0, 0, days).Format("2006-01-02"), true
+}

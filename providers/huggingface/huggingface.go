@@ -3,6 +3,7 @@ package huggingface
 import (
 	"context"
 	"fmt"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"strings"
 )
@@ -11,6 +12,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "huggingface" }
 func (*Provider) Hosts() []string  { return []string{"huggingface.co"} }
@@ -76,3 +78,9 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Remediation implements remediate.Remediator: the provider has no
+// revocation API, so tickets say how a person revokes the credential.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "huggingface", Manual: "huggingface.co → Settings → Access Tokens → Invalidate"}
+}

@@ -3,6 +3,7 @@ package npm
 import (
 	"context"
 	"fmt"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 )
 
@@ -10,6 +11,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "npm" }
 func (*Provider) Hosts() []string  { return []string{"registry.npmjs.org"} }
@@ -48,3 +50,9 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Remediation implements remediate.Remediator: the provider has no
+// revocation API, so tickets say how a person revokes the credential.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "npm", Manual: "npm token revoke <id> (npm token list shows it), or npmjs.com → Access Tokens → Delete"}
+}

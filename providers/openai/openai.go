@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"strings"
 )
@@ -13,6 +14,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "openai" }
 func (*Provider) Hosts() []string  { return []string{"api.openai.com"} }
@@ -80,3 +82,9 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Remediation implements remediate.Remediator: the provider has no
+// revocation API, so tickets say how a person revokes the credential.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "openai", Manual: "platform.openai.com → API keys → Revoke (admin keys: the Admin API)"}
+}

@@ -2,6 +2,9 @@ package sendgrid
 
 import (
 	"context"
+	"net/url"
+	"nhiscan/finding"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"slices"
 	"strings"
@@ -19,6 +22,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 
 // sendgridHosts are tried in this order.
 var sendgridHosts = []string{"api.sendgrid.com", "api.eu.sendgrid.com"}
@@ -77,3 +81,73 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// SendGrid: the key id is the middle part of SG.<id>.<secret>; deleting
+// needs the api_keys scope (Twilio SendGrid "Delete API keys", read
+// 2026-12). The key is deleted on the host it lives on: EU regional
+// subusers' keys on api.eu.sendgrid.com (identity "region" of its
+// verification), others on api.sendgrid.com; a 401 there is "already".
+//
+// Remediation implements remediate.Remediator.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "sendgrid", Manual: "SendGrid → Settings → API Keys → Delete", Revoke: sendgridRevoke{}}
+}
+
+// sendgridRevoke deletes a SendGrid key on the host it lives on.
+type sendgridRevoke struct{}
+
+// sendgridTarget is the DELETE URL of f's key and whether its host is
+// known from a live verification.
+func sendgridTarget(f *finding.Finding) (string, bool, error) {
+	parts := strings.Split(f.Secret, ".")
+	if len(parts) != 3 || parts[1] == "" {
+		return "", false, remediate.Blocked("sendgrid: not an SG.<id>.<secret> key")
+	}
+	host, known := "api.sendgrid.com", false
+	if v := f.Verification; v != nil && v.Status == finding.StatusLive {
+		switch v.Identity["region"] {
+		case "eu":
+			host, known = "api.eu.sendgrid.com", true
+		case "global":
+			known = true
+		}
+	}
+	return "https://" + host + "/v3/api_keys/" + url.PathEscape(parts[1]), known, nil
+}
+
+func (sendgridRevoke) Plan(env *remediate.Env, f *finding.Finding) ([]remediate.Call, error) {
+	u, _, err := sendgridTarget(f)
+	if err != nil {
+		return nil, err
+	}
+	return []remediate.Call{{Method: "DELETE", URL: u, Auth: "the leaked key itself",
+		Why: "delete this key (its id is the middle part of the key; needs the api_keys scope) on the host it verified on: api.eu.sendgrid.com for EU regional subusers"}}, nil
+}
+
+func (sendgridRevoke) Apply(ctx context.Context, env *remediate.Env, f *finding.Finding) ([]string, error) {
+	u, known, err := sendgridTarget(f)
+	if err != nil {
+		return nil, err
+	}
+	req := remediate.Request{Provider: "sendgrid", Hosts: []string{"api.sendgrid.com", "api.eu.sendgrid.com"}, Method: "DELETE", URL: u, Header: remediate.Header("Authorization", "Bearer "+f.Secret)}
+	resp, err := env.Client.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	ev := []string{resp.Evidence(req)}
+	switch resp.StatusCode {
+	case 200, 204:
+		return ev, nil
+	case 401:
+		if !known {
+			// An EU key answers 401 on the global host while it works.
+			return ev, remediate.StatusErr(req.Endpoint(), 401, "unauthorized here; the key's region is not known from a live verification")
+		}
+		return ev, remediate.AlreadyErr(req, 401, "key not valid")
+	case 404:
+		return ev, remediate.AlreadyErr(req, 404, "no such key")
+	case 403:
+		return ev, remediate.DeniedErr(req, 403)
+	}
+	return ev, remediate.StatusErr(req.Endpoint(), resp.StatusCode, "unexpected answer")
+}

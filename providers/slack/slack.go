@@ -1,7 +1,11 @@
 package slack
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
+	"nhiscan/finding"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"strconv"
 	"strings"
@@ -33,6 +37,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 var _ verifiers.Pairer = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "slack" }
@@ -138,3 +143,34 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Slack: auth.revoke with the token itself.
+//
+// Remediation implements remediate.Remediator.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "slack", Manual: "api.slack.com/apps → the app → OAuth & Permissions → Revoke tokens (or remove the app)",
+		Revoke: remediate.Simple{Provider: "slack", Hosts: remediate.Fixed("slack.com"),
+			Calls: func(env *remediate.Env, f *finding.Finding) ([]remediate.Request, []remediate.Call, error) {
+				if strings.HasPrefix(f.Secret, "https://") {
+					return nil, nil, remediate.Blocked("slack: incoming webhooks have no revocation API: remove the webhook in the app's settings")
+				}
+				u := "https://slack.com/api/auth.revoke"
+				return []remediate.Request{{Method: "POST", URL: u, Header: remediate.Header("Authorization", "Bearer "+f.Secret, "Content-Type", "application/x-www-form-urlencoded"), Body: []byte{}}},
+					[]remediate.Call{{Method: "POST", URL: u, Auth: "the leaked token itself", Why: "self-revocation (auth.revoke)"}}, nil
+			},
+			Interpret: func(_ int, resp *remediate.Response, req remediate.Request, _ map[string]string) error {
+				var b struct {
+					OK      bool   `json:"ok"`
+					Revoked bool   `json:"revoked"`
+					Error   string `json:"error"`
+				}
+				_ = json.Unmarshal(resp.Body, &b)
+				switch {
+				case b.OK:
+					return nil
+				case b.Error == "invalid_auth" || b.Error == "token_revoked" || b.Error == "account_inactive" || b.Error == "not_authed":
+					return remediate.AlreadyErr(req, resp.StatusCode, b.Error)
+				}
+				return remediate.StatusErr(req.Endpoint(), resp.StatusCode, "slack error "+cmp.Or(b.Error, "-"))
+			}}}
+}

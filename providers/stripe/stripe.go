@@ -2,6 +2,7 @@ package stripe
 
 import (
 	"context"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 )
 
@@ -10,6 +11,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "stripe" }
 func (*Provider) Hosts() []string  { return []string{"api.stripe.com"} }
@@ -73,3 +75,9 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Remediation implements remediate.Remediator: the provider has no
+// revocation API, so tickets say how a person revokes the credential.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "stripe", Manual: "Stripe Dashboard → Developers → API keys → Roll key"}
+}

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"fmt"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"strconv"
 )
@@ -14,6 +15,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "telegram" }
 func (*Provider) Hosts() []string  { return []string{"api.telegram.org"} }
@@ -71,3 +73,9 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Remediation implements remediate.Remediator: the provider has no
+// revocation API, so tickets say how a person revokes the credential.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "telegram", Manual: "@BotFather → /revoke"}
+}

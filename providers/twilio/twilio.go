@@ -1,10 +1,14 @@
 package twilio
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"nhiscan/finding"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"strings"
 )
@@ -35,6 +39,7 @@ import (
 type Provider struct{}
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 var _ verifiers.Pairer = (*Provider)(nil)
 
 func (*Provider) Provider() string { return "twilio" }
@@ -157,4 +162,40 @@ func twilioCode(body []byte) int {
 	}
 	_ = json.Unmarshal(body, &b)
 	return b.Code
+}
+
+// Twilio API keys: DELETE with the operator's Main credentials.
+//
+// Remediation implements remediate.Remediator.
+func (*Provider) Remediation() *remediate.Registration {
+	return &remediate.Registration{Provider: "twilio", Manual: "Twilio Console → Account → API keys & tokens → Delete",
+		Revoke: remediate.Simple{Provider: "twilio", Hosts: remediate.Fixed("iam.twilio.com"),
+			Calls: func(env *remediate.Env, f *finding.Finding) ([]remediate.Request, []remediate.Call, error) {
+				sid := f.Secret
+				if !strings.HasPrefix(sid, "SK") || len(sid) != 34 {
+					return nil, nil, remediate.Blocked("twilio: only API keys (SK…) can be deleted by API; rotate the auth token in the console")
+				}
+				ac := env.Config.Twilio.AccountSID
+				if ac == "" {
+					return nil, nil, remediate.Blocked("twilio: [providers.twilio] account_sid and auth_token_env are required")
+				}
+				// Key resource v1 manages Standard and Restricted keys alike
+				// (twilio.com/docs/iam/api-keys/key-resource-v1, read
+				// 2026-12); the 2010 Keys resource does not know Restricted
+				// keys. Deleting needs a Main key or the auth token.
+				u := "https://iam.twilio.com/v1/Keys/" + sid
+				calls := []remediate.Call{{Method: "DELETE", URL: u, Auth: "operator Main auth token", Why: "delete this API key, named by its SID (Standard or Restricted)"}}
+				tok := env.Var(env.Config.Twilio.AuthTokenEnv)
+				if tok == "" {
+					return nil, calls, remediate.Blocked("twilio: environment variable %s is empty", cmp.Or(env.Config.Twilio.AuthTokenEnv, "(auth_token_env)"))
+				}
+				r := remediate.Request{Method: "DELETE", URL: u, Header: http.Header{}}
+				r.Header.Set("Authorization", basicAuth(ac, tok))
+				return []remediate.Request{r}, calls, nil
+			},
+			Interpret: remediate.StatusMap(map[int]error{204: nil, 200: nil, 404: remediate.ErrAlreadyDone, 401: remediate.ErrDenied, 403: remediate.ErrDenied})}}
+}
+
+func basicAuth(u, p string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p))
 }

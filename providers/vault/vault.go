@@ -3,6 +3,8 @@ package vault
 import (
 	"context"
 	"fmt"
+	"nhiscan/finding"
+	"nhiscan/remediate"
 	"nhiscan/verifiers"
 	"slices"
 	"strings"
@@ -18,6 +20,7 @@ type Provider struct {
 }
 
 var _ verifiers.Verifier = (*Provider)(nil)
+var _ remediate.Remediator = (*Provider)(nil)
 var _ verifiers.Pairer = (*Provider)(nil)
 
 func (*Provider) Provider() string  { return "vault" }
@@ -77,3 +80,40 @@ func (*Provider) Owns(secret string) verifiers.Shape {
 }
 
 var _ verifiers.Shaper = (*Provider)(nil)
+
+// Vault: revoke-self at the configured address only.
+//
+// Remediation implements remediate.Remediator.
+func (*Provider) Remediation() *remediate.Registration {
+	vaultHosts := func(env *remediate.Env) ([]string, error) {
+		_, h, err := remediate.ConfiguredBase("vault ([providers.vault] addr)", env.Config.Vault.Addr)
+		return []string{h}, err
+	}
+	vaultReq := func(env *remediate.Env, f *finding.Finding, method, p string) remediate.Request {
+		b, _, _ := remediate.ConfiguredBase("vault", env.Config.Vault.Addr)
+		h := remediate.Header("X-Vault-Token", f.Secret)
+		if env.Config.Vault.Namespace != "" {
+			h.Set("X-Vault-Namespace", env.Config.Vault.Namespace)
+		}
+		return remediate.Request{Method: method, URL: b + p, Header: h}
+	}
+	return &remediate.Registration{Provider: "vault", Manual: "vault token revoke -self (with the token), or vault token revoke -accessor <accessor>",
+		Check: remediate.HTTPCheck{Provider: "vault", Hosts: vaultHosts, Build: func(env *remediate.Env, f *finding.Finding) remediate.Request {
+			return vaultReq(env, f, "GET", "/v1/auth/token/lookup-self")
+		}, Dead: []int{403, 401}},
+		Revoke: remediate.Simple{Provider: "vault", Hosts: vaultHosts,
+			Calls: func(env *remediate.Env, f *finding.Finding) ([]remediate.Request, []remediate.Call, error) {
+				r := vaultReq(env, f, "POST", "/v1/auth/token/revoke-self")
+				r.Body = []byte{}
+				return []remediate.Request{r}, []remediate.Call{{Method: "POST", URL: r.URL, Auth: "the leaked token itself", Why: "self-revocation (revoke-self)"}}, nil
+			},
+			Interpret: func(_ int, resp *remediate.Response, req remediate.Request, _ map[string]string) error {
+				switch resp.StatusCode {
+				case 204, 200:
+					return nil
+				case 403:
+					return remediate.AlreadyErr(req, resp.StatusCode, "permission denied (token already invalid)")
+				}
+				return remediate.StatusErr(req.Endpoint(), resp.StatusCode, "unexpected answer")
+			}}}
+}
