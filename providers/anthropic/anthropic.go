@@ -1,3 +1,5 @@
+// Package anthropic is nhiscan's Anthropic provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package anthropic
 
 import (

@@ -1,3 +1,5 @@
+// Package atlassian is nhiscan's Atlassian (Jira) provider: the shape of its credentials,
+// their parts, their verification (see package providers).
 package atlassian
 
 import (

@@ -1,3 +1,5 @@
+// Package aws is nhiscan's AWS provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package aws
 
 import (

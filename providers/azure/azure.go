@@ -1,3 +1,5 @@
+// Package azure is nhiscan's Azure (Entra ID) provider: the shape of its credentials,
+// their parts, their verification (see package providers).
 package azure
 
 import (

@@ -1,3 +1,5 @@
+// Package cloudflare is nhiscan's Cloudflare provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package cloudflare
 
 import (

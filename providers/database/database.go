@@ -1,3 +1,5 @@
+// Package database is nhiscan's database URL provider: the shape of its credentials,
+// their parts, their verification (see package providers).
 package database
 
 import (

@@ -1,3 +1,5 @@
+// Package databricks is nhiscan's Databricks provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package databricks
 
 import (

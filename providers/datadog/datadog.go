@@ -1,3 +1,5 @@
+// Package datadog is nhiscan's Datadog provider: the shape of its credentials,
+// their parts, their verification (see package providers).
 package datadog
 
 import (

@@ -1,3 +1,5 @@
+// Package digitalocean is nhiscan's DigitalOcean provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package digitalocean
 
 import (

@@ -1,3 +1,5 @@
+// Package discord is nhiscan's Discord provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package discord
 
 import (

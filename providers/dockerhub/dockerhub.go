@@ -1,3 +1,5 @@
+// Package dockerhub is nhiscan's Docker Hub provider: the shape of its credentials,
+// their parts, their verification (see package providers).
 package dockerhub
 
 import (

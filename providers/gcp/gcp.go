@@ -1,3 +1,5 @@
+// Package gcp is nhiscan's Google Cloud provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package gcp
 
 import (

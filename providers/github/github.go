@@ -1,3 +1,5 @@
+// Package github is nhiscan's GitHub provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package github
 
 import (

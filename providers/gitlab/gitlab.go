@@ -1,3 +1,5 @@
+// Package gitlab is nhiscan's GitLab provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package gitlab
 
 import (

@@ -1,3 +1,5 @@
+// Package grafana is nhiscan's Grafana provider: the shape of its credentials,
+// their parts, their verification (see package providers).
 package grafana
 
 import (

@@ -1,3 +1,5 @@
+// Package heroku is nhiscan's Heroku provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package heroku
 
 import (

@@ -1,3 +1,5 @@
+// Package huggingface is nhiscan's Hugging Face provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package huggingface
 
 import (

@@ -1,3 +1,5 @@
+// Package linear is nhiscan's Linear provider: the shape of its credentials,
+// their parts, their verification (see package providers).
 package linear
 
 import (

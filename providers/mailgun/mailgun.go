@@ -1,3 +1,5 @@
+// Package mailgun is nhiscan's Mailgun provider: the shape of its credentials,
+// their parts, their verification (see package providers).
 package mailgun
 
 import (

@@ -1,3 +1,5 @@
+// Package npm is nhiscan's npm provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package npm
 
 import (

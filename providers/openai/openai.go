@@ -1,3 +1,5 @@
+// Package openai is nhiscan's OpenAI provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package openai
 
 import (

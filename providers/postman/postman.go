@@ -1,3 +1,5 @@
+// Package postman is nhiscan's Postman provider: the shape of its credentials,
+// their parts, their verification (see package providers).
 package postman
 
 import (

@@ -1,3 +1,5 @@
+// Package privatekey is nhiscan's private key provider: the shape of its credentials,
+// their parts, their verification (see package providers).
 package privatekey
 
 import (

@@ -1,3 +1,5 @@
+// Package sendgrid is nhiscan's SendGrid provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package sendgrid
 
 import (

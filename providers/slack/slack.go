@@ -1,3 +1,5 @@
+// Package slack is nhiscan's Slack provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package slack
 
 import (

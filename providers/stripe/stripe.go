@@ -1,3 +1,5 @@
+// Package stripe is nhiscan's Stripe provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package stripe
 
 import (

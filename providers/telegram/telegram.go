@@ -1,3 +1,5 @@
+// Package telegram is nhiscan's Telegram provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package telegram
 
 import (

@@ -1,3 +1,5 @@
+// Package twilio is nhiscan's Twilio provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package twilio
 
 import (

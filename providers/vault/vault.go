@@ -1,3 +1,5 @@
+// Package vault is nhiscan's HashiCorp Vault provider: the shape of its credentials,
+// their parts, their verification and its remediation (see package providers).
 package vault
 
 import (
