@@ -14,13 +14,9 @@ import (
 	"nhiscan/remediate"
 )
 
-const revokePolicy = `
-mode = "apply"
-[[rule]]
-name = "live: revoke"
-status = ["live"]
-actions = ["revoke"]
-fallback = ["ticket"]
+// policyTail is the settings every test policy shares: the fake Vault
+// and the fake tracker.
+const policyTail = `
 [providers.vault]
 addr = "https://vault.example.com:8200"
 [ticket]
@@ -30,6 +26,14 @@ repo = "acme/app"
 api_url = "TRACKER"
 `
 
+const revokePolicy = `
+mode = "apply"
+[[rule]]
+name = "live: revoke"
+status = ["live"]
+actions = ["revoke"]
+fallback = ["ticket"]` + policyTail
+
 // suitePolicy applies kind to every live credential, with extra settings.
 func suitePolicy(kind remediate.Kind, extra string) string {
 	return fmt.Sprintf(`
@@ -37,15 +41,7 @@ mode = "apply"
 [[rule]]
 name = "live: %[1]s"
 status = ["live"]
-actions = ["%[1]s"]
-[providers.vault]
-addr = "https://vault.example.com:8200"
-[ticket]
-system = "github"
-[ticket.github]
-repo = "acme/app"
-api_url = "TRACKER"
-`, kind) + extra
+actions = ["%[1]s"]`, kind) + policyTail + extra
 }
 
 // TestRemediationConformance runs every remediation spec
