@@ -187,7 +187,7 @@ func (a *Applier) verify(ctx context.Context, f *finding.Finding) *finding.Verif
 	if v != nil && v.Status != "" && v.Status != finding.StatusUnknown {
 		return v
 	}
-	if reg, ok := Lookup(f.Provider); ok && reg.Check != nil {
+	if reg, ok := a.Planner.Env.Lookup(f.Provider); ok && reg.Check != nil {
 		if own := reg.Check.Check(ctx, a.Planner.Env, f); own != nil && (v == nil || own.Status != finding.StatusUnknown) {
 			return own
 		}
@@ -214,7 +214,7 @@ func (a *Applier) applyBatches(ctx context.Context, pl *Plan, byFP map[string][]
 			if s.Kind != Revoke || s.Blocked != "" || statusIs(before[fp], finding.StatusDead) || a.stillDeferred(fp, s.Kind) {
 				continue
 			}
-			reg, ok := Lookup(s.Provider)
+			reg, ok := a.Planner.Env.Lookup(s.Provider)
 			if !ok {
 				continue
 			}
@@ -229,7 +229,7 @@ func (a *Applier) applyBatches(ctx context.Context, pl *Plan, byFP map[string][]
 	}
 	slices.Sort(provs)
 	for _, p := range provs {
-		reg, _ := Lookup(p)
+		reg, _ := a.Planner.Env.Lookup(p)
 		fs := groups[p]
 		slices.SortFunc(fs, func(x, y *finding.Finding) int { return strings.Compare(x.Fingerprint, y.Fingerprint) })
 		res := reg.Revoke.(BatchAction).ApplyBatch(ctx, a.Planner.Env, fs)
@@ -287,7 +287,7 @@ func (a *Applier) act(ctx context.Context, f *finding.Finding, s Step, before, f
 		r.After = before
 		return r
 	}
-	action, _ := actionFor(s.Provider, s.Kind)
+	action, _ := a.Planner.Env.actionFor(s.Provider, s.Kind)
 	if action == nil {
 		r.Outcome, r.Detail = Skipped, fmt.Sprintf("%s has no %s API", providerName(s.Provider), s.Kind)
 		r.Step.Blocked = r.Detail

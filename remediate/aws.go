@@ -18,18 +18,20 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// AWS access keys: deactivate (iam:UpdateAccessKey Status=Inactive), first
-// signed by the leaked key itself, else by the operator's admin profile;
-// rotate (CreateAccessKey for the same user → destination → verify → old
-// key Inactive); re-verify with sts:GetCallerIdentity.
-func init() {
-	Register(&Registration{
+// AWSRegistration is AWS access keys' remediation (providers/aws declares
+// it): deactivate (iam:UpdateAccessKey Status=Inactive), first signed by
+// the leaked key itself, else by the operator's admin profile; rotate
+// (CreateAccessKey for the same user → destination → verify → old key
+// Inactive); re-verify with sts:GetCallerIdentity. It stays in this
+// package with the AWS SDK clients and AWSClients that Env carries.
+func AWSRegistration() *Registration {
+	return &Registration{
 		Provider: "aws",
 		Revoke:   awsRevoke{},
 		Rotate:   awsRotate{},
 		Check:    awsCheck{},
 		Manual:   "IAM console → Users → Security credentials → make the access key Inactive, then delete it once nothing uses it (aws iam update-access-key --status Inactive)",
-	})
+	}
 }
 
 const (

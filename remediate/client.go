@@ -129,8 +129,8 @@ type Response struct {
 	Body       []byte
 }
 
-// Evidence is "METHOD URL -> status".
-func (r *Response) evidence(req Request) string {
+// Evidence is "METHOD URL -> status", for the audit trail.
+func (r *Response) Evidence(req Request) string {
 	return req.Endpoint() + " -> " + strconv.Itoa(r.StatusCode)
 }
 
@@ -198,6 +198,8 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	}
 	return resp, nil
 }
+
+func (r *Response) evidence(req Request) string { return r.Evidence(req) }
 
 func scrubURL(s, rawURL string) string {
 	if rawURL != "" {

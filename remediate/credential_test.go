@@ -2,6 +2,7 @@ package remediate_test
 
 import (
 	"context"
+	"nhiscan/providers/all"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +11,6 @@ import (
 	"nhiscan/fixtures"
 	"nhiscan/rules"
 	"nhiscan/scanner"
-	"nhiscan/verifiers"
 )
 
 // TestAWSPairOneTicketClosedAfterRotation: an AWS key pair written in a
@@ -33,7 +33,7 @@ func TestAWSPairOneTicketClosedAfterRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &scanner.Scanner{Engine: scanner.NewEngine(rs, 5), Parts: verifiers.Default()}
+	s := &scanner.Scanner{Engine: scanner.NewEngine(rs, 5), Parts: all.Default()}
 	res, err := s.ScanDir(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,11 @@
 // verifiers, and records every planned and applied action with its evidence
 // in the audit trail (a 0600 JSONL file, and the store when one is wired).
 //
-// Each provider registers what it supports (revoke, rotate) in one place, a
-// Registration in its own file. All traffic to providers goes through Client,
+// Each provider declares what it supports (revoke, rotate, re-check, manual
+// steps) as a Registration in its own package (providers/<name>, written
+// with this package's kit: Simple, StatusMap, HTTPCheck, Header, Blocked…);
+// providers/all lists them and the caller puts the Registry in the Env. All
+// traffic to providers goes through Client,
 // which, like verifiers.Client, allows only HTTPS to the provider's fixed
 // official hosts, or to the one host an operator configured for self-hosted
 // services (GitLab self-managed, Vault, Jira, GitHub Enterprise). Nothing read

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"net"
+	"nhiscan/providers/all"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +64,7 @@ func newHarness(t *testing.T, policy string) *harness {
 	}
 	h := &harness{t: t, api: api, tr: tr, pol: pol, now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}
 	env := remediate.NewEnv(c, &pol.Providers)
+	env.Registry = all.RemediationRegistry()
 	env.Getenv = func(k string) string {
 		return map[string]string{"GITHUB_TOKEN": "operator-gh-token", "JIRA_TOKEN": "operator-jira-token", "JIRA_EMAIL": "sec@example.com", "VAULT_TOKEN": "hvs.operator-vault-token"}[k]
 	}
@@ -89,14 +91,14 @@ func newHarness(t *testing.T, policy string) *harness {
 		t.Fatal(err)
 	}
 	h.vc = vc
-	h.ver = remediate.FreshVerifier(verifiers.Default(), vc)
+	h.ver = remediate.FreshVerifier(all.Default(), vc)
 	return h
 }
 
 // verifyWith re-verifies with verifiers configured by cfg (self-hosted hosts).
 func (h *harness) verifyWith(cfg verifiers.Config) {
 	h.t.Helper()
-	reg, err := verifiers.New(cfg)
+	reg, err := all.Registry(cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}

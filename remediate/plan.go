@@ -154,8 +154,8 @@ func overlapping(a, b []string) bool {
 }
 
 // actionFor returns the registered action of kind k for provider, or nil.
-func actionFor(provider string, k Kind) (Action, *Registration) {
-	reg, ok := Lookup(provider)
+func (e *Env) actionFor(provider string, k Kind) (Action, *Registration) {
+	reg, ok := e.Lookup(provider)
 	if !ok {
 		return nil, nil
 	}
@@ -186,7 +186,7 @@ func (p *Planner) step(f *finding.Finding, rule *Rule, why string, k Kind) Step 
 		Fallback: slices.DeleteFunc(slices.Clone(rule.Fallback), func(x Kind) bool { return x == k })}
 	switch k {
 	case Revoke, Rotate:
-		a, reg := actionFor(f.Provider, k)
+		a, reg := p.Env.actionFor(f.Provider, k)
 		if a != nil {
 			s.Operator = a.OperatorCredential()
 			if k == Rotate {

@@ -7,7 +7,6 @@ import (
 	"nhiscan/finding"
 	"os"
 	"sort"
-	"sync"
 	"time"
 )
 
@@ -61,8 +60,8 @@ type Checker interface {
 	Check(ctx context.Context, env *Env, f *finding.Finding) *finding.Verification
 }
 
-// Registration is everything remediate knows about one provider, kept in
-// that provider's file.
+// Registration is everything remediate knows about one provider, declared
+// in that provider's package (providers/<name>, its Remediation method).
 type Registration struct {
 	Provider string
 	Revoke   Action  // nil: no revocation API
@@ -73,44 +72,56 @@ type Registration struct {
 	Manual string
 }
 
-var (
-	regMu    sync.RWMutex
-	registry = map[string]*Registration{}
-)
-
-// Register adds a provider's registration; registering twice panics (it
-// is called from init functions).
-func Register(r *Registration) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	if r.Provider == "" {
-		panic("remediate: registration without provider")
-	}
-	if _, dup := registry[r.Provider]; dup {
-		panic("remediate: provider registered twice: " + r.Provider)
-	}
-	registry[r.Provider] = r
+// Remediator is implemented by a provider (see providers/doc.go) that
+// knows how its credentials are revoked, rotated, re-checked or handled by
+// hand.
+type Remediator interface {
+	Remediation() *Registration
 }
 
-// Lookup returns the registration of provider.
-func Lookup(provider string) (*Registration, bool) {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	r, ok := registry[provider]
-	return r, ok
+// Registry maps provider ids to their registrations. It is built once
+// from an explicit list (providers/all) and read-only after.
+type Registry struct {
+	m map[string]*Registration
+}
+
+// NewRegistry returns a registry of regs; a registration without a
+// provider id, or a provider listed twice, is an error.
+func NewRegistry(regs ...*Registration) (*Registry, error) {
+	r := &Registry{m: map[string]*Registration{}}
+	for _, reg := range regs {
+		if reg == nil || reg.Provider == "" {
+			return nil, fmt.Errorf("remediate: registration without provider")
+		}
+		if _, dup := r.m[reg.Provider]; dup {
+			return nil, fmt.Errorf("remediate: provider registered twice: %s", reg.Provider)
+		}
+		r.m[reg.Provider] = reg
+	}
+	return r, nil
+}
+
+// Lookup returns the registration of provider. A nil Registry has none.
+func (r *Registry) Lookup(provider string) (*Registration, bool) {
+	if r == nil {
+		return nil, false
+	}
+	reg, ok := r.m[provider]
+	return reg, ok
 }
 
 // Providers lists registered providers with what each supports, sorted.
-func Providers() []string {
-	regMu.RLock()
-	defer regMu.RUnlock()
+func (r *Registry) Providers() []string {
+	if r == nil {
+		return nil
+	}
 	var out []string
-	for p, r := range registry {
+	for p, reg := range r.m {
 		s := p + ":"
-		if r.Revoke != nil {
+		if reg.Revoke != nil {
 			s += " revoke"
 		}
-		if r.Rotate != nil {
+		if reg.Rotate != nil {
 			s += " rotate"
 		}
 		out = append(out, s)
@@ -123,6 +134,10 @@ func Providers() []string {
 type Env struct {
 	Client *Client
 	Config *Config
+	// Registry holds the providers' registrations (providers/all builds
+	// it). Nil: no provider is known, so every revoke and rotate step is
+	// blocked as "no API" and tickets carry no manual steps.
+	Registry *Registry
 	// Getenv reads operator credentials named in the config (tokens,
 	// profiles). Default os.Getenv.
 	Getenv func(string) string
@@ -162,6 +177,16 @@ func NewEnv(c *Client, cfg *Config) *Env {
 	return &Env{Client: c, Config: cfg, Getenv: os.Getenv, Now: time.Now, Log: slog.New(slog.DiscardHandler)}
 }
 
+// Lookup returns the registration of provider in e.Registry.
+func (e *Env) Lookup(provider string) (*Registration, bool) { return e.Registry.Lookup(provider) }
+
+// Var returns the operator's environment variable name (through Getenv);
+// "" for an empty name.
+func (e *Env) Var(name string) string { return e.getenv(name) }
+
+// Clock returns the current time (through Now).
+func (e *Env) Clock() time.Time { return e.now() }
+
 func (e *Env) getenv(name string) string {
 	if name == "" {
 		return ""
@@ -179,9 +204,10 @@ func (e *Env) now() time.Time {
 	return e.Now()
 }
 
-// operatorToken returns the value of the env var name, or a blocked error
-// naming the variable (never its value).
-func (e *Env) operatorToken(what, name string) (string, error) {
+// OperatorToken returns the value of the operator's environment variable
+// name, or a *BlockedError naming the variable (never its value); what
+// names the setting for the reader.
+func (e *Env) OperatorToken(what, name string) (string, error) {
 	if name == "" {
 		return "", blocked("%s: no operator credential configured", what)
 	}
@@ -192,21 +218,26 @@ func (e *Env) operatorToken(what, name string) (string, error) {
 	return v, nil
 }
 
-func errf(ep string, status int, what string) error {
-	return fmt.Errorf("%s: HTTP %d: %s", ep, status, what)
-}
+func (e *Env) operatorToken(what, name string) (string, error) { return e.OperatorToken(what, name) }
 
-// noDestination is the blocked error of a rotation without destination.
-func (e *Env) noDestination(provider string) error {
+// NoDestination is the *BlockedError of a rotation without a destination
+// for the new credential.
+func (e *Env) NoDestination(provider string) error {
 	if e.DestinationErr != nil {
 		return blocked("%s: rotation destination: %v", provider, e.DestinationErr)
 	}
 	return blocked("%s: rotation needs a destination for the new credential ([rotate] kind = secretsmanager, github-actions or vault-kv)", provider)
 }
 
-// progress records note through Progress, if set.
-func (e *Env) progress(ctx context.Context, note string) {
+func (e *Env) noDestination(provider string) error { return e.NoDestination(provider) }
+
+// Checkpoint records note durably through Progress, if set, before the
+// next call: a rotation records its new key's id before storing it, so a
+// crash half-way leaves a record.
+func (e *Env) Checkpoint(ctx context.Context, note string) {
 	if e.Progress != nil {
 		e.Progress(ctx, note)
 	}
 }
+
+func (e *Env) progress(ctx context.Context, note string) { e.Checkpoint(ctx, note) }

@@ -145,7 +145,7 @@ func (a *Applier) ticket(ctx context.Context, f *finding.Finding, s Step, rule *
 	if rule != nil {
 		in.Priority = rule.Priority
 	}
-	if reg, ok := Lookup(f.Provider); ok {
+	if reg, ok := a.Planner.Env.Lookup(f.Provider); ok {
 		in.Manual = reg.Manual
 	}
 	pol := a.Planner.policy()

@@ -3,6 +3,7 @@ package scanner_test
 import (
 	"context"
 	"encoding/json"
+	"nhiscan/providers/all"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +14,6 @@ import (
 	"nhiscan/fixtures"
 	"nhiscan/rules"
 	"nhiscan/scanner"
-	"nhiscan/verifiers"
 )
 
 // TestOneFindingPerCredential: however many rules match a credential and
@@ -60,7 +60,7 @@ func TestOneFindingPerCredential(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, tc.file), []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			s := &scanner.Scanner{Engine: scanner.NewEngine(rs, 5), Parts: verifiers.Default(), Fingerprints: fp}
+			s := &scanner.Scanner{Engine: scanner.NewEngine(rs, 5), Parts: all.Default(), Fingerprints: fp}
 			res, err := s.ScanDir(context.Background(), dir)
 			if err != nil {
 				t.Fatal(err)

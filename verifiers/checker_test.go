@@ -2,6 +2,8 @@ package verifiers_test
 
 import (
 	"context"
+	"nhiscan/providers/all"
+	"nhiscan/providers/github"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +23,7 @@ func TestCacheChecksEachSecretOnce(t *testing.T) {
 			e.srv.AddLive("github", secrets[i], fakeapi.Account{})
 		}
 	}
-	k := verifiers.NewChecker(verifiers.Default(), e.client)
+	k := verifiers.NewChecker(all.Default(), e.client)
 	var wg sync.WaitGroup
 	for w := range 20 {
 		wg.Go(func() {
@@ -51,10 +53,10 @@ func TestCacheKeyedByProvider(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	r := verifiers.NewRegistry()
-	if err := r.Register(&verifiers.GitHub{}); err != nil {
+	if err := r.Register(&github.Provider{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Register(&verifiers.GitHub{}); err == nil {
+	if err := r.Register(&github.Provider{}); err == nil {
 		t.Fatal("duplicate registration accepted")
 	}
 	if _, ok := r.Lookup("github"); !ok {
@@ -66,7 +68,7 @@ func TestRegistry(t *testing.T) {
 	want := []string{"anthropic", "atlassian", "aws", "azure", "cloudflare", "database", "databricks", "datadog", "digitalocean", "discord",
 		"dockerhub", "gcp", "github", "gitlab", "grafana", "heroku", "huggingface", "linear", "mailgun", "npm", "openai", "postman",
 		"privatekey", "sendgrid", "slack", "stripe", "telegram", "twilio", "vault"}
-	if got := verifiers.Default().Providers(); strings.Join(got, ",") != strings.Join(want, ",") {
+	if got := all.Default().Providers(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("Default providers = %v", got)
 	}
 	e := newEnv(t, verifiers.ClientOptions{})

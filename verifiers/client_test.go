@@ -7,6 +7,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"nhiscan/providers/all"
+	"nhiscan/providers/github"
+	"nhiscan/providers/slack"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,7 +56,7 @@ func TestHostAllowlist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh, slack := &verifiers.GitHub{}, &verifiers.Slack{}
+	gh, slack := &github.Provider{}, &slack.Provider{}
 	secret := fixtures.NewGen(7).GitHubToken("ghp_")
 	fake.AddLive("github", secret, fakeapi.Account{})
 	ctx := context.Background()
@@ -107,7 +110,7 @@ func TestHostAllowlist(t *testing.T) {
 		t.Run("redirect to "+loc, func(t *testing.T) {
 			fake.SetFault("github", fakeapi.Fault{Status: 302, Location: loc})
 			defer fake.SetFault("github", fakeapi.Fault{})
-			res := verifiers.NewChecker(verifiers.Default(), c).Verify(ctx, "github", secret)
+			res := verifiers.NewChecker(all.Default(), c).Verify(ctx, "github", secret)
 			if res.Status != verifiers.Unknown || !strings.Contains(res.Reason, "refused") {
 				t.Fatalf("got %v (%s), want Unknown refused", res.Status, res.Reason)
 			}
@@ -117,7 +120,7 @@ func TestHostAllowlist(t *testing.T) {
 		t.Fatalf("the other host saw %d connections, want 0", n)
 	}
 	// Sanity: the same client does reach the official host.
-	if res := verifiers.NewChecker(verifiers.Default(), c).Verify(ctx, "github", secret); res.Status != verifiers.Live {
+	if res := verifiers.NewChecker(all.Default(), c).Verify(ctx, "github", secret); res.Status != verifiers.Live {
 		t.Fatalf("official host: %v (%s)", res.Status, res.Reason)
 	}
 }
@@ -127,7 +130,7 @@ func TestRetryAfterShortRetriesOnce(t *testing.T) {
 	secret := fixtures.NewGen(11).NPMToken()
 	e.srv.AddLive("npm", secret, fakeapi.Account{})
 	e.srv.SetFault("npm", fakeapi.Fault{Status: 429, RetryAfter: "1", Times: 1})
-	res := verifiers.NewChecker(verifiers.Default(), e.client).Verify(context.Background(), "npm", secret)
+	res := verifiers.NewChecker(all.Default(), e.client).Verify(context.Background(), "npm", secret)
 	if res.Status != verifiers.Live {
 		t.Fatalf("got %v (%s), want Live after one retry", res.Status, res.Reason)
 	}
@@ -141,7 +144,7 @@ func TestRetryAfterNeverRetriesTwice(t *testing.T) {
 	secret := fixtures.NewGen(12).NPMToken()
 	e.srv.AddLive("npm", secret, fakeapi.Account{})
 	e.srv.SetFault("npm", fakeapi.RateLimited(1))
-	res := verifiers.NewChecker(verifiers.Default(), e.client).Verify(context.Background(), "npm", secret)
+	res := verifiers.NewChecker(all.Default(), e.client).Verify(context.Background(), "npm", secret)
 	if res.Status != verifiers.Unknown || !strings.Contains(res.Reason, "rate limited") {
 		t.Fatalf("got %v (%s), want Unknown rate limited", res.Status, res.Reason)
 	}
@@ -153,7 +156,7 @@ func TestRetryAfterNeverRetriesTwice(t *testing.T) {
 func TestBudgetExhausted(t *testing.T) {
 	e := newEnv(t, verifiers.ClientOptions{MaxRequests: 3})
 	g := fixtures.NewGen(13)
-	k := verifiers.NewChecker(verifiers.Default(), e.client)
+	k := verifiers.NewChecker(all.Default(), e.client)
 	var live, exhausted int
 	for range 5 {
 		s := g.HuggingFaceToken()
@@ -176,7 +179,7 @@ func TestPerProviderConcurrency(t *testing.T) {
 	e := newEnv(t, verifiers.ClientOptions{PerProvider: 2})
 	e.srv.SetLatency(30 * time.Millisecond)
 	g := fixtures.NewGen(14)
-	k := verifiers.NewChecker(verifiers.Default(), e.client)
+	k := verifiers.NewChecker(all.Default(), e.client)
 	var wg sync.WaitGroup
 	for range 12 {
 		s := g.DigitalOceanPAT()
@@ -209,7 +212,7 @@ func TestSSLCertFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := verifiers.NewChecker(verifiers.Default(), c).Verify(context.Background(), "sendgrid", secret); r.Status != verifiers.Unknown {
+	if r := verifiers.NewChecker(all.Default(), c).Verify(context.Background(), "sendgrid", secret); r.Status != verifiers.Unknown {
 		t.Fatalf("untrusted certificate: got %v", r.Status)
 	}
 	t.Setenv("SSL_CERT_FILE", f)
@@ -217,7 +220,7 @@ func TestSSLCertFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := verifiers.NewChecker(verifiers.Default(), c).Verify(context.Background(), "sendgrid", secret); r.Status != verifiers.Live {
+	if r := verifiers.NewChecker(all.Default(), c).Verify(context.Background(), "sendgrid", secret); r.Status != verifiers.Live {
 		t.Fatalf("with SSL_CERT_FILE: got %v (%s)", r.Status, r.Reason)
 	}
 	t.Setenv("SSL_CERT_FILE", filepath.Join(t.TempDir(), "missing.pem"))

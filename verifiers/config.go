@@ -47,7 +47,7 @@ type Config struct {
 // SelfHosted lists the products whose hosts come from Config.Hosts.
 var SelfHosted = []string{"databricks", "github", "gitlab", "grafana", "jira", "vault"}
 
-var awsAccountID = lazyRegexp(`^\d{12}$`)
+var awsAccountID = LazyRegexp(`^\d{12}$`)
 
 // Validate checks every host and account id; errors name the bad entry.
 func (c Config) Validate() error {
@@ -69,8 +69,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// hosts returns the normalised hosts of product (lower case, ":443" dropped).
-func (c Config) hosts(product string) []string {
+// HostsOf returns the configured hosts of product, normalised (lower
+// case, ":443" dropped, sorted, no duplicates): a self-hosted provider's
+// constructor takes them from here.
+func (c Config) HostsOf(product string) []string {
 	var out []string
 	for _, h := range c.Hosts[product] {
 		h = strings.TrimSuffix(strings.ToLower(h), ":443")
@@ -82,7 +84,7 @@ func (c Config) hosts(product string) []string {
 	return out
 }
 
-var hostLabel = lazyRegexp(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+var hostLabel = LazyRegexp(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // validHost accepts "name" or "name:port": a DNS name or IP address, no
 // scheme, user info, path or wildcard.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"nhiscan/providers/all"
 	"slices"
 	"strings"
 	"sync"
@@ -61,7 +62,7 @@ func newEnv(t testing.TB, opts verifiers.ClientOptions) *env {
 // testRegistry holds every verifier, configured with the fakes' self-hosted hosts.
 func testRegistry(t testing.TB) *verifiers.Registry {
 	t.Helper()
-	reg, err := verifiers.New(selfHostedConfig)
+	reg, err := all.Registry(selfHostedConfig)
 	if err != nil {
 		t.Fatal(err)
 	}

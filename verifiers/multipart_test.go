@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"nhiscan/providers/all"
+	"nhiscan/providers/aws"
 	"os"
 	"path/filepath"
 	"slices"
@@ -139,11 +141,11 @@ func TestAWSCanaryNeverCalled(t *testing.T) {
 			e := newEnv(t, verifiers.ClientOptions{})
 			id := awsKeyIDFor(g, c.account)
 			_, sec := g.AWSKeyPair()
-			if got := verifiers.AWSAccountFromKeyID(id); got != fmt.Sprintf("%012d", c.account) {
+			if got := aws.AccountFromKeyID(id); got != fmt.Sprintf("%012d", c.account) {
 				t.Fatalf("decoded account %s, want %012d", got, c.account)
 			}
 			e.srv.AddLive("aws", sec, fakeapi.Account{Parts: map[string]string{"key_id": id}})
-			reg, err := verifiers.New(c.cfg)
+			reg, err := all.Registry(c.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,11 +160,11 @@ func TestAWSCanaryNeverCalled(t *testing.T) {
 		})
 	}
 	// A key id alone (no secret) is still flagged.
-	r := verifiers.NewChecker(verifiers.Default(), newEnv(t, verifiers.ClientOptions{}).client).Verify(context.Background(), "aws", awsKeyIDFor(g, 52310077262))
+	r := verifiers.NewChecker(all.Default(), newEnv(t, verifiers.ClientOptions{}).client).Verify(context.Background(), "aws", awsKeyIDFor(g, 52310077262))
 	if !slices.Contains(r.Privileges.Flags, "canary") {
 		t.Fatalf("key id alone: %+v", r)
 	}
-	if verifiers.AWSAccountFromKeyID("AKIAIOSFODNN7EXAMPL") != "" || verifiers.AWSAccountFromKeyID("AKIAJ"+strings.Repeat("A", 15)) != "" {
+	if aws.AccountFromKeyID("AKIAIOSFODNN7EXAMPL") != "" || aws.AccountFromKeyID("AKIAJ"+strings.Repeat("A", 15)) != "" {
 		t.Fatal("old-format key ids must not decode")
 	}
 }
@@ -172,14 +174,14 @@ func TestAWSRootAccountAndXML(t *testing.T) {
 	e := newEnv(t, verifiers.ClientOptions{})
 	id, sec := g.AWSKeyPair()
 	e.srv.AddLive("aws", sec, fakeapi.Account{Root: true, Parts: map[string]string{"key_id": id, "account": "210987654321"}})
-	r := verifiers.NewChecker(verifiers.Default(), e.client).VerifySighting(context.Background(), "aws", verifiers.Sighting{Secret: sec, Context: id + " " + sec})
+	r := verifiers.NewChecker(all.Default(), e.client).VerifySighting(context.Background(), "aws", verifiers.Sighting{Secret: sec, Context: id + " " + sec})
 	if r.Status != verifiers.Live || r.Privileges.Level != "admin" || !slices.Contains(r.Privileges.Flags, "root-account") || r.Identity["account"] != "210987654321" {
 		t.Fatalf("got %v %+v %v", r.Status, r.Privileges, r.Identity)
 	}
 	// The wrong secret for a live key id: SignatureDoesNotMatch says the
 	// pair is wrong, not which part: unknown, never dead.
 	_, other := g.AWSKeyPair()
-	r = verifiers.NewChecker(verifiers.Default(), e.client).VerifySighting(context.Background(), "aws", verifiers.Sighting{Secret: other, Context: id + " " + other})
+	r = verifiers.NewChecker(all.Default(), e.client).VerifySighting(context.Background(), "aws", verifiers.Sighting{Secret: other, Context: id + " " + other})
 	if r.Status != verifiers.Unknown || !strings.Contains(r.Reason, "SignatureDoesNotMatch") {
 		t.Fatalf("wrong secret: %v (%s)", r.Status, r.Reason)
 	}
@@ -202,7 +204,7 @@ func TestGCPWrongKeyIsDead(t *testing.T) {
 	e.srv.AddLive("gcp", a.PrivateKey, fakeapi.Account{Parts: map[string]string{"client_email": a.ClientEmail}})
 	// Same service account, another key: the fake's signature check fails.
 	doc := strings.Replace(forged, b.ClientEmail, a.ClientEmail, 1)
-	r := verifiers.NewChecker(verifiers.Default(), e.client).VerifySighting(context.Background(), "gcp", verifiers.Sighting{Secret: b.KeyID, Context: doc})
+	r := verifiers.NewChecker(all.Default(), e.client).VerifySighting(context.Background(), "gcp", verifiers.Sighting{Secret: b.KeyID, Context: doc})
 	if r.Status != verifiers.Dead || !strings.Contains(r.Reason, "Invalid JWT Signature") {
 		t.Fatalf("got %v (%s)", r.Status, r.Reason)
 	}
@@ -271,7 +273,7 @@ func TestPrivilegesOfNewProviders(t *testing.T) {
 func TestMissingCompanionSendsNothing(t *testing.T) {
 	g := fixtures.NewGen(56)
 	e := newEnv(t, verifiers.ClientOptions{})
-	k := verifiers.NewChecker(verifiers.Default(), e.client) // no self-hosted config
+	k := verifiers.NewChecker(all.Default(), e.client) // no self-hosted config
 	_, sec := g.AWSKeyPair()
 	for _, c := range []struct{ provider, secret, reason string }{
 		{"aws", sec, "no access key id"},
@@ -298,7 +300,7 @@ func TestMissingCompanionSendsNothing(t *testing.T) {
 func TestOfflineAnalysis(t *testing.T) {
 	g := fixtures.NewGen(57)
 	e := newEnv(t, verifiers.ClientOptions{})
-	k := verifiers.NewChecker(verifiers.Default(), e.client)
+	k := verifiers.NewChecker(all.Default(), e.client)
 	encrypted := "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n" // gitleaks:allow
 	for _, c := range []struct {
 		name, provider string
@@ -347,7 +349,7 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := verifiers.New(c)
+	reg, err := all.Registry(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +460,7 @@ func TestHostAllowlistMultiPart(t *testing.T) {
 	}
 	// A config value naming a host for one product does not open it to another.
 	cfg := verifiers.Config{Hosts: map[string][]string{"vault": {"evil.example"}}}
-	reg2, err := verifiers.New(cfg)
+	reg2, err := all.Registry(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

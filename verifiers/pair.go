@@ -9,10 +9,10 @@ import (
 // Context and Siblings. Nothing here logs, and nothing here ever turns
 // content into a host that the operator did not configure.
 
-// nearest returns capture group 1 of the match of re in text closest to
+// Nearest returns capture group 1 of the match of re in text closest to
 // the first occurrence of anchor (any match when anchor is absent),
 // skipping values equal to skip. "" when none.
-func nearest(text, anchor string, re *lazyRE, skip ...string) string {
+func Nearest(text, anchor string, re *LazyRE, skip ...string) string {
 	at := strings.Index(text, anchor)
 	if anchor == "" || at < 0 {
 		at = 0
@@ -38,15 +38,16 @@ func nearest(text, anchor string, re *lazyRE, skip ...string) string {
 	return best
 }
 
-// labelled compiles a pattern for `label ... = value` assignments in code,
+// Labelled compiles a pattern for `label ... = value` assignments in code,
 // env files, YAML and JSON: labels is an alternation matched case
 // insensitively inside an identifier, value the value's own pattern.
-func labelled(labels, value string) *lazyRE {
-	return lazyRegexp(`(?i)[\w.-]{0,40}(?:` + labels + `)[\w.-]{0,20}["']?\s{0,5}(?:=|:|=>|:=|,)\s{0,5}["']?(` + value + `)(?:[^\w/+=.~-]|$)`)
+func Labelled(labels, value string) *LazyRE {
+	return LazyRegexp(`(?i)[\w.-]{0,40}(?:` + labels + `)[\w.-]{0,20}["']?\s{0,5}(?:=|:|=>|:=|,)\s{0,5}["']?(` + value + `)(?:[^\w/+=.~-]|$)`)
 }
 
-// sibling returns the secret of the first sibling for which ok is true.
-func sibling(s Sighting, ok func(Sibling) bool) string {
+// SiblingSecret returns the secret of the first sibling of s (other than
+// s.Secret itself) for which ok is true; "" when none.
+func SiblingSecret(s Sighting, ok func(Sibling) bool) string {
 	for _, sb := range s.Siblings {
 		if sb.Secret != "" && sb.Secret != s.Secret && ok(sb) {
 			return sb.Secret
@@ -55,13 +56,13 @@ func sibling(s Sighting, ok func(Sibling) bool) string {
 	return ""
 }
 
-var hostName = lazyRegexp(`(?i)\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?::(\d{1,5}))?\b`)
+var hostName = LazyRegexp(`(?i)\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})(?::(\d{1,5}))?\b`)
 
-// configuredHost returns the host of configured that text names (the one
+// ConfiguredHost returns the host of configured that text names (the one
 // nearest to anchor); failing that, when orOnly is set and exactly one host
 // is configured, that host; else "". A host named in text but not
 // configured is never returned.
-func configuredHost(text, anchor string, configured []string, orOnly bool) string {
+func ConfiguredHost(text, anchor string, configured []string, orOnly bool) string {
 	if len(configured) == 0 {
 		return ""
 	}
@@ -93,8 +94,9 @@ func configuredHost(text, anchor string, configured []string, orOnly bool) strin
 	return best
 }
 
-// companions builds a map without empty values (nil when all are empty).
-func companions(kv ...string) map[string]string {
+// Companions builds a companion map from name, value pairs, without empty
+// values (nil when all are empty).
+func Companions(kv ...string) map[string]string {
 	var m map[string]string
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] == "" {
@@ -107,6 +109,3 @@ func companions(kv ...string) map[string]string {
 	}
 	return m
 }
-
-// unknown is a Result that sent nothing and knows why.
-func unknown(reason string) Result { return Result{Status: Unknown, Reason: reason} }

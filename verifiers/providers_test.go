@@ -3,6 +3,7 @@ package verifiers_test
 import (
 	"context"
 	"fmt"
+	"nhiscan/providers/all"
 	"slices"
 	"strings"
 	"testing"
@@ -77,7 +78,7 @@ func TestSlackRevokedReason(t *testing.T) {
 	s := fixtures.NewGen(35).SlackBotToken()
 	e.srv.AddLive("slack", s, fakeapi.Account{})
 	e.srv.Revoke(s)
-	r := verifiers.NewChecker(verifiers.Default(), e.client).Verify(context.Background(), "slack", s)
+	r := verifiers.NewChecker(all.Default(), e.client).Verify(context.Background(), "slack", s)
 	if r.Status != verifiers.Dead || r.Reason != "slack: token_revoked" {
 		t.Fatalf("got %v (%s)", r.Status, r.Reason)
 	}
@@ -121,7 +122,7 @@ func TestDiscordWebhookURLFromContent(t *testing.T) {
 	hook := g.DiscordWebhook()
 	e := newEnv(t, verifiers.ClientOptions{})
 	e.srv.AddLive("discord", hook, fakeapi.Account{})
-	k := verifiers.NewChecker(verifiers.Default(), e.client)
+	k := verifiers.NewChecker(all.Default(), e.client)
 	ctx := context.Background()
 
 	// The legacy host spelling still goes to https://discord.com.
@@ -156,7 +157,7 @@ func TestTelegramTokenNeverInEndpoint(t *testing.T) {
 	}
 	// A value that would change the path is refused before any request.
 	e := newEnv(t, verifiers.ClientOptions{})
-	r = verifiers.NewChecker(verifiers.Default(), e.client).Verify(context.Background(), "telegram", "123456:AA/../../evil")
+	r = verifiers.NewChecker(all.Default(), e.client).Verify(context.Background(), "telegram", "123456:AA/../../evil")
 	if r.Status != verifiers.Unknown || e.srv.Requests("telegram") != 0 {
 		t.Fatalf("got %v with %d requests", r.Status, e.srv.Requests("telegram"))
 	}

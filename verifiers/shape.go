@@ -34,9 +34,9 @@ type Shaper interface {
 	Owns(secret string) Shape
 }
 
-// shapeOf is Owns for providers described by a strong and a weak
+// ShapeOf is Owns for providers described by a strong and a weak
 // pattern (either may be nil).
-func shapeOf(secret string, strong, weak *lazyRE) Shape {
+func ShapeOf(secret string, strong, weak *LazyRE) Shape {
 	switch {
 	case strong != nil && strong.MatchString(secret):
 		return ShapeStrong

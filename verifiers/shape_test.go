@@ -1,6 +1,7 @@
 package verifiers_test
 
 import (
+	"nhiscan/providers/all"
 	"testing"
 
 	"nhiscan/fixtures"
@@ -11,7 +12,7 @@ import (
 // conformance sample has its provider's shape, and none has the strong
 // shape of another provider (a report that moves it there is refused).
 func TestShapeParity(t *testing.T) {
-	reg := verifiers.Default()
+	reg := all.Default()
 	for _, p := range reg.Providers() {
 		v, _ := reg.Lookup(p)
 		if _, ok := v.(verifiers.Shaper); !ok {
@@ -35,7 +36,7 @@ func TestShapeParity(t *testing.T) {
 // the shape of another whose form is specific.
 func TestShapeRefusesForeignSecrets(t *testing.T) {
 	g := fixtures.NewGen(3)
-	reg := verifiers.Default()
+	reg := all.Default()
 	cases := []struct{ secret, provider string }{
 		{g.GitHubToken("ghp_"), "slack"},
 		{g.SlackBotToken(), "github"},

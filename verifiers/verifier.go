@@ -1,14 +1,21 @@
-// Package verifiers answers one question about a leaked credential: is it
-// live, dead, or unknown? Each provider is one Verifier (one file) that calls
-// a free, read-only identity endpoint of its provider through the one
-// guarded Client, which allows only HTTPS to that provider's fixed official
-// hosts, plus the self-hosted hosts named in the operator's Config. A
-// Verifier checks a Credential: the secret and the companion values it
-// needs (an AWS key id, an Azure tenant and client id…), which the
-// provider's own Pair finds in a finding's context and sibling findings.
-// A Checker runs verifiers for findings, checks each unique credential
-// once per run and never lets a secret reach an error, a log line or a
-// Result. Private keys and database URLs are analysed offline only.
+// Package verifiers is the verification engine and the kit providers are
+// written with. It answers one question about a leaked credential: is it
+// live, dead, or unknown? Each provider (a package under providers/,
+// listed in providers/all) is a Verifier that calls a free, read-only
+// identity endpoint of its provider through the one guarded Client, which
+// allows only HTTPS to that provider's fixed official hosts, plus the
+// self-hosted hosts named in the operator's Config. A Verifier checks a
+// Credential: the secret and the companion values it needs (an AWS key
+// id, an Azure tenant and client id…), which the provider's own Pair finds
+// in a finding's context and sibling findings. A Checker runs verifiers
+// for findings, checks each unique credential once per run and never lets
+// a secret reach an error, a log line or a Result. Private keys and
+// database URLs are analysed offline only.
+//
+// The kit: the contracts (Verifier, Pairer, Shaper), the Client, Result
+// builders (LiveResult, DeadResult, UnknownResult, Unexpected, Decode),
+// Call, pairing helpers (Nearest, Labelled, SiblingSecret, Companions,
+// ConfiguredHost, SelfHostedPair), ShapeOf and LazyRegexp.
 package verifiers
 
 import (
@@ -254,41 +261,6 @@ func (r *Registry) Providers() []string {
 	return out
 }
 
-// Default returns a new registry holding every built-in verifier with no
-// operator configuration: self-hosted products (Vault, Databricks, Grafana,
-// Jira) are then Unknown "no configured host", and GitHub and GitLab only
-// reach github.com and gitlab.com.
-func Default() *Registry {
-	r, err := New(Config{})
-	if err != nil {
-		panic(err)
-	}
-	return r
-}
-
-// New returns a registry holding every built-in verifier, configured by
-// cfg (self-hosted hosts, extra canary accounts). cfg is validated first.
-func New(cfg Config) (*Registry, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	r := NewRegistry()
-	for _, v := range []Verifier{
-		&GitHub{Enterprise: cfg.hosts("github")}, &Slack{}, &Stripe{}, &NPM{}, &OpenAI{}, &Anthropic{},
-		&SendGrid{}, &HuggingFace{}, &DigitalOcean{}, &Telegram{}, &Discord{},
-		&AWS{Canaries: cfg.CanaryAWSAccounts}, &GCP{}, &Azure{}, &GitLab{SelfManaged: cfg.hosts("gitlab")},
-		&Cloudflare{}, &Twilio{}, &DockerHub{}, &Datadog{}, &Mailgun{}, &Postman{}, &Linear{}, &Heroku{},
-		&Vault{Servers: cfg.hosts("vault")}, &Databricks{Workspaces: cfg.hosts("databricks")},
-		&Grafana{Instances: cfg.hosts("grafana")}, &Jira{Sites: cfg.hosts("jira")},
-		&PrivateKey{}, &Database{},
-	} {
-		if err := r.Register(v); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
-}
-
 // Checker verifies findings for one run: each unique credential (provider,
 // secret and companions) is checked at most once (results are cached by a
 // SHA-256 of them), and concurrent checks of the same credential share one
@@ -326,7 +298,7 @@ func (k *Checker) Verify(ctx context.Context, provider, secret string) Result {
 func (k *Checker) VerifySighting(ctx context.Context, provider string, s Sighting) Result {
 	v, ok := k.reg.Lookup(provider)
 	if !ok {
-		return Result{Status: Unknown, Reason: "no verifier for provider " + quote(provider), CheckedAt: time.Now().UTC()}
+		return Result{Status: Unknown, Reason: "no verifier for provider " + Quote(provider), CheckedAt: time.Now().UTC()}
 	}
 	return k.VerifyCredential(ctx, provider, PairSighting(v, s))
 }
@@ -367,7 +339,7 @@ func (k *Checker) verify(ctx context.Context, provider string, cred Credential, 
 	now := time.Now().UTC()
 	v, ok := k.reg.Lookup(provider)
 	if !ok {
-		return Result{Status: Unknown, Reason: "no verifier for provider " + quote(provider), CheckedAt: now}
+		return Result{Status: Unknown, Reason: "no verifier for provider " + Quote(provider), CheckedAt: now}
 	}
 	if cred.empty() {
 		return Result{Status: Unknown, Reason: "empty secret", CheckedAt: now}
@@ -384,8 +356,6 @@ func (k *Checker) verify(ctx context.Context, provider string, cred Credential, 
 	k.log.Debug("verified", "provider", provider, "key", key[:8], "status", r.Status.String(), "reason", r.Reason, "endpoint", r.Endpoint)
 	return r
 }
-
-func quote(s string) string { return fmt.Sprintf("%q", s) }
 
 // scrub is defence in depth: it removes every secret from every string of r.
 func scrub(r Result, secrets []string) Result {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"nhiscan/providers/all"
 	"strings"
 	"sync"
 
@@ -96,7 +97,7 @@ Exit codes: 0 planned or applied, 1 a step failed, 2 error.`,
 			}
 			reg := g.registry
 			if reg == nil {
-				reg = verifiers.Default()
+				reg = all.Default()
 			}
 			refused, _, err := g.takeIn(cmd.Context(), rs, reg, src, fs)
 			if err != nil {
@@ -161,7 +162,7 @@ func (g *globalOpts) verifierFor() (remediate.Verifier, error) {
 	}
 	reg := g.registry
 	if reg == nil {
-		reg = verifiers.Default()
+		reg = all.Default()
 	}
 	return remediate.FreshVerifier(reg, c), nil
 }
@@ -238,6 +239,7 @@ func (g *globalOpts) remediateRun(cmd *cobra.Command, fs []finding.Finding, o re
 		return err
 	}
 	env := remediate.NewEnv(client, &pol.Providers)
+	env.Registry = all.RemediationRegistry()
 	if g.log != nil {
 		env.Log = g.log
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"nhiscan/providers/all"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -376,7 +377,7 @@ func (g *globalOpts) setup(cmd *cobra.Command, target string) (*scanner.Scanner,
 	}
 	parts := g.registry
 	if parts == nil {
-		parts = verifiers.Default()
+		parts = all.Default()
 	}
 	return &scanner.Scanner{
 		Parts:        parts,

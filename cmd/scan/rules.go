@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"nhiscan/providers/all"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,7 +16,6 @@ import (
 	"nhiscan/finding"
 	"nhiscan/rules"
 	"nhiscan/scanner"
-	"nhiscan/verifiers"
 )
 
 // newRulesCmd is `scan rules`: what the rule set holds, and what it does on
@@ -64,7 +64,7 @@ func newRulesListCmd(g *globalOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			reg := verifiers.Default()
+			reg := all.Default()
 			var rows []ruleRow
 			for _, id := range rs.IDs() {
 				r := rs.Config.Rules[id]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"nhiscan/providers/all"
 	"os"
 	"slices"
 	"strings"
@@ -115,13 +116,13 @@ func (g *globalOpts) checkVerifyFlags() error {
 // --verify-config when given (the only source of self-hosted hosts).
 func (g *globalOpts) newRegistry() (*verifiers.Registry, error) {
 	if g.verifyConfig == "" {
-		return verifiers.Default(), nil
+		return all.Default(), nil
 	}
 	cfg, err := verifiers.LoadConfig(g.verifyConfig)
 	if err != nil {
 		return nil, fmt.Errorf("--verify-config: %w", err)
 	}
-	reg, err := verifiers.New(cfg)
+	reg, err := all.Registry(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("--verify-config %s: %w", g.verifyConfig, err)
 	}

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"nhiscan/remediate"
+	"nhiscan/providers/all"
 	"nhiscan/rules"
 	"nhiscan/verifiers"
 )
@@ -57,11 +57,11 @@ func providerRows() ([]providerRow, error) {
 	for _, p := range verifiers.SelfHosted {
 		cfg.Hosts[p] = []string{configuredHost}
 	}
-	configured, err := verifiers.New(cfg)
+	configured, err := all.Registry(cfg)
 	if err != nil {
 		return nil, err
 	}
-	def := verifiers.Default()
+	def := all.Default()
 	for _, p := range def.Providers() {
 		r := row(p)
 		r.Verify = true
@@ -77,9 +77,10 @@ func providerRows() ([]providerRow, error) {
 		}
 		r.Offline = len(r.Hosts) == 0 && !r.Operator
 	}
-	for _, entry := range remediate.Providers() {
+	rem := all.RemediationRegistry()
+	for _, entry := range rem.Providers() {
 		p, _, _ := strings.Cut(entry, ":")
-		reg, ok := remediate.Lookup(p)
+		reg, ok := rem.Lookup(p)
 		if !ok {
 			continue
 		}
