@@ -430,8 +430,12 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 		hs.sights = append(hs.sights, lineSighting{h, sg})
 		hs.sightsMu.Unlock()
 	}
+	bp := batchPool.Get().(*lineBatch)
+	defer batchPool.Put(bp)
+	bp.reset()
 	var prev uint64
 	for i := 0; i < n; i++ {
+		claimIdx[i] = -1
 		line := t.line(i)
 		lh := hs.lines.hash(line)
 		// A line is new when it is new after the line before it: a key on
@@ -443,19 +447,24 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 			// Too short to hold a secret on its own ("}", "", "end"): not
 			// worth a set lookup. It is still read as context around
 			// longer lines.
-			claimIdx[i] = -1
 			continue
 		}
-		if hs.lines.visit(h, idx, int32(i), onHit) {
-			claimIdx[i] = int32(len(claimed))
-			claimed = append(claimed, h)
-			if k := len(runs); k > 0 && runs[k-1].to == i-1 {
-				runs[k-1].to = i
-			} else {
-				runs = append(runs, run{i, i})
-			}
+		bp.hashes = append(bp.hashes, h)
+		bp.lines = append(bp.lines, int32(i))
+	}
+	bp.claimed = append(bp.claimed[:0], make([]bool, len(bp.hashes))...)
+	hs.lines.visitBatch(bp.hashes, idx, bp.lines, bp.claimed, onHit)
+	for k, ok := range bp.claimed {
+		if !ok {
+			continue
+		}
+		i := int(bp.lines[k])
+		claimIdx[i] = int32(len(claimed))
+		claimed = append(claimed, bp.hashes[k])
+		if k := len(runs); k > 0 && runs[k-1].to == i-1 {
+			runs[k-1].to = i
 		} else {
-			claimIdx[i] = -1
+			runs = append(runs, run{i, i})
 		}
 	}
 	if len(runs) == 0 {
@@ -546,7 +555,19 @@ const pemLookback = 4
 // looked for (header, 3 fields, public lines of a 4096-bit RSA key).
 const puttyLookback = 16
 
+// lineBatch holds one blob's line hashes on their way to the line set.
+type lineBatch struct {
+	hashes  []uint64
+	lines   []int32
+	claimed []bool
+}
+
+func (b *lineBatch) reset() {
+	b.hashes, b.lines, b.claimed = b.hashes[:0], b.lines[:0], b.claimed[:0]
+}
+
 var (
+	batchPool  = sync.Pool{New: func() any { return new(lineBatch) }}
 	startsPool = sync.Pool{New: func() any { s := make([]int, 0, 1024); return &s }}
 	hashPool   = sync.Pool{New: func() any { s := make([]uint64, 0, 1024); return &s }}
 )

@@ -85,5 +85,8 @@ func (s *Scanner) ScanStagedDiff(ctx context.Context, d *StagedDiff) (*finding.R
 			}
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return &finding.Result{Findings: b.findings(), Stats: stats}, nil
 }
