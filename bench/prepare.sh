@@ -17,13 +17,17 @@ if [ ! -x "$peers/gitleaks" ]; then
 fi
 echo "peer: $("$peers/gitleaks" version 2>/dev/null || echo gitleaks)"
 for src in "$@"; do
+  name=
   case "$src" in
-    http*://*) name=$(basename "$src" .git); dir="$bench/$name.src.git"
-               [ -d "$dir" ] || git clone -q --mirror "$src" "$dir"; src=$dir ;;
+    http*://*) # https://github.com/OWNER/NAME(.git) -> OWNER-NAME
+      name=$(echo "${src%.git}" | awk -F/ '{print $(NF-1) "-" $NF}')
+      dir="$bench/$name.src.git"
+      [ -d "$dir" ] || git clone -q --mirror "$src" "$dir"
+      src=$dir ;;
   esac
   [ -d "$src/.git" ] && src="$src/.git"
   # A mirror path like …/owner+name/repo names the copy owner-name.
-  name=$(echo "$src" | grep -o '[^/]*+[^/]*' | head -1 | sed 's/+/-/g' || true)
+  [ -n "$name" ] || name=$(echo "$src" | grep -o '[^/]*+[^/]*' | head -1 | sed 's/+/-/g' || true)
   [ -n "$name" ] || name=$(basename "$src" .git)
   for dest in "$bench/$name.git" "$bench/$name-gl.git"; do
     [ -d "$dest" ] || cp -r "$src" "$dest"

@@ -49,20 +49,23 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 // globalOpts are the flags every scan command shares.
 type globalOpts struct {
-	configPath    string
-	format        string
-	reportPath    string
-	showSecrets   bool
-	exitCode      int
-	workers       int
-	quiet         bool
-	verbose       bool
-	baseline      string
-	ignorePath    string
-	maxTargetMB   int
-	maxDecode     int
-	scanBinary    bool
-	enableRules   []string
+	configPath  string
+	format      string
+	reportPath  string
+	showSecrets bool
+	exitCode    int
+	workers     int
+	quiet       bool
+	verbose     bool
+	baseline    string
+	ignorePath  string
+	maxTargetMB int
+	maxDecode   int
+	scanBinary  bool
+	enableRules []string
+	// ruleText, when set, limits the built-in rules to those that could
+	// match it (scan staged: see rules.Options.ForText).
+	ruleText      []byte
 	noIgnoreFiles bool
 	repoURL       string // --repo-url, or derived per scan (repoURLFor)
 
@@ -180,7 +183,7 @@ func (g *globalOpts) setup(cmd *cobra.Command, target string) (*scanner.Scanner,
 	if err := g.checkVerifyFlags(); err != nil {
 		return nil, err
 	}
-	rs, err := rules.Load(rules.Options{ConfigPath: g.configPath, EnableRules: g.enableRules})
+	rs, err := rules.Load(rules.Options{ConfigPath: g.configPath, EnableRules: g.enableRules, ForText: g.ruleText})
 	if err != nil {
 		return nil, err
 	}
