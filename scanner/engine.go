@@ -287,10 +287,9 @@ func (e *Engine) scanDepth(ctx context.Context, t text, from, to int, path strin
 	bp := lowerPool.Get().(*[]byte)
 	low := toLower((*bp)[:0], t.data[lo:hi])
 	mainW, decW := ranges{gap: 1, max: maxWindowLines}, ranges{gap: 1, max: maxWindowLines} // line windows
-	spans := func() ranges {
-		return ranges{max: maxSpanBytes, seam: mainPad, startAt: func(a int) int { a, _ = widen(t, a, a); return a }}
-	}
-	mainS, genS, decS := spans(), spans(), spans() // byte spans
+	tp := &t
+	mainS := ranges{max: maxSpanBytes, seam: mainPad, t: tp} // byte spans
+	genS, decS := mainS, mainS
 	n := t.lines()
 	ok := func(l int) bool {
 		return wanted == nil || wanted(l) || (l+1 < n && wanted(l+1))
@@ -599,9 +598,9 @@ type ranges struct {
 	// allowlists, locating the line), so one fragment holding a whole
 	// minified line of secrets costs the square of the line's length.
 	max int
-	// seam and startAt: see add.
-	seam    int
-	startAt func(int) int
+	// seam and t: see add (byte spans only).
+	seam int
+	t    *text
 }
 
 func (rs *ranges) add(a, b int) {
@@ -622,7 +621,8 @@ func (rs *ranges) add(a, b int) {
 		// out of a token), so the overlap stays small. Overlapping
 		// windows may give a hit twice; the callers' dedupHits drops it.
 		if rs.seam > 0 {
-			a = max(a, rs.startAt(last[1]-rs.seam))
+			cut, _ := widen(*rs.t, last[1]-rs.seam, last[1]-rs.seam)
+			a = max(a, cut)
 		}
 	}
 	rs.r = append(rs.r, [2]int{a, b})

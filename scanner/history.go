@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"nhiscan/finding"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -421,7 +422,11 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 	defer func() { *hp = claimed[:0]; hashPool.Put(hp) }()
 	// claimIdx[i] is the index in claimed of line i's hash, or -1 when
 	// another blob showed the line first.
-	claimIdx := make([]int32, n)
+	bp := batchPool.Get().(*lineBatch)
+	defer batchPool.Put(bp)
+	bp.reset()
+	bp.claimIdx = slices.Grow(bp.claimIdx[:0], n)[:n]
+	claimIdx := bp.claimIdx
 	lineClaim := func(i int) int32 { return claimIdx[i] }
 	type run struct{ from, to int }
 	var runs []run // runs of claimed lines
@@ -430,9 +435,6 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 		hs.sights = append(hs.sights, lineSighting{h, sg})
 		hs.sightsMu.Unlock()
 	}
-	bp := batchPool.Get().(*lineBatch)
-	defer batchPool.Put(bp)
-	bp.reset()
 	var prev uint64
 	for i := 0; i < n; i++ {
 		claimIdx[i] = -1
@@ -452,8 +454,10 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 		bp.hashes = append(bp.hashes, h)
 		bp.lines = append(bp.lines, int32(i))
 	}
-	bp.claimed = append(bp.claimed[:0], make([]bool, len(bp.hashes))...)
-	hs.lines.visitBatch(bp.hashes, idx, bp.lines, bp.claimed, onHit)
+	bp.claimed = slices.Grow(bp.claimed[:0], len(bp.hashes))[:len(bp.hashes)]
+	clear(bp.claimed)
+	bp.order = slices.Grow(bp.order[:0], len(bp.hashes))[:len(bp.hashes)]
+	hs.lines.visitBatch(bp.hashes, idx, bp.lines, bp.claimed, bp.order, onHit)
 	for k, ok := range bp.claimed {
 		if !ok {
 			continue
@@ -557,9 +561,11 @@ const puttyLookback = 16
 
 // lineBatch holds one blob's line hashes on their way to the line set.
 type lineBatch struct {
-	hashes  []uint64
-	lines   []int32
-	claimed []bool
+	hashes   []uint64
+	lines    []int32
+	claimed  []bool
+	order    []int32
+	claimIdx []int32
 }
 
 func (b *lineBatch) reset() {

@@ -153,7 +153,7 @@ func (s *lineSet) visit(h uint64, b, l int32, hitSighting func(h uint64, sg sigh
 // lines, each lookup is a cache miss, and independent loads let the
 // processor wait for many misses at once instead of one after another.
 // Within a shard, lines are visited in order, as visit would.
-func (s *lineSet) visitBatch(hashes []uint64, b int32, lines []int32, claimed []bool, hitSighting func(h uint64, sg sighting)) {
+func (s *lineSet) visitBatch(hashes []uint64, b int32, lines []int32, claimed []bool, order []int32, hitSighting func(h uint64, sg sighting)) {
 	var count [lineShards + 1]int32
 	for _, h := range hashes {
 		count[h>>58+1]++
@@ -161,7 +161,7 @@ func (s *lineSet) visitBatch(hashes []uint64, b int32, lines []int32, claimed []
 	for i := 1; i <= lineShards; i++ {
 		count[i] += count[i-1]
 	}
-	order := make([]int32, len(hashes))
+	order = order[:len(hashes)]
 	next := count
 	for k, h := range hashes {
 		sh := h >> 58
