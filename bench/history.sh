@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Full-history benchmark against gitleaks v8.30.1 (method and figures: bench/README.md).
+# Full-history benchmark against gitleaks v8.30.1 (bench/README.md).
 #   bench/history.sh [RUNS]        (default 3)
-# Needs bench/prepare.sh to have laid out /tmp/bench/NAME.git and
-# NAME-gl.git and built /tmp/peers/bin/gitleaks. Runs nhiscan and gitleaks
-# alternately (A B A B …), then the floor (git cat-file --batch-all-objects),
-# and prints median wall time, peak RSS, ratios and the unique-secret
-# difference. Reports land in bench/out/ (git-ignored); they hold raw
-# secrets of the benchmark repository, so keep them local.
+#   REPO=/tmp/bench/NAME.git SRC=<bare repo, checkout or URL> bench/history.sh
+# Lays out NAME.git and NAME-gl.git with bench/prepare.sh when they are
+# missing (from SRC, by default a mirror clone of github.com/etcd-io/etcd),
+# builds nhiscan and the peer, then runs nhiscan, gitleaks and the floor
+# (git cat-file --batch-all-objects) alternately (A B C A B C …) and prints
+# median wall time, peak RSS, ratios and the unique-secret difference.
+# Reports land in bench/out/ (git-ignored); they hold raw secrets of the
+# benchmark repository, so keep them local.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 repo=${REPO:-/tmp/bench/etcd-io-etcd.git}
 glrepo=${GLREPO:-${repo%.git}-gl.git}
 gitleaks=${GITLEAKS:-/tmp/peers/bin/gitleaks}
+if [ ! -d "$repo" ] || [ ! -d "$glrepo" ] || [ ! -x "$gitleaks" ]; then
+  BENCH=$(dirname "$repo") PEERS=$(dirname "$gitleaks") bench/prepare.sh "${SRC:-https://github.com/etcd-io/etcd.git}"
+fi
 out=bench/out
 mkdir -p "$out"
 go build -o "$out/scan" ./cmd/scan

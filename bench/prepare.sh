@@ -1,45 +1,42 @@
 #!/usr/bin/env bash
-# Prepares what bench/history.sh and bench/staged.sh compare against:
-#   bench/prepare.sh [BARE_REPO ...]
-#
-# 1. Builds the peer, gitleaks v8.30.1, with `go install` into a temporary
-#    GOBIN (default /tmp/peers/bin; set PEERS to change it). It is a
-#    reference to measure against, never a dependency of nhiscan.
-# 2. For each bare repository given (a mirror clone, `git clone --mirror
-#    URL`), makes two copies under BENCH_DIR (default /tmp/bench):
-#      NAME.git     unchanged, missing objects and all: what nhiscan scans
-#      NAME-gl.git  the same, with every missing blob replaced by the empty
-#                   blob through replace refs (refs/replace/<missing>), which
-#                   git honours: `gitleaks git` stops at the first object it
-#                   cannot read, and this way both tools see the same bytes.
-# Missing objects are what partial and shallow clones have; nhiscan scans
-# everything else and reports how many it could not read.
+# Builds the peer and lays out the benchmark repositories (bench/README.md).
+#   bench/prepare.sh [REPO ...]
+# Builds gitleaks v8.30.1 into $PEERS (default /tmp/peers/bin) once, and for
+# each REPO (a bare git directory or a checkout; a URL is cloned --mirror)
+# makes two copies under $BENCH (default /tmp/bench):
+#   NAME.git     as given (missing objects and all): what nhiscan scans
+#   NAME-gl.git  with missing blobs pointed at the empty blob via replace
+#                refs: gitleaks aborts on a missing object, nhiscan counts
+#                it, and this way both tools read the same bytes.
 set -euo pipefail
 peers=${PEERS:-/tmp/peers/bin}
-dir=${BENCH_DIR:-/tmp/bench}
-mkdir -p "$peers" "$dir"
-
+bench=${BENCH:-/tmp/bench}
+mkdir -p "$peers" "$bench"
 if [ ! -x "$peers/gitleaks" ]; then
-  # Outside the module, so that nhiscan's go.mod is neither read nor changed.
-  (cd "$(mktemp -d)" && GOBIN="$peers" GOFLAGS= go install github.com/zricethezav/gitleaks/v8@v8.30.1)
+  (cd /tmp && GOBIN="$peers" go install github.com/zricethezav/gitleaks/v8@v8.30.1)
 fi
-echo "peer: $peers/gitleaks ($("$peers/gitleaks" version 2>/dev/null || echo 'version unknown'))"
-
+echo "peer: $("$peers/gitleaks" version 2>/dev/null || echo gitleaks)"
 for src in "$@"; do
+  name=
+  case "$src" in
+    http*://*) # https://github.com/OWNER/NAME(.git) -> OWNER-NAME
+      name=$(echo "${src%.git}" | awk -F/ '{print $(NF-1) "-" $NF}')
+      dir="$bench/$name.src.git"
+      [ -d "$dir" ] || git clone -q --mirror "$src" "$dir"
+      src=$dir ;;
+  esac
   [ -d "$src/.git" ] && src="$src/.git"
-  git -C "$src" rev-parse --is-bare-repository >/dev/null 2>&1 || { echo "$src: not a git repository" >&2; exit 2; }
-  name=$(basename "$(cd "$src" && pwd)" .git)
-  [ "$name" = .git ] && name=$(basename "$(cd "$src/.." && pwd)")
-  for dest in "$dir/$name.git" "$dir/$name-gl.git"; do
+  # A mirror path like …/owner+name/repo names the copy owner-name.
+  [ -n "$name" ] || name=$(echo "$src" | grep -o '[^/]*+[^/]*' | head -1 | sed 's/+/-/g' || true)
+  [ -n "$name" ] || name=$(basename "$src" .git)
+  for dest in "$bench/$name.git" "$bench/$name-gl.git"; do
     [ -d "$dest" ] || cp -r "$src" "$dest"
   done
-  gl="$dir/$name-gl.git"
-  empty=$(git -C "$gl" hash-object -w --stdin </dev/null)
+  gl="$bench/$name-gl.git"
+  e=$(git -C "$gl" hash-object -w --stdin </dev/null)
   n=0
-  for m in $(git -C "$gl" rev-list --all --objects --missing=print | sed -n 's/^?//p'); do
-    git -C "$gl" update-ref "refs/replace/$m" "$empty"
-    n=$((n + 1))
+  for m in $(git -C "$gl" rev-list --all --objects --missing=print | grep '^?' | cut -c2- || true); do
+    git -C "$gl" update-ref "refs/replace/$m" "$e"; n=$((n+1))
   done
-  echo "$dir/$name.git: $(git -C "$dir/$name.git" rev-list --all --count) commits; $gl: $n missing blobs replaced for gitleaks"
+  echo "$bench/$name.git ($(git -C "$bench/$name.git" rev-list --all --count) commits) and $gl ($n missing blobs patched for gitleaks)"
 done
-echo "then: REPO=$dir/NAME.git bench/history.sh 3    and    bench/staged.sh 10"

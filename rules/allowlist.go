@@ -40,13 +40,13 @@ var keptPathSources = map[string]bool{
 }
 
 var (
-	noisyMu    sync.RWMutex
+	noisyOnce  sync.Once
 	noisyPaths []*regexp.Regexp
 )
 
 // reviewGlobalAllowlists returns the global allowlists with the path entries
 // that would hide credentials moved to the noisy-path list.
-func reviewGlobalAllowlists(als []*config.Allowlist) []*config.Allowlist {
+func reviewGlobalAllowlists(als []*config.Allowlist) ([]*config.Allowlist, []*regexp.Regexp) {
 	out := make([]*config.Allowlist, 0, len(als))
 	var moved []*regexp.Regexp
 	for _, a := range als {
@@ -74,12 +74,7 @@ func reviewGlobalAllowlists(als []*config.Allowlist) []*config.Allowlist {
 		}
 		out = append(out, c)
 	}
-	noisyMu.Lock()
-	if noisyPaths == nil {
-		noisyPaths = append(moved, vendoredPaths()...)
-	}
-	noisyMu.Unlock()
-	return out
+	return out, moved
 }
 
 // NoisyPath reports whether path is vendored, generated or a lockfile (one
@@ -88,11 +83,11 @@ func NoisyPath(path string) bool {
 	if path == "" {
 		return false
 	}
-	if _, err := builtinOnce(); err != nil {
-		return false
-	}
-	noisyMu.RLock()
-	defer noisyMu.RUnlock()
+	noisyOnce.Do(func() {
+		// Compiled on first use: most scans never ask.
+		noisyPaths, _ = compileAll(generatedBuiltin.Noisy)
+		noisyPaths = append(noisyPaths, vendoredPaths()...)
+	})
 	for _, re := range noisyPaths {
 		if re.MatchString(path) {
 			return true

@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	stdregexp "regexp"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -55,15 +55,31 @@ type Options struct {
 	ConfigPath string
 	// EnableRules, when not empty, keeps only these rule ids.
 	EnableRules []string
+	// ForText, when not nil and no ConfigPath is given, builds only the
+	// built-in rules that could match in it: those with a keyword in it,
+	// and those without keywords. A pre-commit hook scans a few lines that
+	// most rules can never match; compiling every rule would be most of its
+	// time. The text must include what decoding would reveal (see
+	// scanner.StagedDiff.RuleText).
+	ForText []byte
 }
 
 // Load builds the rule set. Errors name the file, the rule and the field.
 func Load(opts Options) (*Ruleset, error) {
-	shared, err := builtinOnce()
-	if err != nil {
-		return nil, err
+	var base config.Config
+	if opts.ForText != nil && opts.ConfigPath == "" && len(opts.EnableRules) == 0 {
+		c, err := buildConfig(&generatedBuiltin, keepFor(opts.ForText))
+		if err != nil {
+			return nil, err
+		}
+		base = c
+	} else {
+		shared, err := builtinOnce()
+		if err != nil {
+			return nil, err
+		}
+		base = copyConfig(shared)
 	}
-	base := copyConfig(shared)
 	rs := &Ruleset{Config: base, Source: "built-in (gitleaks defaults + nhiscan NHI pack)"}
 	if opts.ConfigPath != "" {
 		cfg, err := loadUserConfig(opts.ConfigPath, base, 0)
@@ -121,12 +137,8 @@ func gitleaksDefault() (parsed, error) {
 // ships (gitleaks' default or the NHI pack). Matching shortcuts that depend
 // on a regex's shape are only safe for those.
 func IsBuiltinRegex(id, regex string) bool {
-	b, err := builtinOnce()
-	if err != nil {
-		return false
-	}
-	r, ok := b.Rules[id]
-	return ok && r.Regex != nil && r.Regex.String() == regex
+	r, ok := builtinSpecRule(id)
+	return ok && r.Regex != "" && r.Regex == regex
 }
 
 var (
@@ -160,8 +172,14 @@ func copyConfig(c config.Config) config.Config {
 }
 
 // builtin returns gitleaks' default config extended by the NHI pack, with
-// the global allowlist reviewed (see globalAllowlists).
-func builtin() (config.Config, error) {
+// the global allowlist reviewed (see globalAllowlists), from the data
+// generated at build time.
+func builtin() (config.Config, error) { return buildConfig(&generatedBuiltin, nil) }
+
+// builtinFromTOML is builtin parsed from the TOML sources (go generate and
+// the test that the generated data matches), with the noisy paths moved
+// out of the global allowlist.
+func builtinFromTOML() (config.Config, []*regexp.Regexp, error) {
 	// The two documents are independent: parse them at once (start-up).
 	type result struct {
 		p   parsed
@@ -175,15 +193,16 @@ func builtin() (config.Config, error) {
 	def, err := gitleaksDefault()
 	nr := <-ch
 	if err != nil {
-		return config.Config{}, err
+		return config.Config{}, nil, err
 	}
 	nhi, err := nr.p, nr.err
 	if err != nil {
-		return config.Config{}, err
+		return config.Config{}, nil, err
 	}
 	c := merge(def.cfg, nhi.cfg, nil)
-	c.Allowlists = reviewGlobalAllowlists(c.Allowlists)
-	return c, nil
+	var noisy []*regexp.Regexp
+	c.Allowlists, noisy = reviewGlobalAllowlists(c.Allowlists)
+	return c, noisy, nil
 }
 
 type parsed struct {
@@ -348,12 +367,12 @@ func precheck(vc *config.ViperConfig) error {
 		}
 		seen[id] = true
 		if r.Regex != "" {
-			if _, err := stdregexp.Compile(r.Regex); err != nil {
+			if _, err := regexp.Compile(r.Regex); err != nil {
 				return fmt.Errorf("rule %s: field regex: %w", id, err)
 			}
 		}
 		if r.Path != "" {
-			if _, err := stdregexp.Compile(r.Path); err != nil {
+			if _, err := regexp.Compile(r.Path); err != nil {
 				return fmt.Errorf("rule %s: field path: %w", id, err)
 			}
 		}
@@ -389,12 +408,12 @@ func precheck(vc *config.ViperConfig) error {
 
 func precheckAllowlist(regexes, paths []string) error {
 	for _, s := range regexes {
-		if _, err := stdregexp.Compile(s); err != nil {
+		if _, err := regexp.Compile(s); err != nil {
 			return fmt.Errorf("field regexes: %w", err)
 		}
 	}
 	for _, s := range paths {
-		if _, err := stdregexp.Compile(s); err != nil {
+		if _, err := regexp.Compile(s); err != nil {
 			return fmt.Errorf("field paths: %w", err)
 		}
 	}

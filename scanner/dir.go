@@ -123,6 +123,9 @@ func (s *Scanner) ScanDir(ctx context.Context, root string) (*finding.Result, er
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // a file cut short by cancellation is not a clean result
+	}
 	sort.Strings(warnings)
 	stats.Blobs = int(scanned.Load())
 	stats.Bytes = scannedBytes.Load()

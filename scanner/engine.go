@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"context"
+	"sort"
 	"strings"
 	"sync"
 
@@ -79,6 +80,9 @@ var validators = map[string]map[string]validator{
 	// \b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,}\.…
 	"jwt": {"ey": func(low []byte, end int) bool {
 		n := runOf(low, end, isAlnum)
+		if n >= maxRun {
+			return wordStartBefore(low, end, 2) // too long to follow: accept
+		}
 		return n >= 17 && wordStartBefore(low, end, 2) && end+n+2 < len(low) && low[end+n] == '.' && low[end+n+1] == 'e' && low[end+n+2] == 'y'
 	}},
 	// \b((?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24})))(?:[\x60'"\s;]|\\[nr]|$)
@@ -109,7 +113,7 @@ var validators = map[string]map[string]validator{
 	"authress-service-client-access-key": {
 		"ext_": func(low []byte, end int) bool {
 			n := runOf(low, end, isAlnum)
-			return n >= 5 && end+n < len(low) && low[end+n] == '.'
+			return n >= maxRun || n >= 5 && end+n < len(low) && low[end+n] == '.'
 		},
 	},
 }
@@ -207,6 +211,8 @@ type hit struct {
 	EndLine   int
 	EndCol    int
 	Entropy   float32
+	// decoded: found by scanEncoded in the decoded text of a long run.
+	decoded bool
 	// Context is the text around the match (see withContext), for
 	// verifiers that need companions of a secret (an AWS key id beside its
 	// secret, an Azure tenant id beside a client secret). Never printed.
@@ -272,7 +278,14 @@ var lowerPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return
 // wanted, when not nil, limits windows to keyword lines it accepts (the
 // lines no other blob has shown).
 func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path string, wanted func(line int) bool) []hit {
-	if t.lines() == 0 || from > to {
+	return e.scanDepth(ctx, t, from, to, path, wanted, e.decodeDepth)
+}
+
+// scanDepth is scanLines with depth layers of encoding left to decode. It
+// returns early (with what it found so far) once ctx is done: the callers
+// check ctx afterwards, and a cancelled scan must not finish a huge blob.
+func (e *Engine) scanDepth(ctx context.Context, t text, from, to int, path string, wanted func(line int) bool, depth int) []hit {
+	if t.lines() == 0 || from > to || ctx.Err() != nil {
 		return nil
 	}
 	if e.noKeywordRules {
@@ -281,8 +294,10 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	lo, hi := t.starts[from], t.end(to)
 	bp := lowerPool.Get().(*[]byte)
 	low := toLower((*bp)[:0], t.data[lo:hi])
-	mainW, decW := ranges{gap: 1}, ranges{gap: 1} // line windows
-	var mainS, genS, decS ranges                  // byte spans
+	mainW, decW := ranges{gap: 1, max: maxWindowLines}, ranges{gap: 1, max: maxWindowLines} // line windows
+	tp := &t
+	mainS := ranges{max: maxSpanBytes, seam: mainPad, t: tp} // byte spans
+	genS, decS := mainS, mainS
 	n := t.lines()
 	ok := func(l int) bool {
 		return wanted == nil || wanted(l) || (l+1 < n && wanted(l+1))
@@ -336,7 +351,8 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 		return true
 	})
 	var letters []letterRun
-	if e.decodeDepth > 0 {
+	var encoded []letterRun // long encoded runs, decoded here (see decodeLong)
+	if depth > 0 {
 		for l := from; l <= to; l++ {
 			if !ok(l) {
 				continue
@@ -349,8 +365,21 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 				continue
 			}
 			base := t.starts[l]
-			for _, r := range e.decodableRuns(t.line(l), len(t.line(l))) {
-				decS.add(widen(t, base+r[0]-decodePad, base+r[1]+decodePad))
+			line := t.line(l)
+			for _, r := range e.decodableRuns(line, len(line)) {
+				if r[1]-r[0] <= maxSpanBytes {
+					decS.add(widen(t, base+r[0]-decodePad, base+r[1]+decodePad))
+					continue
+				}
+				if dec, ok := decodeLong(line[r[0]:r[1]]); ok {
+					encoded = append(encoded, letterRun{line: l, a: r[0], b: r[1], decoded: dec})
+					continue
+				}
+				// Escapes (percent, unicode) decode in place: bounded
+				// pieces lose at most an escape cut at a seam.
+				for a := r[0]; a < r[1]; a += maxSpanBytes {
+					decS.add(widen(t, base+a-decodePad, base+min(a+maxSpanBytes, r[1])+decodePad))
+				}
 			}
 		}
 	}
@@ -374,6 +403,12 @@ func (e *Engine) scanLines(ctx context.Context, t text, from, to int, path strin
 	var generic []hit
 	for _, sp := range genS.r {
 		generic = append(generic, e.detectSpan(ctx, e.generic, t, sp, path)...)
+	}
+	for _, r := range encoded {
+		hits = append(hits, e.scanEncoded(ctx, r, path, depth-1)...)
+	}
+	if ctx.Err() != nil {
+		return nil
 	}
 	if len(pairs) > 0 {
 		hits = append(hits, e.scanEnvPairs(ctx, t, pairs, path, append(hits, generic...))...)
@@ -403,6 +438,42 @@ func dropInline(ctx context.Context, t text, hits []hit, path string) []hit {
 	return out
 }
 
+// scanEncoded scans the decoded text of a long encoded run as a text of its
+// own (its windows, its own encoded runs one layer further down) and places
+// what it finds on the run. gitleaks' decoder would instead rescan the
+// whole fragment with every rule at every layer and locate each finding by
+// walking every line: a few nested layers of a large blob then take
+// minutes. Hits keep the Line and Context of the decoded text.
+func (e *Engine) scanEncoded(ctx context.Context, r letterRun, path string, depth int) []hit {
+	inner := splitLines(r.decoded, nil)
+	found := e.scanDepth(ctx, inner, 0, inner.lines()-1, path, nil, depth)
+	for i := range found {
+		h := &found[i]
+		h.StartLine, h.EndLine = r.line+1, r.line+1
+		h.StartCol, h.EndCol = r.a+1, r.b
+		h.decoded = true
+	}
+	return found
+}
+
+// decodeLong decodes a long base64 or hex run when it decodes to printable
+// text, as gitleaks' decoder requires.
+func decodeLong(run []byte) ([]byte, bool) {
+	hex := true
+	for _, c := range run {
+		if !isHexByte(c) {
+			hex = false
+			break
+		}
+	}
+	if hex {
+		if d, ok := decodeHexPrintable(run); ok {
+			return d, true
+		}
+	}
+	return decodeB64Printable(run)
+}
+
 // Context kept around a hit: contextLines lines on each side, at most
 // contextBytes bytes on each side of the matched lines.
 const (
@@ -415,6 +486,9 @@ func withContext(t text, hits []hit) []hit {
 	n := t.lines()
 	for i := range hits {
 		h := &hits[i]
+		if h.Context != "" {
+			continue // found in decoded text, which holds its context
+		}
 		first, last := h.StartLine-1, h.EndLine-1
 		if first < 0 || first >= n {
 			continue
@@ -422,8 +496,12 @@ func withContext(t text, hits []hit) []hit {
 		last = min(max(last, first), n-1)
 		a := t.starts[max(first-contextLines, 0)]
 		b := t.end(min(last+contextLines, n-1))
-		a = max(a, t.starts[first]-contextBytes)
-		b = min(b, t.end(last)+contextBytes)
+		// Bytes are counted from the match, not from its lines: a hit in a
+		// minified line would otherwise copy the whole line, once per hit.
+		ms := min(t.starts[first]+max(h.StartCol-1, 0), t.end(first))
+		me := min(t.starts[last]+max(h.EndCol, 0), t.end(last))
+		a = max(a, ms-contextBytes)
+		b = min(b, max(me, ms)+contextBytes)
 		h.Context = string(t.data[a:b])
 	}
 	return hits
@@ -470,6 +548,13 @@ func widen(t text, a, b int) (int, int) {
 }
 
 const maxWiden = 256
+
+// Bounds on a merged window (see ranges.max): lines for line windows, bytes
+// for spans in long lines.
+const (
+	maxWindowLines = 256
+	maxSpanBytes   = 4096
+)
 
 // detectSpan runs a detector over bytes [sp[0], sp[1]) of t and maps
 // columns back to the full line.
@@ -536,13 +621,37 @@ func (e *Engine) fullDetector() *detect.Detector {
 type ranges struct {
 	r   [][2]int
 	gap int
+	// max bounds the size of a merged range (0: unbounded). gitleaks'
+	// detector does work per finding in proportion to its fragment (line
+	// allowlists, locating the line), so one fragment holding a whole
+	// minified line of secrets costs the square of the line's length.
+	max int
+	// seam and t: see add (byte spans only).
+	seam int
+	t    *text
 }
 
 func (rs *ranges) add(a, b int) {
 	if k := len(rs.r); k > 0 && a <= rs.r[k-1][1]+rs.gap {
-		rs.r[k-1][0] = min(rs.r[k-1][0], a)
-		rs.r[k-1][1] = max(rs.r[k-1][1], b)
-		return
+		last := &rs.r[k-1]
+		if a >= last[0] && b <= last[1] {
+			return // already covered
+		}
+		na, nb := min(last[0], a), max(last[1], b)
+		if rs.max == 0 || nb-na <= rs.max {
+			*last = [2]int{na, nb}
+			return
+		}
+		// Merging would make one ever-growing window (a minified line
+		// full of keywords): start an overlapping one instead. Line
+		// windows keep each add whole (a PEM block is never cut); byte
+		// spans start seam bytes before the last one ends (moved back
+		// out of a token), so the overlap stays small. Overlapping
+		// windows may give a hit twice; the callers' dedupHits drops it.
+		if rs.seam > 0 {
+			cut, _ := widen(*rs.t, last[1]-rs.seam, last[1]-rs.seam)
+			a = max(a, cut)
+		}
 	}
 	rs.r = append(rs.r, [2]int{a, b})
 }
@@ -574,9 +683,10 @@ func (e *Engine) shadowWeak(hits []hit) []hit {
 	if !any {
 		return hits
 	}
+	near := nearby(hits)
 	out := make([]hit, 0, len(hits))
 	for i, g := range hits {
-		if weak[i] && shadowed(g, hits, shadower) {
+		if weak[i] && near.any(i, len(hits), func(j int) bool { return shadower[j] && shadows(hits[j], g) }) {
 			continue
 		}
 		out = append(out, g)
@@ -589,15 +699,66 @@ func (e *Engine) weak(id string) bool {
 	return strings.Contains(id, "generic") || e.rules.Meta(id).Weak
 }
 
-func shadowed(g hit, hits []hit, shadower []bool) bool {
-	for j, s := range hits {
-		if !shadower[j] || s.StartLine != g.StartLine {
-			continue
+func shadows(s, g hit) bool {
+	if s.StartLine != g.StartLine {
+		return false
+	}
+	return strings.Contains(s.Secret, g.Secret) || strings.Contains(g.Secret, s.Secret) || overlap(s, g)
+}
+
+// neighbours orders hits by position so that each can be compared with
+// those around it. Comparing every pair costs the square of the hits, and a
+// minified line or a decoded blob can hold thousands: beyond maxPairwise
+// hits, each is compared with the maxNear hits on either side of it in
+// position order (a twin or a shadowing finding of the same secret sits at
+// the same place).
+type neighbours struct {
+	order []int // hit indexes by (StartLine, StartCol)
+	rank  []int // position of each hit in order
+	all   bool
+}
+
+const (
+	maxPairwise = 512
+	maxNear     = 128
+)
+
+func nearby(hits []hit) neighbours {
+	n := neighbours{all: len(hits) <= maxPairwise}
+	if n.all {
+		return n
+	}
+	n.order = make([]int, len(hits))
+	for i := range n.order {
+		n.order[i] = i
+	}
+	sort.SliceStable(n.order, func(a, b int) bool {
+		x, y := hits[n.order[a]], hits[n.order[b]]
+		if x.StartLine != y.StartLine {
+			return x.StartLine < y.StartLine
 		}
-		if strings.Contains(s.Secret, g.Secret) || strings.Contains(g.Secret, s.Secret) {
-			return true
+		return x.StartCol < y.StartCol
+	})
+	n.rank = make([]int, len(hits))
+	for r, i := range n.order {
+		n.rank[i] = r
+	}
+	return n
+}
+
+// any reports whether fn holds for a hit other than i near it.
+func (n neighbours) any(i, count int, fn func(j int) bool) bool {
+	lo, hi := 0, count-1
+	if !n.all {
+		r := n.rank[i]
+		lo, hi = max(r-maxNear, 0), min(r+maxNear, count-1)
+	}
+	for k := lo; k <= hi; k++ {
+		j := k
+		if !n.all {
+			j = n.order[k]
 		}
-		if overlap(s, g) {
+		if j != i && fn(j) {
 			return true
 		}
 	}
@@ -619,33 +780,47 @@ func dropDecodedTwins(t text, hits []hit) []hit {
 	if len(hits) < 2 {
 		return hits
 	}
+	lit := make([]bool, len(hits))
+	anyDecoded := false
+	for i, h := range hits {
+		lit[i] = literal(t, h)
+		anyDecoded = anyDecoded || !lit[i]
+	}
+	if !anyDecoded {
+		return hits
+	}
+	near := nearby(hits)
 	out := hits[:0:0]
 	for i, h := range hits {
-		twin := false
-		for j, o := range hits {
-			if i == j || o.RuleID != h.RuleID || o.Secret == h.Secret || !overlap(o, h) {
-				continue
-			}
-			if !literal(t, h) && literal(t, o) {
-				twin = true
-				break
-			}
+		if !lit[i] && near.any(i, len(hits), func(j int) bool {
+			o := hits[j]
+			return lit[j] && o.RuleID == h.RuleID && o.Secret != h.Secret && overlap(o, h)
+		}) {
+			continue
 		}
-		if !twin {
-			out = append(out, h)
-		}
+		out = append(out, h)
 	}
 	return out
 }
 
-// literal reports whether h's secret is written as such on its first line.
+// literal reports whether h's secret is written as such where it was found
+// on its first line (the match's columns, or the whole line when they are
+// unknown). A hit found in decoded text never is.
 func literal(t text, h hit) bool {
 	l := h.StartLine - 1
-	if l < 0 || l >= t.lines() {
+	if l < 0 || l >= t.lines() || h.decoded {
 		return false
 	}
 	first, _, _ := strings.Cut(h.Secret, "\n")
-	return bytes.Contains(t.line(l), []byte(first))
+	line := t.line(l)
+	if len(line) > longLine {
+		// Only around the match: a long line holds many secrets.
+		a, b := max(h.StartCol-1-mainPad, 0), min(max(h.EndCol, h.StartCol)+mainPad, len(line))
+		if a < b {
+			line = line[a:b]
+		}
+	}
+	return bytes.Contains(line, []byte(first))
 }
 
 // A PuTTY key file spans a dozen lines from its header to its MAC.

@@ -10,6 +10,7 @@ import (
 	"nhiscan/finding"
 	"runtime"
 	"strings"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -522,7 +523,11 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 	defer func() { *hp = claimed[:0]; hashPool.Put(hp) }()
 	// claimIdx[i] is the index in claimed of line i's hash, or -1 when
 	// another blob showed the line first.
-	claimIdx := make([]int32, n)
+	bp := batchPool.Get().(*lineBatch)
+	defer batchPool.Put(bp)
+	bp.reset()
+	bp.claimIdx = slices.Grow(bp.claimIdx[:0], n)[:n]
+	claimIdx := bp.claimIdx
 	lineClaim := func(i int) int32 { return claimIdx[i] }
 	type run struct{ from, to int }
 	var runs []run // runs of claimed lines
@@ -533,6 +538,7 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 	}
 	var prev uint64
 	for i := 0; i < n; i++ {
+		claimIdx[i] = -1
 		line := t.line(i)
 		lh := hs.lines.hash(line)
 		// A line is new when it is new after the line before it: a key on
@@ -544,19 +550,26 @@ func (hs *historyScan) scanBlob(ctx context.Context, idx int32, data []byte) {
 			// Too short to hold a secret on its own ("}", "", "end"): not
 			// worth a set lookup. It is still read as context around
 			// longer lines.
-			claimIdx[i] = -1
 			continue
 		}
-		if hs.lines.visit(h, idx, int32(i), onHit) {
-			claimIdx[i] = int32(len(claimed))
-			claimed = append(claimed, h)
-			if k := len(runs); k > 0 && runs[k-1].to == i-1 {
-				runs[k-1].to = i
-			} else {
-				runs = append(runs, run{i, i})
-			}
+		bp.hashes = append(bp.hashes, h)
+		bp.lines = append(bp.lines, int32(i))
+	}
+	bp.claimed = slices.Grow(bp.claimed[:0], len(bp.hashes))[:len(bp.hashes)]
+	clear(bp.claimed)
+	bp.order = slices.Grow(bp.order[:0], len(bp.hashes))[:len(bp.hashes)]
+	hs.lines.visitBatch(bp.hashes, idx, bp.lines, bp.claimed, bp.order, onHit)
+	for k, ok := range bp.claimed {
+		if !ok {
+			continue
+		}
+		i := int(bp.lines[k])
+		claimIdx[i] = int32(len(claimed))
+		claimed = append(claimed, bp.hashes[k])
+		if k := len(runs); k > 0 && runs[k-1].to == i-1 {
+			runs[k-1].to = i
 		} else {
-			claimIdx[i] = -1
+			runs = append(runs, run{i, i})
 		}
 	}
 	if len(runs) == 0 {
@@ -647,7 +660,21 @@ const pemLookback = 4
 // looked for (header, 3 fields, public lines of a 4096-bit RSA key).
 const puttyLookback = 16
 
+// lineBatch holds one blob's line hashes on their way to the line set.
+type lineBatch struct {
+	hashes   []uint64
+	lines    []int32
+	claimed  []bool
+	order    []int32
+	claimIdx []int32
+}
+
+func (b *lineBatch) reset() {
+	b.hashes, b.lines, b.claimed = b.hashes[:0], b.lines[:0], b.claimed[:0]
+}
+
 var (
+	batchPool  = sync.Pool{New: func() any { return new(lineBatch) }}
 	startsPool = sync.Pool{New: func() any { s := make([]int, 0, 1024); return &s }}
 	hashPool   = sync.Pool{New: func() any { s := make([]uint64, 0, 1024); return &s }}
 )

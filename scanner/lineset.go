@@ -146,6 +146,72 @@ func (s *lineSet) visit(h uint64, b, l int32, hitSighting func(h uint64, sg sigh
 	return false
 }
 
+// visitBatch is visit for the lines of one blob: hashes[k] is the hash of
+// line lines[k]; claimed[k] is set when the caller must scan it. Lines are
+// taken shard by shard, one lock each, and the table slots of a shard's
+// lines are read once before they are used: a history holds millions of
+// lines, each lookup is a cache miss, and independent loads let the
+// processor wait for many misses at once instead of one after another.
+// Within a shard, lines are visited in order, as visit would.
+func (s *lineSet) visitBatch(hashes []uint64, b int32, lines []int32, claimed []bool, order []int32, hitSighting func(h uint64, sg sighting)) {
+	var count [lineShards + 1]int32
+	for _, h := range hashes {
+		count[h>>58+1]++
+	}
+	for i := 1; i <= lineShards; i++ {
+		count[i] += count[i-1]
+	}
+	order = order[:len(hashes)]
+	next := count
+	for k, h := range hashes {
+		sh := h >> 58
+		order[next[sh]] = int32(k)
+		next[sh]++
+	}
+	var hits []int32
+	for shi := 0; shi < lineShards; shi++ {
+		ks := order[count[shi]:count[shi+1]]
+		if len(ks) == 0 {
+			continue
+		}
+		sh := &s.shards[shi]
+		sh.mu.Lock()
+		sh.table.touch(hashes, ks)
+		for _, k := range ks {
+			h := hashes[k]
+			switch sh.table.get(h) {
+			case lineAbsent:
+				sh.table.set(h, lineClaimed)
+				claimed[k] = true
+			case lineClaimed:
+				sh.pending[h] = append(sh.pending[h], sighting{b, lines[k]})
+			case lineHit:
+				hits = append(hits, k)
+			}
+		}
+		sh.mu.Unlock()
+	}
+	for _, k := range hits {
+		hitSighting(hashes[k], sighting{b, lines[k]})
+	}
+}
+
+// touch reads the first slot of each line's probe sequence, so that the
+// lookups after it find them in cache (see visitBatch).
+func (t *stateTable) touch(hashes []uint64, ks []int32) {
+	if len(t.slots) == 0 {
+		return
+	}
+	mask := uint64(len(t.slots) - 1)
+	var sink uint64
+	for _, k := range ks {
+		sink |= t.slots[(hashes[k]>>2)&mask]
+	}
+	touchSink = sink
+}
+
+var touchSink uint64
+
 // settle ends the claim on line h: hit tells whether it anchors a hit. The
 // sightings that waited on it are returned when it does.
 func (s *lineSet) settle(h uint64, hit bool) []sighting {

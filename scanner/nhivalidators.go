@@ -261,6 +261,9 @@ var nhiValidators = map[string]map[string]validator{
 			i := end
 			for f := 0; f < 2; f++ {
 				n := runOf(low, i, func(c byte) bool { return c != ':' && !isSpace(c) })
+				if n >= maxRun {
+					return true // too long to follow: accept
+				}
 				if n == 0 || i+n >= len(low) || low[i+n] != ':' {
 					return false
 				}

@@ -15,16 +15,22 @@ var dumpHook func(detector, raw string)
 // accepts a superset of what its regex accepts, so skipping text they reject
 // never loses a finding. They work on lower-cased text.
 
+const maxRun = 4096
+
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z'
 }
 
 func isWordDash(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
 
-// runOf counts the bytes from off on that satisfy ok.
+// runOf counts the bytes from off on that satisfy ok, up to maxRun: the
+// validators run at every keyword hit, and counting a whole run each time
+// makes a long line of base64 (where keywords such as "ey" hit every few
+// bytes) cost the square of its length. A run of maxRun bytes is longer
+// than any secret a rule reports.
 func runOf(b []byte, off int, ok func(byte) bool) int {
 	n := 0
-	for off+n < len(b) && ok(b[off+n]) {
+	for off+n < len(b) && n < maxRun && ok(b[off+n]) {
 		n++
 	}
 	return n

@@ -20,5 +20,18 @@ func startProfile() func() {
 		f.Close()
 		return func() {}
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }
+	return func() { pprof.StopCPUProfile(); f.Close(); writeAllocProfile() }
+}
+
+// writeAllocProfile writes the allocation profile to $NHISCAN_MEMPROFILE
+// when set (with $NHISCAN_CPUPROFILE).
+func writeAllocProfile() {
+	path := os.Getenv("NHISCAN_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	if f, err := os.Create(path); err == nil {
+		pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
 }

@@ -108,6 +108,9 @@ type globalOpts struct {
 	maxDecode     int
 	scanBinary    bool
 	enableRules   []string
+	// ruleText, when set, limits the built-in rules to those that could
+	// match it (scan staged: see rules.Options.ForText).
+	ruleText []byte
 	noIgnoreFiles bool
 	repoURL       string // --repo-url, or derived per scan (repoURLFor)
 	progress      string // --progress: auto, bar, lines, none
@@ -363,7 +366,7 @@ func (g *globalOpts) setup(cmd *cobra.Command, target string) (*scanner.Scanner,
 		return nil, err
 	}
 	g.target = target
-	rs, err := rules.Load(rules.Options{ConfigPath: g.configPath, EnableRules: g.enableRules})
+	rs, err := rules.Load(rules.Options{ConfigPath: g.configPath, EnableRules: g.enableRules, ForText: g.ruleText})
 	if err != nil {
 		return nil, err
 	}
