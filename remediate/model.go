@@ -1,7 +1,6 @@
 package remediate
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"nhiscan/finding"
@@ -160,5 +159,3 @@ func timeUntil(t time.Time) time.Duration {
 	}
 	return 0
 }
-
-func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"nhiscan/finding"
 	"runtime"
-	"strings"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 

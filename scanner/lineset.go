@@ -123,29 +123,6 @@ func (s *lineSet) hash(b []byte) uint64 { return maphash.Bytes(s.seed, b) }
 
 func (s *lineSet) shard(h uint64) *lineShard { return &s.shards[h>>58] }
 
-// visit records line h of blob b at line index l and reports whether the
-// caller must scan it (it is the first to meet it). A line already known to
-// anchor hits is returned as a sighting through hitSighting.
-func (s *lineSet) visit(h uint64, b, l int32, hitSighting func(h uint64, sg sighting)) (claimed bool) {
-	sh := s.shard(h)
-	sh.mu.Lock()
-	switch sh.table.get(h) {
-	case lineAbsent:
-		sh.table.set(h, lineClaimed)
-		sh.mu.Unlock()
-		return true
-	case lineClaimed:
-		sh.pending[h] = append(sh.pending[h], sighting{b, l})
-		sh.mu.Unlock()
-	case lineHit:
-		sh.mu.Unlock()
-		hitSighting(h, sighting{b, l})
-	default:
-		sh.mu.Unlock()
-	}
-	return false
-}
-
 // visitBatch is visit for the lines of one blob: hashes[k] is the hash of
 // line lines[k]; claimed[k] is set when the caller must scan it. Lines are
 // taken shard by shard, one lock each, and the table slots of a shard's
@@ -210,6 +187,9 @@ func (t *stateTable) touch(hashes []uint64, ks []int32) {
 	touchSink = sink
 }
 
+// touchSink keeps the read-ahead loads of touch from being optimised away.
+//
+//lint:ignore U1000 written only, on purpose: see above.
 var touchSink uint64
 
 // settle ends the claim on line h: hit tells whether it anchors a hit. The

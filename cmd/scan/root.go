@@ -93,29 +93,28 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // globalOpts are the flags the commands share (each command registers the
 // groups it uses: see addCommandFlags).
 type globalOpts struct {
-	configPath    string
-	format        string
-	reportPath    string
-	showSecrets   bool
-	redact        uint // gitleaks' --redact; secrets are always redacted unless --show-secrets
-	exitCode      int
-	workers       int
-	quiet         bool
-	verbose       bool
-	baseline      string
-	ignorePath    string
-	maxTargetMB   int
-	maxDecode     int
-	scanBinary    bool
-	enableRules   []string
+	configPath  string
+	format      string
+	reportPath  string
+	showSecrets bool
+	redact      uint // gitleaks' --redact; secrets are always redacted unless --show-secrets
+	exitCode    int
+	workers     int
+	quiet       bool
+	verbose     bool
+	baseline    string
+	ignorePath  string
+	maxTargetMB int
+	maxDecode   int
+	scanBinary  bool
+	enableRules []string
 	// ruleText, when set, limits the built-in rules to those that could
 	// match it (scan staged: see rules.Options.ForText).
 	ruleText []byte
-	noIgnoreFiles bool
-	repoURL       string // --repo-url, or derived per scan (repoURLFor)
-	progress      string // --progress: auto, bar, lines, none
-	source        string // what the command scans, for the text report: "" (history), "dir", "staged"
-	target        string // the scanned repository or folder, named in HTML reports
+	repoURL  string // --repo-url, or derived per scan (repoURLFor)
+	progress string // --progress: auto, bar, lines, none
+	source   string // what the command scans, for the text report: "" (history), "dir", "staged"
+	target   string // the scanned repository or folder, named in HTML reports
 
 	// verification (see verify.go)
 	verify        bool
