@@ -45,7 +45,7 @@ func newOrgCmd(g *globalOpts) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "org [ORG]",
 		Short: "Crawl every repository of a GitHub organisation (incremental, resumable, nightly)",
-		Long: `Crawl the repositories of a GitHub organisation (or --user, or --repo
+		Long: `Crawl the repositories of a GitHub organisation (or --user, or --repository
 OWNER/NAME), keeping bare mirrors in a clone cache and state in a store, so a
 nightly run fetches and scans only the commits pushed since the last one.
 
@@ -77,7 +77,7 @@ summary line per crawl goes to stderr.`,
   scan org acme --verify --reverify --since-last-run   # and re-check known ones: dead? live again?
   scan org acme --verify --since-last-run --remediate plan   # what would be revoked, rotated, ticketed
   scan org acme --shard 0/4 --state postgres://crawler@db/nhiscan
-  scan org --user octocat --repo acme/api --repo acme/web
+  scan org --user octocat --repository acme/api --repository acme/web
   scan org acme --skip-forks --skip-archived --exclude 'sandbox-*'
   scan org acme --api-url https://ghe.example.com/api/v3/ --app-id 12 --app-key-file app.pem`,
 		Args: cobra.MaximumNArgs(1),
@@ -90,14 +90,17 @@ summary line per crawl goes to stderr.`,
 				return errors.New("--user: give one user per crawl")
 			}
 			if t.Org == "" && t.User == "" && len(t.Repos) == 0 {
-				return errors.New("name an organisation, or --user NAME, or --repo OWNER/NAME")
+				return errors.New("name an organisation, or --user NAME, or --repository OWNER/NAME")
 			}
 			return runOrg(cmd, g, o, t)
 		},
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&o.users, "user", nil, "crawl the repositories a user owns instead of (or besides) an org")
-	f.StringArrayVar(&o.repos, "repo", nil, "crawl this repository, OWNER/NAME (repeatable)")
+	f.StringArrayVar(&o.repos, "repository", nil, "crawl this repository, OWNER/NAME (repeatable)")
+	// --repo is a path everywhere else: here it was OWNER/NAME.
+	f.StringArrayVar(&o.repos, "repo", nil, "crawl this repository, OWNER/NAME")
+	_ = f.MarkDeprecated("repo", "use --repository OWNER/NAME (--repo names a path in every other command)")
 	f.StringVar(&o.apiURL, "api-url", "", "REST API base for GitHub Enterprise Server, e.g. https://ghe.example.com/api/v3/")
 	f.Int64Var(&o.appID, "app-id", 0, "authenticate as this GitHub App (with --app-key-file) instead of GITHUB_TOKEN")
 	f.StringVar(&o.appKeyFile, "app-key-file", "", "the GitHub App's private key (PEM file)")
@@ -154,7 +157,7 @@ func checkOrgFlags(o *orgOpts, t github.Target) error {
 	for _, full := range t.Repos {
 		owner, name, ok := strings.Cut(full, "/")
 		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-			return fmt.Errorf("--repo %q: want OWNER/NAME (scan org takes GitHub repositories; for a local one use scan git PATH)", full)
+			return fmt.Errorf("--repository %q: want OWNER/NAME (scan org takes GitHub repositories; for a local one use scan git PATH)", full)
 		}
 	}
 	for _, v := range o.visibility {
