@@ -34,7 +34,8 @@ type lineShard struct {
 	mu      sync.Mutex
 	table   stateTable
 	pending map[uint64][]sighting
-	_       [32]byte // keep shards on separate cache lines
+	touched uint64   // what touch read, kept so the reads are not optimised away
+	_       [24]byte // keep shards on separate cache lines
 }
 
 // stateTable is an open-addressing hash table from a line hash to its
@@ -153,7 +154,7 @@ func (s *lineSet) visitBatch(hashes []uint64, b int32, lines []int32, claimed []
 		}
 		sh := &s.shards[shi]
 		sh.mu.Lock()
-		sh.table.touch(hashes, ks)
+		sh.touched = sh.table.touch(hashes, ks) // under the shard's lock
 		for _, k := range ks {
 			h := hashes[k]
 			switch sh.table.get(h) {
@@ -175,22 +176,19 @@ func (s *lineSet) visitBatch(hashes []uint64, b int32, lines []int32, claimed []
 
 // touch reads the first slot of each line's probe sequence, so that the
 // lookups after it find them in cache (see visitBatch).
-func (t *stateTable) touch(hashes []uint64, ks []int32) {
+// It returns what it read, for the caller to keep (the loads must not be
+// optimised away).
+func (t *stateTable) touch(hashes []uint64, ks []int32) uint64 {
 	if len(t.slots) == 0 {
-		return
+		return 0
 	}
 	mask := uint64(len(t.slots) - 1)
 	var sink uint64
 	for _, k := range ks {
 		sink |= t.slots[(hashes[k]>>2)&mask]
 	}
-	touchSink = sink
+	return sink
 }
-
-// touchSink keeps the read-ahead loads of touch from being optimised away.
-//
-//lint:ignore U1000 written only, on purpose: see above.
-var touchSink uint64
 
 // settle ends the claim on line h: hit tells whether it anchors a hit. The
 // sightings that waited on it are returned when it does.
