@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,16 +150,11 @@ func writeSARIFFile(path string, g *globalOpts, s *scanner.Scanner, res *finding
 			return fmt.Errorf("--sarif: %w", err)
 		}
 	}
-	f, err := createPrivate(path)
-	if err != nil {
+	opts := report.Options{ToolVersion: toolVersion(), Rules: ruleInfos(s.Engine.Rules()), RepoURL: g.repoURL}
+	if err := writeFileWhole(path, func(w io.Writer) error { return report.Write(w, "sarif", *res, opts) }); err != nil {
 		return fmt.Errorf("--sarif: %w", err)
 	}
-	opts := report.Options{ToolVersion: toolVersion(), Rules: ruleInfos(s.Engine.Rules()), RepoURL: g.repoURL}
-	if err := report.Write(f, "sarif", *res, opts); err != nil {
-		f.Discard()
-		return err
-	}
-	return f.Close()
+	return nil
 }
 
 func writeSummaryFile(path string, p action.Plan, fs []finding.Finding, st finding.Stats) error {

@@ -449,16 +449,10 @@ func appendBypassLog(path string, w io.Writer, entries []bypassEntry) error {
 }
 
 func (o *preReceiveOpts) writeReport(g *globalOpts, meta map[string]report.RuleInfo, fs []finding.Finding, stats finding.Stats) error {
-	f, err := createPrivate(g.reportPath)
-	if err != nil {
-		return err
-	}
 	opts := report.Options{ShowSecrets: g.showSecrets, ToolVersion: toolVersion(), Rules: meta}
-	if err := report.Write(f, g.format, finding.Result{Findings: fs, Stats: stats}, opts); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeFileWhole(g.reportPath, func(w io.Writer) error {
+		return report.Write(w, g.format, finding.Result{Findings: fs, Stats: stats}, opts)
+	})
 }
 
 func bypassedFindings(bs []scanner.Bypass) []finding.Finding {

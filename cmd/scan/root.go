@@ -595,68 +595,6 @@ func loadBaseline(path string) (map[string]bool, *scanner.IgnoreList, error) {
 	return known, il, nil
 }
 
-// privateFile is a report being written: a temporary file (0600) beside
-// its destination, renamed over it by Close. The destination is never
-// opened, so a hard link there is replaced, not written through (the other
-// name keeps its content), and a half-written report never replaces a
-// whole one.
-type privateFile struct {
-	*os.File
-	path string
-	done bool
-}
-
-// createPrivate starts a report file readable only by its owner. A
-// symbolic link or anything but a regular file at path is refused.
-func createPrivate(path string) (*privateFile, error) {
-	if fi, err := os.Lstat(path); err == nil {
-		if fi.Mode()&os.ModeSymlink != 0 {
-			return nil, fmt.Errorf("report %s: is a symbolic link; refusing to write through it", path)
-		}
-		if !fi.Mode().IsRegular() {
-			return nil, fmt.Errorf("report %s: not a regular file", path)
-		}
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	return &privateFile{File: f, path: path}, nil
-}
-
-// Close finishes the report: it replaces whatever was at the path.
-func (p *privateFile) Close() error {
-	if p.done {
-		return nil
-	}
-	p.done = true
-	tmp := p.File.Name()
-	if err := p.File.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, p.path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
-// Discard drops an unfinished report; what was at the path stays.
-func (p *privateFile) Discard() {
-	if p.done {
-		return
-	}
-	p.done = true
-	p.File.Close()
-	os.Remove(p.File.Name())
-}
-
 // checkReportPath fails, before any work, when a report could not be
 // written at path: a missing or unwritable folder, a folder or a symbolic
 // link at the path.
