@@ -82,6 +82,9 @@ summary line per crawl goes to stderr.`,
   scan org acme --api-url https://ghe.example.com/api/v3/ --app-id 12 --app-key-file app.pem`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("repo") {
+				fmt.Fprintln(cmd.ErrOrStderr(), "scan org: --repo is deprecated here (it names a path in every other command): use --repository OWNER/NAME")
+			}
 			t := github.Target{User: firstOf(o.users), Repos: o.repos}
 			if len(args) == 1 {
 				t.Org = args[0]
@@ -100,7 +103,7 @@ summary line per crawl goes to stderr.`,
 	f.StringArrayVar(&o.repos, "repository", nil, "crawl this repository, OWNER/NAME (repeatable)")
 	// --repo is a path everywhere else: here it was OWNER/NAME.
 	f.StringArrayVar(&o.repos, "repo", nil, "crawl this repository, OWNER/NAME")
-	_ = f.MarkDeprecated("repo", "use --repository OWNER/NAME (--repo names a path in every other command)")
+	_ = f.MarkHidden("repo")
 	f.StringVar(&o.apiURL, "api-url", "", "REST API base for GitHub Enterprise Server, e.g. https://ghe.example.com/api/v3/")
 	f.Int64Var(&o.appID, "app-id", 0, "authenticate as this GitHub App (with --app-key-file) instead of GITHUB_TOKEN")
 	f.StringVar(&o.appKeyFile, "app-key-file", "", "the GitHub App's private key (PEM file)")
