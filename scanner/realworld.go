@@ -223,7 +223,12 @@ const maxBinaryScan = 32 << 20
 
 // scanBinary scans the printable strings of a binary file: every byte that
 // is not printable ASCII (or a line break) becomes a space, so strings keep
-// their byte offsets and line numbers.
+// their byte offsets and line numbers; where a "line" of the binary has
+// grown past binaryLine bytes, the next non-printable byte ends it instead
+// (a string is never cut: it holds no such byte). The lines are then given
+// to the detector in windows of at most binaryWindow bytes that overlap by
+// binaryOverlap lines (a PEM block spans lines), so a large binary costs
+// memory in proportion to a window, not to the file.
 func (e *Engine) scanBinary(ctx context.Context, data []byte, path string) []hit {
 	if len(data) > maxBinaryScan {
 		data = data[:maxBinaryScan]
@@ -233,17 +238,61 @@ func (e *Engine) scanBinary(ctx context.Context, data []byte, path string) []hit
 		return nil
 	}
 	buf := make([]byte, len(data))
+	lineLen := 0
 	for i, c := range data {
-		if c == '\t' || c == '\n' || 0x20 <= c && c <= 0x7e {
+		switch {
+		case c == '\n':
+			buf[i], lineLen = c, 0
+		case c == '\t' || 0x20 <= c && c <= 0x7e:
 			buf[i] = c
-		} else {
+			lineLen++
+		case lineLen > binaryLine:
+			buf[i], lineLen = '\n', 0
+		default:
 			buf[i] = ' '
+			lineLen++
 		}
 	}
 	t := splitLines(buf, nil)
 	if t.lines() == 0 {
 		return nil
 	}
-	hits := e.detectWith(ctx, d, t, 0, t.lines()-1, path)
-	return checksummed(dedupHits(hits))
+	var hits []hit
+	for from := 0; from < t.lines(); {
+		if ctx.Err() != nil {
+			return nil
+		}
+		to := from
+		for to+1 < t.lines() && t.end(to+1)-t.starts[from] <= binaryWindow {
+			to++
+		}
+		hits = append(hits, e.detectWith(ctx, d, t, from, to, path)...)
+		if to+1 >= t.lines() {
+			break
+		}
+		from = max(to+1-binaryOverlap, from+1)
+	}
+	// A string seen by two overlapping windows is one hit (gitleaks may
+	// place it a column apart when it opens one window's text).
+	type key struct {
+		rule, secret string
+		line         int
+	}
+	seen := map[key]bool{}
+	out := hits[:0]
+	for _, h := range hits {
+		k := key{h.RuleID, h.Secret, h.StartLine}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, h)
+		}
+	}
+	return checksummed(out)
 }
+
+// Windows of a binary file's strings (see scanBinary).
+const (
+	binaryLine    = 4 << 10
+	binaryWindow  = 256 << 10
+	binaryOverlap = 64
+)

@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"encoding/base64"
+	"strings"
 	"testing"
 
 	"nhiscan/fixtures"
@@ -51,6 +52,47 @@ func TestEngineBinaryStrings(t *testing.T) {
 	blob = append(append(blob, 0), "password="+g.PasswordLike()...)
 	if hits := e.scanBinary(testCtx(t), append(blob, 0), "bin/tool"); len(hits) != 0 {
 		t.Errorf("generic-looking strings of a binary reported: %s", hits[0].RuleID)
+	}
+}
+
+// TestEngineBinaryStringsLarge: in a large binary, strings are scanned in
+// bounded windows; a token deep inside and a private key across a window
+// boundary are still found, once each.
+func TestEngineBinaryStringsLarge(t *testing.T) {
+	e := testEngine(t)
+	g := fixtures.NewGen(97)
+	gh := g.GitHubToken("ghp_")
+	key := g.OpenSSHPrivateKey()
+	noise := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			if i%7 == 0 {
+				b[i] = 0x01
+			} else {
+				b[i] = 'a' + byte(i%26)
+			}
+		}
+		return b
+	}
+	var blob []byte
+	blob = append(blob, noise(3<<20)...)
+	blob = append(append(blob, 0), "token="+gh...)
+	blob = append(blob, 0)
+	blob = append(blob, noise(binaryWindow-200)...)
+	blob = append(append(blob, 0), key...)
+	blob = append(blob, 0)
+	blob = append(blob, noise(1<<20)...)
+	var tokens, keys int
+	for _, h := range e.scanBinary(testCtx(t), blob, "bin/big") {
+		switch {
+		case h.Secret == gh:
+			tokens++
+		case strings.Contains(h.Secret, "PRIVATE KEY") || strings.Contains(key, h.Secret) && len(h.Secret) > 40:
+			keys++
+		}
+	}
+	if tokens != 1 || keys != 1 {
+		t.Errorf("found the token %d times and the key %d times, want once each", tokens, keys)
 	}
 }
 
