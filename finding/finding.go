@@ -375,3 +375,40 @@ func (f *Finding) Matches(fp string) bool {
 	}
 	return false
 }
+
+// SiblingIndex indexes n findings by the blob (history) or the commit and
+// path (trees) each was seen in; locs(i) are the locations of finding i.
+// The returned function lists the indexes of the other findings that share
+// a blob or file with finding i: the values a multi-part credential's
+// parts are looked for among.
+func SiblingIndex(n int, locs func(i int) []Location) func(i int) []int {
+	groups := map[string][]int{}
+	keys := make([][]string, n)
+	for i := 0; i < n; i++ {
+		seen := map[string]bool{}
+		for _, l := range locs(i) {
+			key := "b:" + l.Blob
+			if l.Blob == "" {
+				key = "p:" + l.Commit + "\x00" + l.Path
+			}
+			if !seen[key] {
+				seen[key] = true
+				groups[key] = append(groups[key], i)
+				keys[i] = append(keys[i], key)
+			}
+		}
+	}
+	return func(i int) []int {
+		var out []int
+		done := map[int]bool{i: true}
+		for _, key := range keys[i] {
+			for _, j := range groups[key] {
+				if !done[j] {
+					done[j] = true
+					out = append(out, j)
+				}
+			}
+		}
+		return out
+	}
+}

@@ -223,37 +223,8 @@ func mergeParts(into, from map[string]string) map[string]string {
 	return into
 }
 
-// siblingIndex indexes fs by blob (history) or by commit and path (trees):
-// the returned function lists the indexes of the other findings that share
-// one with fs[i].
+// siblingIndex lists, for fs[i], the indexes of the findings that share a
+// blob or file with it.
 func siblingIndex(fs []*finding.Finding) func(i int) []int {
-	groups := map[string][]int{}
-	keys := make([][]string, len(fs))
-	for i, f := range fs {
-		seen := map[string]bool{}
-		for _, l := range f.Locations {
-			key := "b:" + l.Blob
-			if l.Blob == "" {
-				key = "p:" + l.Commit + "\x00" + l.Path
-			}
-			if !seen[key] {
-				seen[key] = true
-				groups[key] = append(groups[key], i)
-				keys[i] = append(keys[i], key)
-			}
-		}
-	}
-	return func(i int) []int {
-		var out []int
-		done := map[int]bool{i: true}
-		for _, key := range keys[i] {
-			for _, j := range groups[key] {
-				if !done[j] {
-					done[j] = true
-					out = append(out, j)
-				}
-			}
-		}
-		return out
-	}
+	return finding.SiblingIndex(len(fs), func(i int) []finding.Location { return fs[i].Locations })
 }

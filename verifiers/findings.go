@@ -46,36 +46,14 @@ func (k *Checker) VerifyFindings(ctx context.Context, fs []finding.Finding, para
 	_ = g.Wait()
 }
 
-// siblings indexes fs by blob (history) or commit and path (trees): the
-// returned function lists the other findings that share one with fs[i].
+// siblings lists, for fs[i], the other findings that share a blob or file
+// with it.
 func siblings(fs []finding.Finding) func(i int) []Sibling {
-	groups := map[string][]int{}
-	keys := make([][]string, len(fs))
-	for i := range fs {
-		seen := map[string]bool{}
-		for _, l := range fs[i].Locations {
-			key := "b:" + l.Blob
-			if l.Blob == "" {
-				key = "p:" + l.Commit + "\x00" + l.Path
-			}
-			if !seen[key] {
-				seen[key] = true
-				groups[key] = append(groups[key], i)
-				keys[i] = append(keys[i], key)
-			}
-		}
-	}
+	idx := finding.SiblingIndex(len(fs), func(i int) []finding.Location { return fs[i].Locations })
 	return func(i int) []Sibling {
 		var out []Sibling
-		done := map[int]bool{i: true}
-		for _, key := range keys[i] {
-			for _, j := range groups[key] {
-				if done[j] {
-					continue
-				}
-				done[j] = true
-				out = append(out, Sibling{RuleID: fs[j].RuleID, Provider: fs[j].Provider, Secret: fs[j].Secret})
-			}
+		for _, j := range idx(i) {
+			out = append(out, Sibling{RuleID: fs[j].RuleID, Provider: fs[j].Provider, Secret: fs[j].Secret})
 		}
 		return out
 	}
